@@ -1,0 +1,119 @@
+# Shared by scripts/run.sh and scripts/test.sh: pinned tools, installed on
+# demand, so a fresh Debian 12 machine with Rust needs nothing else by hand.
+# Sourced, not run.
+
+# Pinned tool versions. wasm-bindgen-cli is pinned by Cargo.lock instead: it
+# must equal the wasm-bindgen library version the app compiles against.
+CARGO_LEPTOS_VERSION="0.3.10"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# The same flags cargo-leptos gives its debug builds, so `cargo test` and
+# `cargo leptos build` share compiled dependencies instead of building twice.
+export LEPTOS_OUTPUT_NAME="ollio"
+export RUSTFLAGS="--cfg erase_components"
+
+step() {
+  printf '\n\033[1m==> %s\033[0m\n' "$*"
+}
+
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "Installing ${missing[*]} (apt)"
+  if [ -z "$APT_UPDATED" ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+# What building and serving the app needs.
+ensure_build_tools() {
+  command -v cargo >/dev/null || die "Rust is not installed: install it with rustup first (https://rustup.rs)"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 13 minutes once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  local wb
+  wb="$(wasm_bindgen_version)"
+  [ -n "$wb" ] || die "Cargo.lock names no wasm-bindgen version"
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb" ]; then
+    step "Installing wasm-bindgen-cli $wb (matches Cargo.lock)"
+    # --locked can fail when the registry lacks a locked dependency; the
+    # version itself stays exact either way.
+    cargo install wasm-bindgen-cli --version "=$wb" --locked || cargo install wasm-bindgen-cli --version "=$wb"
+  fi
+}
+
+# What the test suite needs besides the build tools.
+ensure_test_tools() {
+  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+  rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+  apt_install chromium postgresql
+  command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+    step "Installing the Playwright runner (no browser download)"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts a throw-away PostgreSQL server and exports OLLIO_TEST_POSTGRES_URL.
+# stop_postgres (set as an EXIT trap by the caller) removes it again.
+PG_DIR=""
+PG_BIN=""
+start_postgres() {
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL's server binaries are missing (apt-get install postgresql)"
+  PG_DIR="$(mktemp -d /tmp/ollio-pg.XXXXXX)"
+  local port
+  port="$(free_port)"
+  local pg=()
+  if [ "$(id -u)" = 0 ]; then
+    # initdb refuses to run as root: run the server as the postgres user.
+    chown postgres:postgres "$PG_DIR"
+    pg=(runuser -u postgres --)
+  fi
+  "${pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/db" -A trust -U ollio >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log"; die "initdb failed"; }
+  "${pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/db" -l "$PG_DIR/server.log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >/dev/null || { cat "$PG_DIR/server.log"; die "PostgreSQL did not start"; }
+  export OLLIO_TEST_POSTGRES_URL="postgres://ollio@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $port"
+}
+
+stop_postgres() {
+  [ -n "$PG_DIR" ] || return 0
+  local pg=()
+  [ "$(id -u)" = 0 ] && pg=(runuser -u postgres --)
+  "${pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/db" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=""
+}

@@ -1,0 +1,212 @@
+//! The landing page: what Ollio is, and a prompt box. Until accounts and the
+//! build agent exist, the prompt box checks the prompt and says what happens next.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Form, hooks::use_query_map, params::ParamsMap};
+
+use super::escape::textarea_text;
+use crate::domain::Prompt;
+
+const EXAMPLES: [&str; 4] = [
+    "A dark login form",
+    "A pomodoro timer with a progress ring",
+    "A landing page for a bakery",
+    "A markdown notes app",
+];
+
+/// The prompt to show in the box: what was submitted, else an example picked.
+fn prefill(query: &ParamsMap) -> String {
+    query
+        .get("prompt")
+        .or_else(|| query.get("idea"))
+        .unwrap_or_default()
+}
+
+/// A link that puts an example into the prompt box, with or without JavaScript.
+fn example_href(text: &str) -> String {
+    let mut href = String::from("/?idea=");
+    for byte in text.bytes() {
+        match byte {
+            b' ' => href.push('+'),
+            b if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) => href.push(b as char),
+            b => href.push_str(&format!("%{b:02X}")),
+        }
+    }
+    href
+}
+
+#[component]
+pub fn Landing() -> impl IntoView {
+    let query = use_query_map();
+    let draft = RwSignal::new(query.with_untracked(prefill));
+    // An example link changes the query; the box follows it.
+    Effect::new(move |_| draft.set(query.with(prefill)));
+    let outcome = move || {
+        query
+            .with(|q| q.get("prompt"))
+            .map(|raw| Prompt::parse(&raw))
+    };
+    let length = move || draft.with(|text| text.trim().chars().count());
+
+    view! {
+        <Title text="" />
+        <section class="hero" aria-labelledby="hero-title">
+            <div class="container hero-inner">
+                <p class="eyebrow">"AI app builder · open and self-hostable"</p>
+                <h1 id="hero-title">"Describe an app. Watch it run."</h1>
+                <p class="lead">
+                    "Ollio's agent writes the files, runs the commands in an isolated sandbox and starts your app. "
+                    "Read every file, use the live preview, and keep asking for changes."
+                </p>
+                <Form method="GET" action="/" attr:class="prompt-card" attr:aria-label="Start a project">
+                    <label class="prompt-label" for="prompt">
+                        "What do you want to build?"
+                    </label>
+                    <textarea
+                        id="prompt"
+                        name="prompt"
+                        rows="4"
+                        placeholder="A dark login form with a remember-me checkbox…"
+                        aria-describedby="prompt-help prompt-count"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                    >
+                        {textarea_text(&draft.get_untracked())}
+                    </textarea>
+                    <div class="prompt-footer">
+                        <p id="prompt-help" class="muted small">
+                            "Plain words are enough. You can refine it later in the chat."
+                        </p>
+                        <span
+                            id="prompt-count"
+                            class="counter small"
+                            class:over-limit=move || { length() > Prompt::MAX_CHARS }
+                        >
+                            {length}
+                            " / "
+                            {Prompt::MAX_CHARS}
+                        </span>
+                        <button type="submit" class="button button-primary">
+                            "Build"
+                        </button>
+                    </div>
+                    {move || {
+                        outcome()
+                            .map(|result| match result {
+                                Ok(prompt) => {
+                                    view! {
+                                        <div class="notice notice-info" role="status">
+                                            <p>
+                                                <strong>"Good prompt. "</strong>
+                                                "Ollio would start building “"
+                                                {prompt.to_string()}
+                                                "”."
+                                            </p>
+                                            <p>
+                                                "Building needs an account and the build agent, which this preview release does not include yet. "
+                                                "Nothing was built or stored."
+                                            </p>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
+                                Err(error) => {
+                                    view! {
+                                        <p class="notice notice-error" role="alert">
+                                            {error.to_string()}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Form>
+                <div class="examples">
+                    <span class="muted small">"Try:"</span>
+                    <ul class="chips" aria-label="Example prompts">
+                        {EXAMPLES
+                            .iter()
+                            .map(|text| {
+                                view! {
+                                    <li>
+                                        <a class="chip" href=example_href(text)>
+                                            {*text}
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </div>
+            </div>
+        </section>
+
+        <section id="how" class="section" aria-labelledby="how-title">
+            <div class="container">
+                <h2 id="how-title">"How it works"</h2>
+                <ol class="steps">
+                    <li class="card">
+                        <span class="step-number" aria-hidden="true">"1"</span>
+                        <h3>"Describe it"</h3>
+                        <p>"Say what you want in plain words: a form, a dashboard, a small API."</p>
+                    </li>
+                    <li class="card">
+                        <span class="step-number" aria-hidden="true">"2"</span>
+                        <h3>"Watch it build"</h3>
+                        <p>
+                            "Each step shows as it happens: files written, commands run, the app started."
+                        </p>
+                    </li>
+                    <li class="card">
+                        <span class="step-number" aria-hidden="true">"3"</span>
+                        <h3>"Use it, change it"</h3>
+                        <p>
+                            "Try the live preview, read every file, ask for changes. Every answer is a version you can reopen."
+                        </p>
+                    </li>
+                </ol>
+            </div>
+        </section>
+
+        <section id="self-host" class="section section-alt" aria-labelledby="self-host-title">
+            <div class="container split">
+                <div>
+                    <h2 id="self-host-title">"Yours to run"</h2>
+                    <p>
+                        "Ollio is one Rust program. It runs on your machine with one command, keeps its data in a SQLite file, "
+                        "and scales out to PostgreSQL when you need it."
+                    </p>
+                </div>
+                <ul class="feature-list">
+                    <li>
+                        <strong>"Isolated by default. "</strong>
+                        "Generated code runs in a sandbox, and previews live on their own origin."
+                    </li>
+                    <li>
+                        <strong>"Honest about what ran. "</strong>
+                        "Every command and its result is shown, never hidden behind a spinner."
+                    </li>
+                    <li>
+                        <strong>"Bring your model. "</strong>
+                        "OpenAI-compatible servers, Anthropic, or a local model through Ollama."
+                    </li>
+                </ul>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_links_encode_their_text() {
+        assert_eq!(
+            example_href("A dark login form"),
+            "/?idea=A+dark+login+form"
+        );
+        assert_eq!(example_href("a&b=c"), "/?idea=a%26b%3Dc");
+    }
+}

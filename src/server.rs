@@ -1,0 +1,10 @@
+//! Everything that runs only on the server: configuration, the database store,
+//! the HTTP layer and the command line. Compiled with the `ssr` feature.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod site;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,80 @@
+//! The HTTP layer: the axum router (pages, server functions, health, static
+//! files) and serving it until a shutdown signal.
+
+mod healthz;
+mod shutdown;
+
+use std::time::Duration;
+
+use axum::{routing::get, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::{
+    compression::{
+        predicate::{NotForContentType, Predicate, SizeAbove},
+        CompressionLayer,
+    },
+    trace::TraceLayer,
+};
+
+pub use shutdown::signal as shutdown_signal;
+
+use super::state::AppState;
+use crate::app::{shell, App};
+
+/// How long requests in flight may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    // Static assets (WASM, JS, CSS) are compressed; HTML is not, so that
+    // streamed pages reach the browser as soon as each part is ready.
+    let compress = SizeAbove::new(1024).and(NotForContentType::new("text/html"));
+    Router::new()
+        .route("/healthz", get(healthz::healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(CompressionLayer::new().compress_when(compress))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then lets the
+/// requests in flight finish, for at most [`SHUTDOWN_GRACE`].
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing the requests in flight");
+        let _ = stopping_tx.send(true);
+    };
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(graceful);
+    let give_up = async move {
+        if stopping_rx.wait_for(|stopping| *stopping).await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result,
+        () = give_up => {
+            tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}

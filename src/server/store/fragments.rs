@@ -1,0 +1,154 @@
+use sqlx::{any::AnyRow, Row};
+
+use super::{new_id, now_ms, Store, StoreError};
+use crate::domain::{FragmentId, MessageId, ProjectId, UserId};
+
+/// One version of a project: what an assistant turn left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    pub id: FragmentId,
+    pub project: ProjectId,
+    pub message: Option<MessageId>,
+    /// 1 for the first version, then counting up without gaps.
+    pub version: i64,
+    pub title: String,
+    pub template: String,
+    pub sandbox_id: Option<String>,
+    pub preview_url: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FragmentFile {
+    pub path: String,
+    pub content: String,
+    pub language: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub path: String,
+    pub content: String,
+    pub language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFragment {
+    pub project: ProjectId,
+    pub message: Option<MessageId>,
+    pub title: String,
+    pub template: String,
+    pub sandbox_id: Option<String>,
+    pub preview_url: Option<String>,
+    pub files: Vec<NewFile>,
+}
+
+fn fragment(row: &AnyRow) -> Result<Fragment, sqlx::Error> {
+    Ok(Fragment {
+        id: FragmentId::from_raw(row.try_get::<String, _>("id")?),
+        project: ProjectId::from_raw(row.try_get::<String, _>("project_id")?),
+        message: row
+            .try_get::<Option<String>, _>("message_id")?
+            .map(MessageId::from_raw),
+        version: row.try_get("version")?,
+        title: row.try_get("title")?,
+        template: row.try_get("template")?,
+        sandbox_id: row.try_get("sandbox_id")?,
+        preview_url: row.try_get("preview_url")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn file(row: &AnyRow) -> Result<FragmentFile, sqlx::Error> {
+    Ok(FragmentFile {
+        path: row.try_get("path")?,
+        content: row.try_get("content")?,
+        language: row.try_get("language")?,
+        size: row.try_get("size")?,
+    })
+}
+
+impl Store {
+    /// Saves a version with all its files, numbered after the project's last.
+    pub async fn create_fragment(&self, new: NewFragment) -> Result<Fragment, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let version: i64 =
+            sqlx::query_scalar("UPDATE projects SET version_seq = version_seq + 1, updated_at = $1 WHERE id = $2 RETURNING version_seq")
+                .bind(now)
+                .bind(new.project.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        let row = sqlx::query(
+            "INSERT INTO fragments (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             RETURNING *",
+        )
+        .bind(new_id())
+        .bind(new.project.as_str())
+        .bind(new.message.as_ref().map(MessageId::as_str))
+        .bind(version)
+        .bind(&new.title)
+        .bind(&new.template)
+        .bind(new.sandbox_id.as_deref())
+        .bind(new.preview_url.as_deref())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let saved = fragment(&row)?;
+        for file in &new.files {
+            sqlx::query(
+                "INSERT INTO fragment_files (fragment_id, path, content, language, size) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(saved.id.as_str())
+            .bind(&file.path)
+            .bind(&file.content)
+            .bind(&file.language)
+            .bind(i64::try_from(file.content.len()).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(super::conflict_as("a file with this path in the version"))?;
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// The owner's project versions, newest first.
+    pub async fn fragments(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+    ) -> Result<Vec<Fragment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.* FROM fragments f JOIN projects p ON p.id = f.project_id
+             WHERE f.project_id = $1 AND p.owner_id = $2 ORDER BY f.version DESC",
+        )
+        .bind(project.as_str())
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(fragment).collect::<Result<_, _>>()?)
+    }
+
+    /// A version's files sorted by path, if the version is `owner`'s.
+    pub async fn fragment_files(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+    ) -> Result<Vec<FragmentFile>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ff.path, ff.content, ff.language, ff.size
+             FROM fragment_files ff
+             JOIN fragments f ON f.id = ff.fragment_id
+             JOIN projects p ON p.id = f.project_id
+             WHERE ff.fragment_id = $1 AND p.owner_id = $2
+             ORDER BY ff.path",
+        )
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(file).collect::<Result<_, _>>()?)
+    }
+}

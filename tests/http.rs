@@ -1,0 +1,181 @@
+//! The app over HTTP: pages, the 404, health and static files.
+
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/db.rs"]
+mod db;
+
+use app::TestApp;
+use db::TestDb;
+use reqwest::{header, StatusCode};
+
+async fn sqlite_app() -> TestApp {
+    TestApp::start(db::sqlite().await).await
+}
+
+#[tokio::test]
+async fn the_landing_page_stands_alone_without_javascript() {
+    let app = sqlite_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = response.text().await.unwrap();
+    for expected in [
+        "<html lang=\"en\"",
+        "Describe an app. Watch it run.",
+        "What do you want to build?",
+        "How it works",
+        "site-footer",
+        "/pkg/ollio.css",
+        "/pkg/ollio.js",
+    ] {
+        assert!(html.contains(expected), "landing page lacks {expected:?}");
+    }
+    // No stored theme: the page leaves the choice to the system preference.
+    assert!(!html.contains("data-theme="));
+}
+
+#[tokio::test]
+async fn the_prompt_box_validates_on_the_server_too() {
+    let app = sqlite_app().await;
+    let blank = app.get("/?prompt=+++").await.text().await.unwrap();
+    assert!(blank.contains("Describe what you want to build first."));
+
+    let long = "x".repeat(4_001);
+    let too_long = app
+        .get(&format!("/?prompt={long}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(too_long.contains("the limit is 4000"));
+
+    let good = app
+        .get("/?prompt=a+dark+login+form")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(good.contains("Good prompt."));
+    assert!(good.contains("a dark login form"));
+
+    // An example link fills the box without submitting it.
+    let example = app
+        .get("/?idea=A+pomodoro+timer")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(example.contains("A pomodoro timer"));
+    assert!(!example.contains("Good prompt."));
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_everywhere_it_is_echoed() {
+    let app = sqlite_app().await;
+    // In the notice, and inside the textarea, which must not be closed early.
+    for param in ["prompt", "idea"] {
+        let html = app
+            .get(&format!(
+                "/?{param}=%3C%2Ftextarea%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("<script>alert(1)"), "{param}: {html}");
+        assert!(
+            html.contains("&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{param}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stored_theme_is_rendered_by_the_server() {
+    let app = sqlite_app().await;
+    let dark = app
+        .client
+        .get(app.url("/"))
+        .header(header::COOKIE, "other=1; ollio_theme=dark")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\""));
+    assert!(dark.contains("aria-pressed=\"true\""));
+    let bogus = app
+        .client
+        .get(app.url("/"))
+        .header(header::COOKIE, "ollio_theme=\"><script>")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!bogus.contains("data-theme="));
+}
+
+#[tokio::test]
+async fn unknown_paths_get_a_styled_404() {
+    let app = sqlite_app().await;
+    for path in ["/no/such/page", "/pkg/missing.js"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Page not found"), "{path}");
+        assert!(html.contains("Back to the start"), "{path}");
+        assert!(html.contains("site-header"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn static_assets_are_served_compressed() {
+    let app = sqlite_app().await;
+    let css = "body { color: red; }\n".repeat(500);
+    app.write_static("pkg/ollio.css", css.as_bytes());
+    let plain = app.get("/pkg/ollio.css").await;
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert_eq!(plain.text().await.unwrap(), css);
+
+    let gzipped = app
+        .client
+        .get(app.url("/pkg/ollio.css"))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(gzipped.bytes().await.unwrap().len() < css.len() / 10);
+}
+
+on_both_databases!(health_reports_the_version_and_the_database);
+
+async fn health_reports_the_version_and_the_database(db: TestDb) {
+    let backend = db.url.backend_name();
+    let app = TestApp::start(db).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["database"]["status"], "ok");
+    assert_eq!(body["database"]["backend"], backend);
+    assert!(body["database"]["latency_ms"].as_f64().is_some());
+
+    // With the database gone, health says so, without the cause.
+    app.db.store.close().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["database"]["status"], "unavailable");
+    assert_eq!(body["database"].as_object().unwrap().len(), 3);
+}

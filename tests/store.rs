@@ -1,0 +1,439 @@
+//! The store's cases, each run on SQLite and on PostgreSQL.
+
+#[path = "support/db.rs"]
+mod db;
+
+use db::TestDb;
+use ollio::{
+    domain::{ProjectName, UserId},
+    server::store::{Backend, MessageStatus, NewFile, NewFragment, Role, Store, StoreError},
+};
+
+on_both_databases!(
+    migrations_are_idempotent,
+    emails_are_unique,
+    projects_belong_to_their_owner,
+    projects_list_most_recent_first,
+    messages_keep_their_order_and_owner,
+    events_are_numbered_per_project_without_gaps,
+    concurrent_appends_never_share_a_number,
+    versions_count_up_and_keep_their_files,
+    deleting_an_account_deletes_what_it_owns,
+    text_round_trips_exactly,
+);
+
+async fn user(store: &Store, email: &str) -> UserId {
+    store
+        .create_user(email, "argon2id-hash-placeholder")
+        .await
+        .unwrap()
+        .id
+}
+
+fn name(raw: &str) -> ProjectName {
+    ProjectName::parse(raw).unwrap()
+}
+
+fn file(path: &str, content: &str) -> NewFile {
+    NewFile {
+        path: path.into(),
+        content: content.into(),
+        language: "html".into(),
+    }
+}
+
+async fn migrations_are_idempotent(db: TestDb) {
+    db.store.migrate().await.unwrap();
+    db.store.migrate().await.unwrap();
+    db.store.ping().await.unwrap();
+    let expected = match db.url.backend_name() {
+        "sqlite" => Backend::Sqlite,
+        _ => Backend::Postgres,
+    };
+    assert_eq!(db.store.backend(), expected);
+    assert!(Store::known_migrations() >= 1);
+}
+
+async fn emails_are_unique(db: TestDb) {
+    let store = &db.store;
+    let created = store.create_user("ada@example.com", "h").await.unwrap();
+    let again = store.create_user("ada@example.com", "h2").await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let found = store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert_eq!(store.user(&created.id).await.unwrap(), Some(created));
+    assert_eq!(
+        store.user_by_email("nobody@example.com").await.unwrap(),
+        None
+    );
+}
+
+async fn projects_belong_to_their_owner(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let project = store
+        .create_project(&ada, &name("Login form"), "static")
+        .await
+        .unwrap();
+    assert_eq!(project.owner, ada);
+    assert_eq!(project.template, "static");
+
+    // Bob sees nothing and changes nothing.
+    assert_eq!(store.project(&bob, &project.id).await.unwrap(), None);
+    assert!(store.projects(&bob).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .rename_project(&bob, &project.id, &name("Mine now"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(!store.delete_project(&bob, &project.id).await.unwrap());
+    assert_eq!(
+        store
+            .project(&ada, &project.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Login form"
+    );
+
+    // Ada can rename and delete.
+    let renamed = store
+        .rename_project(&ada, &project.id, &name("Dark login"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.name, "Dark login");
+    assert!(renamed.updated_at >= project.updated_at);
+    assert!(store.delete_project(&ada, &project.id).await.unwrap());
+    assert_eq!(store.project(&ada, &project.id).await.unwrap(), None);
+    assert!(!store.delete_project(&ada, &project.id).await.unwrap());
+}
+
+async fn projects_list_most_recent_first(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let first = store
+        .create_project(&ada, &name("First"), "static")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let second = store
+        .create_project(&ada, &name("Second"), "static")
+        .await
+        .unwrap();
+    let names: Vec<_> = store
+        .projects(&ada)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["Second", "First"]);
+
+    // Activity on the older project moves it to the top.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store
+        .create_message(&first.id, Role::User, "make it blue", MessageStatus::Done)
+        .await
+        .unwrap();
+    let ids: Vec<_> = store
+        .projects(&ada)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, [first.id, second.id]);
+}
+
+async fn messages_keep_their_order_and_owner(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let project = store
+        .create_project(&ada, &name("Timer"), "static")
+        .await
+        .unwrap();
+    let asked = store
+        .create_message(&project.id, Role::User, "a timer", MessageStatus::Done)
+        .await
+        .unwrap();
+    let answer = store
+        .create_message(&project.id, Role::Assistant, "", MessageStatus::Pending)
+        .await
+        .unwrap();
+    assert!(store
+        .set_message_status(
+            &answer.id,
+            MessageStatus::Failed,
+            Some("the model timed out")
+        )
+        .await
+        .unwrap());
+
+    let messages = store.messages(&ada, &project.id).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0], asked);
+    assert_eq!(messages[1].role, Role::Assistant);
+    assert_eq!(messages[1].status, MessageStatus::Failed);
+    assert_eq!(messages[1].error.as_deref(), Some("the model timed out"));
+    assert!(store.messages(&bob, &project.id).await.unwrap().is_empty());
+}
+
+async fn events_are_numbered_per_project_without_gaps(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let one = store
+        .create_project(&ada, &name("One"), "static")
+        .await
+        .unwrap();
+    let two = store
+        .create_project(&ada, &name("Two"), "static")
+        .await
+        .unwrap();
+    let message = store
+        .create_message(&one.id, Role::Assistant, "", MessageStatus::Running)
+        .await
+        .unwrap();
+    let other = store
+        .create_message(&two.id, Role::Assistant, "", MessageStatus::Running)
+        .await
+        .unwrap();
+
+    for step in 1..=5 {
+        let event = store
+            .append_event(&one.id, &message.id, "step", &format!("{{\"n\":{step}}}"))
+            .await
+            .unwrap();
+        assert_eq!(event.seq, step);
+    }
+    assert_eq!(
+        store
+            .append_event(&two.id, &other.id, "step", "{}")
+            .await
+            .unwrap()
+            .seq,
+        1
+    );
+
+    let after_two = store.events_after(&ada, &one.id, 2, 100).await.unwrap();
+    assert_eq!(
+        after_two.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [3, 4, 5]
+    );
+    assert_eq!(after_two[0].payload, "{\"n\":3}");
+    assert_eq!(after_two[0].message, message.id);
+    let limited = store.events_after(&ada, &one.id, 0, 2).await.unwrap();
+    assert_eq!(limited.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert!(store
+        .events_after(&bob, &one.id, 0, 100)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn concurrent_appends_never_share_a_number(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let project = store
+        .create_project(&ada, &name("Busy"), "static")
+        .await
+        .unwrap();
+    let message = store
+        .create_message(&project.id, Role::Assistant, "", MessageStatus::Running)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, project, message) = (store.clone(), project.id.clone(), message.id.clone());
+            tokio::spawn(async move {
+                store
+                    .append_event(&project, &message, "output", "{}")
+                    .await
+                    .unwrap()
+                    .seq
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+}
+
+async fn versions_count_up_and_keep_their_files(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let project = store
+        .create_project(&ada, &name("Site"), "static")
+        .await
+        .unwrap();
+    let message = store
+        .create_message(&project.id, Role::Assistant, "done", MessageStatus::Done)
+        .await
+        .unwrap();
+    let new = |title: &str, files: Vec<NewFile>| NewFragment {
+        project: project.id.clone(),
+        message: Some(message.id.clone()),
+        title: title.into(),
+        template: "static".into(),
+        sandbox_id: Some("sbx1".into()),
+        preview_url: Some("http://3000-sbx1.localhost:49983".into()),
+        files,
+    };
+    let v1 = store
+        .create_fragment(new(
+            "First page",
+            vec![file("style.css", "h1{}"), file("index.html", "<h1>Hi</h1>")],
+        ))
+        .await
+        .unwrap();
+    let v2 = store
+        .create_fragment(new(
+            "Bigger heading",
+            vec![file("index.html", "<h1>Hello</h1>")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+
+    let listed = store.fragments(&ada, &project.id).await.unwrap();
+    assert_eq!(listed.iter().map(|f| f.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(listed[1], v1);
+
+    let files = store.fragment_files(&ada, &v1.id).await.unwrap();
+    assert_eq!(
+        files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        ["index.html", "style.css"]
+    );
+    assert_eq!(files[0].size, 11);
+    assert!(store.fragments(&bob, &project.id).await.unwrap().is_empty());
+    assert!(store.fragment_files(&bob, &v1.id).await.unwrap().is_empty());
+
+    let duplicate = store
+        .create_fragment(new("Twice", vec![file("a.html", "1"), file("a.html", "2")]))
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
+    // The failed version left nothing behind, not even its number.
+    assert_eq!(store.fragments(&ada, &project.id).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .create_fragment(new("Third", vec![]))
+            .await
+            .unwrap()
+            .version,
+        3
+    );
+}
+
+async fn deleting_an_account_deletes_what_it_owns(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let project = store
+        .create_project(&ada, &name("Gone soon"), "static")
+        .await
+        .unwrap();
+    let kept = store
+        .create_project(&bob, &name("Stays"), "static")
+        .await
+        .unwrap();
+    let message = store
+        .create_message(&project.id, Role::User, "hi", MessageStatus::Done)
+        .await
+        .unwrap();
+    store
+        .append_event(&project.id, &message.id, "step", "{}")
+        .await
+        .unwrap();
+    let version = store
+        .create_fragment(NewFragment {
+            project: project.id.clone(),
+            message: Some(message.id.clone()),
+            title: "v1".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![file("index.html", "x")],
+        })
+        .await
+        .unwrap();
+
+    assert!(store.delete_user(&ada).await.unwrap());
+    assert_eq!(store.user(&ada).await.unwrap(), None);
+    assert!(store.projects(&ada).await.unwrap().is_empty());
+    assert!(store.messages(&ada, &project.id).await.unwrap().is_empty());
+    assert!(store
+        .events_after(&ada, &project.id, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .fragment_files(&ada, &version.id)
+        .await
+        .unwrap()
+        .is_empty());
+    // A new account reusing the email starts empty; the other user is untouched.
+    let again = user(store, "ada@example.com").await;
+    assert!(store.projects(&again).await.unwrap().is_empty());
+    assert_eq!(store.projects(&bob).await.unwrap(), vec![kept]);
+}
+
+async fn text_round_trips_exactly(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let project = store
+        .create_project(&ada, &name("Ünïcødé ✨ 日本"), "static")
+        .await
+        .unwrap();
+    let tricky = "quote ' double \" backslash \\ tab\t newline\n emoji 🦀 nul-free".repeat(3);
+    let big = "x".repeat(1 << 20);
+    let message = store
+        .create_message(&project.id, Role::User, &tricky, MessageStatus::Done)
+        .await
+        .unwrap();
+    let version = store
+        .create_fragment(NewFragment {
+            project: project.id.clone(),
+            message: Some(message.id),
+            title: "t".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![file("big.txt", &big), file("dir/ä.md", &tricky)],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .project(&ada, &project.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Ünïcødé ✨ 日本"
+    );
+    assert_eq!(
+        store.messages(&ada, &project.id).await.unwrap()[0].content,
+        tricky
+    );
+    let files = store.fragment_files(&ada, &version.id).await.unwrap();
+    assert_eq!(files[0].content.len(), 1 << 20);
+    assert_eq!(files[1].content, tricky);
+    assert_eq!(files[1].size, i64::try_from(tricky.len()).unwrap());
+}
