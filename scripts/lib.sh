@@ -9,10 +9,17 @@ CARGO_LEPTOS_VERSION="0.3.10"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# The same flags cargo-leptos gives its debug builds, so `cargo test` and
-# `cargo leptos build` share compiled dependencies instead of building twice.
+# cargo-leptos adds `--cfg erase_components` to RUSTFLAGS for debug builds
+# (on top of any RUSTFLAGS already set) and sets LEPTOS_OUTPUT_NAME, which
+# leptos reads at compile time. Plain cargo commands get the same through
+# leptos_cargo, so `cargo test` and `cargo leptos build` share compiled
+# dependencies instead of building everything twice. RUSTFLAGS itself stays
+# unset, or cargo-leptos would add the flag a second time.
 export LEPTOS_OUTPUT_NAME="ollio"
-export RUSTFLAGS="--cfg erase_components"
+unset RUSTFLAGS
+leptos_cargo() {
+  RUSTFLAGS="--cfg erase_components" cargo "$@"
+}
 
 step() {
   printf '\n\033[1m==> %s\033[0m\n' "$*"

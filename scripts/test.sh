@@ -14,11 +14,11 @@ step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
 step "Clippy: server build (ssr)"
-cargo clippy --features ssr --all-targets -- -D warnings
+leptos_cargo clippy --features ssr --all-targets -- -D warnings
 
 step "Clippy: browser build (hydrate, wasm32)"
 # target/front is where cargo-leptos builds the WASM: sharing it saves work.
-cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
+leptos_cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
   --target-dir target/front -- -D warnings
 
 step "Starting PostgreSQL for the store tests"
@@ -26,7 +26,7 @@ trap stop_postgres EXIT
 start_postgres
 
 step "Unit and integration tests (SQLite and PostgreSQL)"
-cargo test --features ssr
+leptos_cargo test --features ssr
 
 step "Browser tests (Playwright, Chromium)"
 E2E_DIR="$(mktemp -d /tmp/ollio-e2e.XXXXXX)"
