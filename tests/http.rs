@@ -97,28 +97,10 @@ async fn user_text_is_escaped_everywhere_it_is_echoed() {
 #[tokio::test]
 async fn a_stored_theme_is_rendered_by_the_server() {
     let app = sqlite_app().await;
-    let dark = app
-        .client
-        .get(app.url("/"))
-        .header(header::COOKIE, "other=1; ollio_theme=dark")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dark = app.get_with_cookie("/", "other=1; ollio_theme=dark").await;
     assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\""));
     assert!(dark.contains("aria-pressed=\"true\""));
-    let bogus = app
-        .client
-        .get(app.url("/"))
-        .header(header::COOKIE, "ollio_theme=\"><script>")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bogus = app.get_with_cookie("/", "ollio_theme=\"><script>").await;
     assert!(!bogus.contains("data-theme="));
 }
 

@@ -5,8 +5,10 @@ mod db;
 
 use db::TestDb;
 use ollio::{
-    domain::{ProjectName, UserId},
-    server::store::{Backend, MessageStatus, NewFile, NewFragment, Role, Store, StoreError},
+    domain::{ProjectId, ProjectName, UserId},
+    server::store::{
+        Backend, Message, MessageStatus, NewFile, NewFragment, Project, Role, Store, StoreError,
+    },
 };
 
 on_both_databases!(
@@ -28,6 +30,26 @@ async fn user(store: &Store, email: &str) -> UserId {
         .await
         .unwrap()
         .id
+}
+
+async fn new_project(store: &Store, owner: &UserId, title: &str) -> Project {
+    store
+        .create_project(owner, &name(title), "static")
+        .await
+        .unwrap()
+}
+
+async fn new_message(
+    store: &Store,
+    project: &ProjectId,
+    role: Role,
+    text: &str,
+    status: MessageStatus,
+) -> Message {
+    store
+        .create_message(project, role, text, status)
+        .await
+        .unwrap()
 }
 
 fn name(raw: &str) -> ProjectName {
@@ -76,10 +98,7 @@ async fn projects_belong_to_their_owner(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
     let bob = user(store, "bob@example.com").await;
-    let project = store
-        .create_project(&ada, &name("Login form"), "static")
-        .await
-        .unwrap();
+    let project = new_project(store, &ada, "Login form").await;
     assert_eq!(project.owner, ada);
     assert_eq!(project.template, "static");
 
@@ -120,15 +139,9 @@ async fn projects_belong_to_their_owner(db: TestDb) {
 async fn projects_list_most_recent_first(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
-    let first = store
-        .create_project(&ada, &name("First"), "static")
-        .await
-        .unwrap();
+    let first = new_project(store, &ada, "First").await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let second = store
-        .create_project(&ada, &name("Second"), "static")
-        .await
-        .unwrap();
+    let second = new_project(store, &ada, "Second").await;
     let names: Vec<_> = store
         .projects(&ada)
         .await
@@ -140,10 +153,14 @@ async fn projects_list_most_recent_first(db: TestDb) {
 
     // Activity on the older project moves it to the top.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    store
-        .create_message(&first.id, Role::User, "make it blue", MessageStatus::Done)
-        .await
-        .unwrap();
+    new_message(
+        store,
+        &first.id,
+        Role::User,
+        "make it blue",
+        MessageStatus::Done,
+    )
+    .await;
     let ids: Vec<_> = store
         .projects(&ada)
         .await
@@ -158,18 +175,23 @@ async fn messages_keep_their_order_and_owner(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
     let bob = user(store, "bob@example.com").await;
-    let project = store
-        .create_project(&ada, &name("Timer"), "static")
-        .await
-        .unwrap();
-    let asked = store
-        .create_message(&project.id, Role::User, "a timer", MessageStatus::Done)
-        .await
-        .unwrap();
-    let answer = store
-        .create_message(&project.id, Role::Assistant, "", MessageStatus::Pending)
-        .await
-        .unwrap();
+    let project = new_project(store, &ada, "Timer").await;
+    let asked = new_message(
+        store,
+        &project.id,
+        Role::User,
+        "a timer",
+        MessageStatus::Done,
+    )
+    .await;
+    let answer = new_message(
+        store,
+        &project.id,
+        Role::Assistant,
+        "",
+        MessageStatus::Pending,
+    )
+    .await;
     assert!(store
         .set_message_status(
             &answer.id,
@@ -192,22 +214,10 @@ async fn events_are_numbered_per_project_without_gaps(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
     let bob = user(store, "bob@example.com").await;
-    let one = store
-        .create_project(&ada, &name("One"), "static")
-        .await
-        .unwrap();
-    let two = store
-        .create_project(&ada, &name("Two"), "static")
-        .await
-        .unwrap();
-    let message = store
-        .create_message(&one.id, Role::Assistant, "", MessageStatus::Running)
-        .await
-        .unwrap();
-    let other = store
-        .create_message(&two.id, Role::Assistant, "", MessageStatus::Running)
-        .await
-        .unwrap();
+    let one = new_project(store, &ada, "One").await;
+    let two = new_project(store, &ada, "Two").await;
+    let message = new_message(store, &one.id, Role::Assistant, "", MessageStatus::Running).await;
+    let other = new_message(store, &two.id, Role::Assistant, "", MessageStatus::Running).await;
 
     for step in 1..=5 {
         let event = store
@@ -244,14 +254,15 @@ async fn events_are_numbered_per_project_without_gaps(db: TestDb) {
 async fn concurrent_appends_never_share_a_number(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
-    let project = store
-        .create_project(&ada, &name("Busy"), "static")
-        .await
-        .unwrap();
-    let message = store
-        .create_message(&project.id, Role::Assistant, "", MessageStatus::Running)
-        .await
-        .unwrap();
+    let project = new_project(store, &ada, "Busy").await;
+    let message = new_message(
+        store,
+        &project.id,
+        Role::Assistant,
+        "",
+        MessageStatus::Running,
+    )
+    .await;
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let (store, project, message) = (store.clone(), project.id.clone(), message.id.clone());
@@ -276,14 +287,15 @@ async fn versions_count_up_and_keep_their_files(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
     let bob = user(store, "bob@example.com").await;
-    let project = store
-        .create_project(&ada, &name("Site"), "static")
-        .await
-        .unwrap();
-    let message = store
-        .create_message(&project.id, Role::Assistant, "done", MessageStatus::Done)
-        .await
-        .unwrap();
+    let project = new_project(store, &ada, "Site").await;
+    let message = new_message(
+        store,
+        &project.id,
+        Role::Assistant,
+        "done",
+        MessageStatus::Done,
+    )
+    .await;
     let new = |title: &str, files: Vec<NewFile>| NewFragment {
         project: project.id.clone(),
         message: Some(message.id.clone()),
@@ -345,18 +357,9 @@ async fn deleting_an_account_deletes_what_it_owns(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
     let bob = user(store, "bob@example.com").await;
-    let project = store
-        .create_project(&ada, &name("Gone soon"), "static")
-        .await
-        .unwrap();
-    let kept = store
-        .create_project(&bob, &name("Stays"), "static")
-        .await
-        .unwrap();
-    let message = store
-        .create_message(&project.id, Role::User, "hi", MessageStatus::Done)
-        .await
-        .unwrap();
+    let project = new_project(store, &ada, "Gone soon").await;
+    let kept = new_project(store, &bob, "Stays").await;
+    let message = new_message(store, &project.id, Role::User, "hi", MessageStatus::Done).await;
     store
         .append_event(&project.id, &message.id, "step", "{}")
         .await
@@ -397,10 +400,7 @@ async fn deleting_an_account_deletes_what_it_owns(db: TestDb) {
 async fn text_round_trips_exactly(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
-    let project = store
-        .create_project(&ada, &name("Ünïcødé ✨ 日本"), "static")
-        .await
-        .unwrap();
+    let project = new_project(store, &ada, "Ünïcødé ✨ 日本").await;
     let tricky = "quote ' double \" backslash \\ tab\t newline\n emoji 🦀 nul-free".repeat(3);
     let big = "x".repeat(1 << 20);
     let message = store

@@ -67,6 +67,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The body of `GET path` sent with a `Cookie` header.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> String {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await;
+        response.expect("request").text().await.expect("body")
+    }
+
     pub fn write_static(&self, relative: &str, bytes: &[u8]) {
         let path = self.site_root.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).unwrap();
