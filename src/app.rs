@@ -1,24 +1,31 @@
 //! The Leptos application: the HTML shell, the router and the pages. Compiled
 //! for both the server (SSR) and the browser (hydrate).
 
+mod auth_pages;
 mod error_page;
 mod escape;
 mod landing;
 mod layout;
 mod not_found;
+mod projects_page;
+pub mod session;
+mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use self::{
+    auth_pages::{LoginPage, SignupPage},
     error_page::ErrorPage,
     landing::Landing,
     layout::{SiteFooter, SiteHeader},
     not_found::NotFound,
+    projects_page::ProjectsPage,
+    settings::SettingsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -56,18 +63,35 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Ollio".to_owned() } else { format!("{page} · Ollio") }
         } />
         <Router>
-            <a class="skip-link" href="#main">
-                "Skip to content"
-            </a>
-            <SiteHeader />
-            <main id="main" tabindex="-1">
-                <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
-                    <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("/") view=Landing />
-                    </Routes>
-                </ErrorBoundary>
-            </main>
-            <SiteFooter />
+            <Site />
         </Router>
+    }
+}
+
+/// Everything inside the router. The account actions are created here, not in
+/// [`App`]: the router is what reads a plain form post's error from the URL
+/// (`?__err=`), and actions pick it up only beneath it.
+#[component]
+fn Site() -> impl IntoView {
+    session::provide_session();
+    view! {
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
+        <SiteHeader />
+        <main id="main" tabindex="-1">
+            <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=Landing />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    // Pages for signed-in users render whole before answering,
+                    // so a signed-out visitor gets a real 302 to /login.
+                    <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                </Routes>
+            </ErrorBoundary>
+        </main>
+        <SiteFooter />
     }
 }

@@ -3,9 +3,13 @@
 //! The crate compiles twice: with `ssr` it is the server (`server` module and
 //! the `ollio` binary); with `hydrate` it is the WASM that hydrates the pages.
 
+pub mod account;
 pub mod app;
 pub mod domain;
+pub mod error;
+pub mod projects;
 pub mod theme;
+pub mod usage;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -5,9 +5,10 @@ mod db;
 
 use db::TestDb;
 use ollio::{
-    domain::{ProjectId, ProjectName, UserId},
+    domain::{calendar, ProjectId, ProjectName, UserId},
     server::store::{
-        Backend, Message, MessageStatus, NewFile, NewFragment, Project, Role, Store, StoreError,
+        now_ms, Backend, Message, MessageStatus, NewFile, NewFragment, Project, Role, Store,
+        StoreError,
     },
 };
 
@@ -22,6 +23,9 @@ on_both_databases!(
     versions_count_up_and_keep_their_files,
     deleting_an_account_deletes_what_it_owns,
     text_round_trips_exactly,
+    twenty_concurrent_spends_of_the_last_credit_give_one,
+    credits_reset_each_month_and_can_be_refunded,
+    login_failures_are_counted_per_key,
 );
 
 async fn user(store: &Store, email: &str) -> UserId {
@@ -436,4 +440,107 @@ async fn text_round_trips_exactly(db: TestDb) {
     assert_eq!(files[0].content.len(), 1 << 20);
     assert_eq!(files[1].content, tricky);
     assert_eq!(files[1].size, i64::try_from(tricky.len()).unwrap());
+}
+
+async fn twenty_concurrent_spends_of_the_last_credit_give_one(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let now = now_ms();
+    // Three credits, two spent: one left.
+    for _ in 0..2 {
+        store.consume_credit(&ada, 3, now).await.unwrap().unwrap();
+    }
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, ada) = (store.clone(), ada.clone());
+            tokio::spawn(async move { store.consume_credit(&ada, 3, now).await.unwrap().is_ok() })
+        })
+        .collect();
+    let mut successes = 0;
+    for task in tasks {
+        successes += usize::from(task.await.unwrap());
+    }
+    assert_eq!(successes, 1);
+    let usage = store.usage(&ada, 3, now).await.unwrap();
+    assert_eq!((usage.used, usage.remaining()), (3, 0));
+}
+
+async fn credits_reset_each_month_and_can_be_refunded(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let mid_november = 1_795_336_800_000; // 2026-11-22
+    let first = store
+        .consume_credit(&ada, 2, mid_november)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.used, 1);
+    assert_eq!(calendar::format_date(first.period_start), "1 November 2026");
+    assert_eq!(calendar::format_date(first.resets_at()), "1 December 2026");
+    store
+        .consume_credit(&ada, 2, mid_november)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = store
+        .consume_credit(&ada, 2, mid_november)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refused.remaining(), 0);
+
+    assert!(store.refund_credit(&ada).await.unwrap());
+    assert_eq!(store.usage(&ada, 2, mid_november).await.unwrap().used, 1);
+
+    let december = calendar::next_month_start(mid_november) + 1;
+    let fresh = store.usage(&ada, 2, december).await.unwrap();
+    assert_eq!(
+        (
+            fresh.used,
+            calendar::format_date(fresh.period_start).as_str()
+        ),
+        (0, "1 December 2026")
+    );
+    // Refunds never go below zero.
+    assert!(!store.refund_credit(&ada).await.unwrap());
+    assert_eq!(store.usage(&ada, 2, december).await.unwrap().used, 0);
+}
+
+async fn login_failures_are_counted_per_key(db: TestDb) {
+    let store = &db.store;
+    store
+        .record_login_failure(&["account:a", "ip:1"], 1_000)
+        .await
+        .unwrap();
+    store
+        .record_login_failure(&["account:a", "ip:2"], 2_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.login_failures_since("account:a", 0).await.unwrap(),
+        [1_000, 2_000]
+    );
+    assert_eq!(
+        store
+            .login_failures_since("account:a", 1_500)
+            .await
+            .unwrap(),
+        [2_000]
+    );
+    assert_eq!(
+        store.login_failures_since("ip:1", 0).await.unwrap(),
+        [1_000]
+    );
+    store.clear_login_failures("account:a").await.unwrap();
+    assert!(store
+        .login_failures_since("account:a", 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.prune_login_failures(1_500).await.unwrap(), 1);
+    assert!(store
+        .login_failures_since("ip:1", 0)
+        .await
+        .unwrap()
+        .is_empty());
 }

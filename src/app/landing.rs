@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_query_map, params::ParamsMap};
 
-use super::escape::textarea_text;
+use super::{escape::textarea_text, session::encode_query_value};
 use crate::domain::Prompt;
 
 const EXAMPLES: [&str; 4] = [
@@ -25,15 +25,7 @@ fn prefill(query: &ParamsMap) -> String {
 
 /// A link that puts an example into the prompt box, with or without JavaScript.
 fn example_href(text: &str) -> String {
-    let mut href = String::from("/?idea=");
-    for byte in text.bytes() {
-        match byte {
-            b' ' => href.push('+'),
-            b if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) => href.push(b as char),
-            b => href.push_str(&format!("%{b:02X}")),
-        }
-    }
-    href
+    format!("/?idea={}", encode_query_value(text))
 }
 
 #[component]

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::theme::ThemeToggle;
+use super::session::use_session;
+use crate::{account::Viewer, theme::ThemeToggle};
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -14,12 +15,58 @@ pub fn SiteHeader() -> impl IntoView {
                     <span class="brand-name">"Ollio"</span>
                 </a>
                 <nav class="header-nav" aria-label="Main">
-                    <a href="/#how">"How it works"</a>
-                    <a href="/#self-host">"Self-host"</a>
+                    <Transition fallback=|| view! { <span class="header-placeholder"></span> }>
+                        {move || Suspend::new(async move {
+                            match use_session().viewer.await {
+                                Ok(Some(viewer)) => view! { <SignedIn viewer /> }.into_any(),
+                                _ => view! { <SignedOut /> }.into_any(),
+                            }
+                        })}
+                    </Transition>
                     <ThemeToggle />
                 </nav>
             </div>
         </header>
+    }
+}
+
+#[component]
+fn SignedOut() -> impl IntoView {
+    view! {
+        <a class="nav-link" href="/#how">"How it works"</a>
+        <a class="nav-link" href="/login">"Sign in"</a>
+        <a class="button button-primary button-small" href="/signup">"Sign up"</a>
+    }
+}
+
+#[component]
+fn SignedIn(viewer: Viewer) -> impl IntoView {
+    let logout = use_session().logout;
+    let usage = viewer.usage;
+    let label = format!(
+        "{} of {} credits left this month",
+        usage.remaining, usage.limit
+    );
+    let text = if usage.remaining == 1 {
+        "1 credit".to_owned()
+    } else {
+        format!("{} credits", usage.remaining)
+    };
+    view! {
+        <a class="nav-link" href="/projects">"Projects"</a>
+        <a
+            class="credits"
+            class:credits-empty=usage.remaining == 0
+            href="/settings#usage"
+            aria-label=label.clone()
+            title=label
+        >
+            {text}
+        </a>
+        <a class="nav-link" href="/settings" title=viewer.email>"Settings"</a>
+        <ActionForm action=logout attr:class="inline">
+            <button type="submit" class="button button-ghost button-small">"Sign out"</button>
+        </ActionForm>
     }
 }
 

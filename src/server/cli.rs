@@ -1,14 +1,16 @@
 //! The `ollio` command line. Every failure ends in one line on stderr naming
 //! what is wrong, and a non-zero exit status.
 
-use std::{process::ExitCode, sync::Arc};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use super::{
     config::{Config, ConfigError},
-    http, site,
+    http,
+    sessions::Sessions,
+    site,
     state::AppState,
     store::{Store, StoreError},
     telemetry,
@@ -116,11 +118,10 @@ async fn serve(config: Config) -> Result<(), RunError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(RunError::Serve)?;
-    let state = AppState {
-        leptos_options,
-        store: store.clone(),
-        config: Arc::new(config),
-    };
+    let sessions = Sessions::connect(&config.database_url).await?;
+    sessions.spawn_cleanup(std::time::Duration::from_secs(3600));
+    super::throttle::spawn_pruning(store.clone(), std::time::Duration::from_secs(3600));
+    let state = AppState::new(config, leptos_options, store.clone(), sessions);
     tracing::info!(%addr, "listening");
     println!("Ollio is running at http://{addr}");
     http::serve(listener, state, http::shutdown_signal())

@@ -8,6 +8,9 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 /// The log filter used when `RUST_LOG` is unset.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=info";
+pub const DEFAULT_FREE_CREDITS: i64 = 50;
+/// Server-function calls per minute per user (or per address when signed out).
+pub const DEFAULT_RATE_LIMIT: u32 = 300;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -15,6 +18,24 @@ pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub log_filter: String,
+    /// The address users reach the app at, when it differs from `addr` (say,
+    /// behind a proxy). An https URL makes the session cookie Secure.
+    pub public_url: Option<String>,
+    /// Credits each user gets per calendar month.
+    pub free_credits: i64,
+    /// Server-function calls allowed per minute per user.
+    pub rate_limit_per_minute: u32,
+    /// Whether to take the client's address from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+}
+
+impl Config {
+    /// Whether cookies must be marked Secure.
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
 }
 
 /// A configuration value that could not be used: which variable, and why.
@@ -69,12 +90,63 @@ impl Config {
             )
         })?;
 
+        let public_url = match get("OLLIO_PUBLIC_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim().trim_end_matches('/').to_owned())
+            }
+            Some(url) => {
+                return Err(ConfigError::new(
+                    "OLLIO_PUBLIC_URL",
+                    format!("`{url}` is not an http:// or https:// URL"),
+                ))
+            }
+            None => None,
+        };
+        let free_credits = number(&get, "OLLIO_FREE_CREDITS", DEFAULT_FREE_CREDITS, 0)?;
+        let rate_limit_per_minute = number(&get, "OLLIO_RATE_LIMIT", DEFAULT_RATE_LIMIT, 1)?;
+        let trust_proxy = match get("OLLIO_TRUST_PROXY").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "OLLIO_TRUST_PROXY",
+                    format!("`{other}` is not true or false"),
+                ))
+            }
+        };
+
         Ok(Self {
             database_url,
             addr,
             data_dir,
             log_filter,
+            public_url,
+            free_credits,
+            rate_limit_per_minute,
+            trust_proxy,
         })
+    }
+}
+
+/// Reads a whole number of at least `min`, or `default` when unset.
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    min: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = get(var) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(value) if value >= min => Ok(value),
+        _ => Err(ConfigError::new(
+            var,
+            format!("`{raw}` is not a whole number of at least {min}"),
+        )),
     }
 }
 
@@ -202,6 +274,22 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.database_url.expose(), "sqlite://./data/ollio.db");
         assert_eq!(config.log_filter, DEFAULT_LOG_FILTER);
+        assert_eq!(config.free_credits, 50);
+        assert_eq!(config.rate_limit_per_minute, 300);
+        assert!(!config.trust_proxy);
+        assert!(!config.https());
+    }
+
+    #[test]
+    fn an_https_public_url_means_secure_cookies() {
+        let config = config(&[
+            ("OLLIO_PUBLIC_URL", "https://ollio.example/"),
+            ("OLLIO_TRUST_PROXY", "true"),
+        ])
+        .unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://ollio.example"));
+        assert!(config.https());
+        assert!(config.trust_proxy);
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! The HTTP layer: the axum router (pages, server functions, health, static
 //! files) and serving it until a shutdown signal.
 
+pub mod guard;
 mod healthz;
 mod shutdown;
 
-use std::time::Duration;
+use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
-use axum::{routing::get, Router};
+use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::{
     compression::{
@@ -26,8 +27,22 @@ use crate::app::{shell, App};
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// Routes axum serves itself, beside the Leptos pages and server functions.
+pub const EXTRA_ROUTES: [&str; 1] = ["/healthz"];
+
+/// The app's page routes, worked out once per process. Leptos finds them by
+/// rendering the app with resource loading switched off, and that switch is
+/// process-wide (leptos issue #4773): generating the list while another
+/// router renders a page could leave that page's resources never loading.
+/// Doing it once, before any router exists, rules that out (it matters where
+/// several apps share a process, as in the tests).
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let options = state.leptos_options.clone();
     // Static assets (WASM, JS, CSS) are compressed; HTML is not, so that
     // streamed pages reach the browser as soon as each part is ready.
@@ -44,6 +59,17 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inner to outer: the rate limit reads the session the session layer
+        // loads; cross-site requests are refused before anything else runs.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::rate_limit,
+        ))
+        .layer(state.sessions.layer(state.config.https()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_same_origin,
+        ))
         .layer(CompressionLayer::new().compress_when(compress))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -62,7 +88,8 @@ pub async fn serve(
         tracing::info!("shutting down: finishing the requests in flight");
         let _ = stopping_tx.send(true);
     };
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(graceful);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
     let give_up = async move {
         if stopping_rx.wait_for(|stopping| *stopping).await.is_ok() {
             tokio::time::sleep(SHUTDOWN_GRACE).await;

@@ -5,8 +5,10 @@
 
 mod events;
 mod fragments;
+mod login_failures;
 mod messages;
 mod projects;
+mod usage;
 mod users;
 
 use std::{
@@ -23,6 +25,7 @@ pub use events::StoredEvent;
 pub use fragments::{Fragment, FragmentFile, NewFile, NewFragment};
 pub use messages::{Message, MessageStatus, Role};
 pub use projects::Project;
+pub use usage::Usage;
 pub use users::User;
 
 use super::config::DatabaseUrl;

@@ -3,9 +3,10 @@
 
 #![allow(dead_code)]
 
-use std::{net::SocketAddr, path::Path, sync::Arc};
+use std::{net::SocketAddr, path::Path};
 
-use ollio::server::{config::Config, http, site, state::AppState};
+use ollio::server::{config::Config, http, sessions::Sessions, site, state::AppState};
+use reqwest::StatusCode;
 use tokio::{net::TcpListener, sync::oneshot};
 
 use super::db::TestDb;
@@ -21,6 +22,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(db: TestDb) -> Self {
+        Self::start_with(db, &[]).await
+    }
+
+    /// Starts the app with extra configuration variables.
+    pub async fn start_with(db: TestDb, vars: &[(&str, &str)]) -> Self {
         let site_root = tempfile::tempdir().expect("site folder");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("free port");
         let addr = listener.local_addr().unwrap();
@@ -28,24 +34,21 @@ impl TestApp {
             "DATABASE_URL" => Some(db.url.expose().to_owned()),
             "OLLIO_ADDR" => Some(addr.to_string()),
             "OLLIO_DATA_DIR" => Some(site_root.path().join("data").display().to_string()),
-            _ => None,
+            other => vars
+                .iter()
+                .find(|(name, _)| *name == other)
+                .map(|(_, value)| (*value).to_owned()),
         })
         .expect("test config");
         let mut leptos_options = site::options(addr).expect("site options");
         leptos_options.site_root = site_root.path().display().to_string().into();
-        let state = AppState {
-            leptos_options,
-            store: db.store.clone(),
-            config: Arc::new(config),
-        };
+        let sessions = Sessions::connect(&db.url).await.expect("session store");
+        let state = AppState::new(config, leptos_options, db.store.clone(), sessions);
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(http::serve(listener, state, async {
             let _ = stopped.await;
         }));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = browser();
         Self {
             addr,
             db,
@@ -78,6 +81,31 @@ impl TestApp {
         response.expect("request").text().await.expect("body")
     }
 
+    /// A new visitor with its own cookies.
+    pub fn visitor(&self) -> Visitor {
+        Visitor {
+            base: format!("http://{}", self.addr),
+            client: browser(),
+        }
+    }
+
+    /// A new visitor who has signed up as `email`.
+    pub async fn user(&self, email: &str) -> Visitor {
+        self.user_with_password(email, PASSWORD).await
+    }
+
+    pub async fn user_with_password(&self, email: &str, password: &str) -> Visitor {
+        let visitor = self.visitor();
+        let (status, body) = visitor
+            .call("signup", &[("email", email), ("password", password)])
+            .await;
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "sign-up as {email}: {status} {body}"
+        );
+        visitor
+    }
+
     pub fn write_static(&self, relative: &str, bytes: &[u8]) {
         let path = self.site_root.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).unwrap();
@@ -90,5 +118,60 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// The password every test user signs up with.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// One browser: a cookie jar talking to the app.
+pub struct Visitor {
+    base: String,
+    pub client: reqwest::Client,
+}
+
+impl Visitor {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls the server function at `/api/{name}` with form arguments, as an
+    /// `ActionForm` does; returns the status and the body.
+    pub async fn call(&self, name: &str, args: &[(&str, &str)]) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{name}")))
+            .form(args)
+            .send()
+            .await
+            .expect("server function request");
+        let status = response.status();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// `GET path`: the status, the `Location` header and the body.
+    pub async fn page(&self, path: &str) -> (StatusCode, Option<String>, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .expect("page request");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        (status, location, response.text().await.unwrap_or_default())
     }
 }

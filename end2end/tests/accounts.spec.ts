@@ -1,0 +1,91 @@
+import { expect, test } from '@playwright/test';
+import { gotoHydrated, PASSWORD, signIn, signOut, signUp, uniqueEmail, useOwnAddress } from './helpers';
+
+useOwnAddress();
+
+test('an account from sign-up to deletion', async ({ page }) => {
+  const email = uniqueEmail('journey');
+  await signUp(page, email);
+  await expect(page.getByRole('heading', { name: 'Your projects' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'No projects yet' })).toBeVisible();
+  await expect(page.getByRole('link', { name: '50 of 50 credits left this month' })).toBeVisible();
+
+  await signOut(page);
+  await gotoHydrated(page, '/login');
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/projects$/);
+
+  await gotoHydrated(page, '/settings');
+  await expect(page.getByText('You have used 0 of 50 credits this month.')).toBeVisible();
+  const newPassword = 'an even better passphrase';
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password').fill(newPassword);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Your password was changed.')).toBeVisible();
+
+  await signOut(page);
+  await gotoHydrated(page, '/login');
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole('alert')).toContainText("don't match an account");
+  await signIn(page, email, newPassword);
+  await expect(page).toHaveURL(/\/projects$/);
+
+  await gotoHydrated(page, '/settings');
+  await page.getByLabel('Type your email address to confirm').fill(email);
+  await page.getByRole('button', { name: 'Delete account' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+
+  await gotoHydrated(page, '/login');
+  await signIn(page, email, newPassword);
+  await expect(page.getByRole('alert')).toContainText("don't match an account");
+});
+
+test('a wrong password gets a clear message', async ({ page }) => {
+  const email = uniqueEmail('wrong');
+  await signUp(page, email);
+  await signOut(page);
+  await gotoHydrated(page, '/login');
+  await signIn(page, email, 'not the password at all');
+  await expect(page.getByRole('alert')).toHaveText(
+    "That email and password don't match an account. Check them and try again.",
+  );
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('five failed sign-ins lock the account for a while', async ({ page }) => {
+  const email = uniqueEmail('throttle');
+  await signUp(page, email);
+  await signOut(page);
+  await gotoHydrated(page, '/login');
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    await signIn(page, email, `wrong guess ${attempt}`);
+    await expect(page.getByRole('alert')).toContainText("don't match an account");
+  }
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole('alert')).toHaveText('Too many attempts. Try again in 15 minutes.');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('a signed-out visitor is sent to sign in, then back', async ({ page }) => {
+  const email = uniqueEmail('next');
+  await signUp(page, email);
+  await signOut(page);
+
+  await page.goto('/settings');
+  await expect(page).toHaveURL(/\/login\?next=(\/|%2F)settings$/);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+});
+
+test('sign-up explains what is wrong with the input', async ({ page }) => {
+  await gotoHydrated(page, '/signup');
+  await page.getByLabel('Email').fill(uniqueEmail('weak'));
+  // The browser's own checks would stop a short password first; bypass them
+  // to see the server's message.
+  await page.locator('form').evaluate((form) => form.setAttribute('novalidate', ''));
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Use at least 10 characters for your password.');
+});

@@ -1,0 +1,23 @@
+import { expect, test } from '@playwright/test';
+import { PASSWORD, uniqueEmail, useOwnAddress } from './helpers';
+
+// Runs with JavaScript on and off: the sign-in forms work as plain HTML forms.
+useOwnAddress();
+
+test('signing up and a wrong password work as plain forms too', async ({ page }) => {
+  const email = uniqueEmail('plain');
+  await page.goto('/signup');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page).toHaveURL(/\/projects$/);
+  await expect(page.getByRole('heading', { name: 'Your projects' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText("don't match an account");
+});

@@ -1,0 +1,90 @@
+//! Accounts: the server functions behind sign-up, sign-in, sign-out, the
+//! settings page, and "who is signed in". Thin: parse, call `server::accounts`,
+//! answer.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{error::AppError, usage::UsageView};
+
+/// What the browser may know about the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub email: String,
+    pub usage: UsageView,
+}
+
+#[server(prefix = "/api", endpoint = "signup")]
+pub async fn signup(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::server::{accounts, api};
+    api::respond(async move {
+        accounts::signup(&email, &password).await?;
+        leptos_axum::redirect(&crate::domain::safe_next(next.as_deref()));
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::server::{accounts, api};
+    api::respond(async move {
+        accounts::login(&email, &password).await?;
+        leptos_axum::redirect(&crate::domain::safe_next(next.as_deref()));
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::{api, auth};
+    api::respond(async move {
+        auth::sign_out().await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+/// The signed-in user, or `None`: the one call that is fine anonymously.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<Viewer>, AppError> {
+    use crate::server::{api, auth};
+    api::respond(async move {
+        let Some(user) = auth::current_user().await? else {
+            return Ok(None);
+        };
+        let usage = crate::usage::usage_of(&user).await?;
+        Ok(Some(Viewer {
+            email: user.email,
+            usage,
+        }))
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::server::{accounts, api, auth};
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        accounts::change_password(&user, &current_password, &new_password).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "delete_account")]
+pub async fn delete_account(confirm_email: String) -> Result<(), AppError> {
+    use crate::server::{accounts, api, auth};
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        accounts::delete_account(&user, &confirm_email).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,123 @@
+//! `/signup` and `/login`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::session::use_session;
+use crate::{
+    account::{Login, Signup},
+    domain::Password,
+    error::AppError,
+};
+
+/// The error an action ended with, as an alert.
+pub fn action_error<T: 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        value.get().and_then(Result::err).map(|error| {
+            view! {
+                <p class="notice notice-error" role="alert">
+                    {error.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// Where to go after signing in, from `?next=`.
+fn next_param() -> Signal<String> {
+    let query = use_query_map();
+    Signal::derive(move || query.with(|q| q.get("next")).unwrap_or_default())
+}
+
+/// The `?next=` to carry from one auth page to the other.
+fn with_next(path: &str, next: &str) -> String {
+    if next.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?next={}", super::session::encode_query_value(next))
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let signup = ServerAction::<Signup>::new();
+    use_session().follow(signup);
+    let next = next_param();
+    view! {
+        <Title text="Sign up" />
+        <section class="auth-page">
+            <div class="auth-card">
+                <h1>"Create your account"</h1>
+                <p class="muted">"Every account gets free monthly credits. Describe an app, watch it run."</p>
+                <ActionForm action=signup attr:class="form-stack">
+                    <input type="hidden" name="next" value=move || next.get() />
+                    <div class="field">
+                        <label for="signup-email">"Email"</label>
+                        <input id="signup-email" name="email" type="email" autocomplete="email" required />
+                    </div>
+                    <div class="field">
+                        <label for="signup-password">"Password"</label>
+                        <input
+                            id="signup-password"
+                            name="password"
+                            type="password"
+                            autocomplete="new-password"
+                            minlength=Password::MIN_CHARS
+                            aria-describedby="signup-password-hint"
+                            required
+                        />
+                        <p id="signup-password-hint" class="hint">
+                            {format!("At least {} characters.", Password::MIN_CHARS)}
+                        </p>
+                    </div>
+                    {action_error(signup.value())}
+                    <button type="submit" class="button button-primary button-block" disabled=move || signup.pending().get()>
+                        {move || if signup.pending().get() { "Creating your account…" } else { "Sign up" }}
+                    </button>
+                </ActionForm>
+                <p class="auth-switch">
+                    "Already have an account? "
+                    <a href=move || with_next("/login", &next.get())>"Sign in"</a>
+                </p>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    use_session().follow(login);
+    let next = next_param();
+    view! {
+        <Title text="Sign in" />
+        <section class="auth-page">
+            <div class="auth-card">
+                <h1>"Welcome back"</h1>
+                <p class="muted">"Sign in to your projects."</p>
+                <ActionForm action=login attr:class="form-stack">
+                    <input type="hidden" name="next" value=move || next.get() />
+                    <div class="field">
+                        <label for="login-email">"Email"</label>
+                        <input id="login-email" name="email" type="email" autocomplete="email" required />
+                    </div>
+                    <div class="field">
+                        <label for="login-password">"Password"</label>
+                        <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+                    </div>
+                    {action_error(login.value())}
+                    <button type="submit" class="button button-primary button-block" disabled=move || login.pending().get()>
+                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+                <p class="auth-switch">
+                    "New to Ollio? "
+                    <a href=move || with_next("/signup", &next.get())>"Create an account"</a>
+                </p>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,125 @@
+//! Who is signed in, as the UI sees it: the account actions, and a resource
+//! with the current [`Viewer`] that reloads whenever one of them ran.
+
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_router::{components::Redirect, hooks::use_location};
+
+use crate::{
+    account::{Logout, Viewer},
+    error::AppError,
+};
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub logout: ServerAction<Logout>,
+    /// Bumped after any account action, to reload `viewer`.
+    revision: RwSignal<u64>,
+    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+}
+
+/// Creates the sign-out action and the viewer resource; call once, inside the
+/// router.
+pub fn provide_session() {
+    let logout = ServerAction::<Logout>::new();
+    let revision = RwSignal::new(0);
+    let viewer = Resource::new(
+        move || (logout.version().get(), revision.get()),
+        |_| crate::account::current_user(),
+    );
+    provide_context(Session {
+        logout,
+        revision,
+        viewer,
+    });
+}
+
+impl Session {
+    /// Reloads the viewer whenever `action` has run. Pages create their own
+    /// actions (so a plain form post's error, read from the URL by the
+    /// routes, reaches them) and register them here.
+    pub fn follow<S>(&self, action: ServerAction<S>)
+    where
+        S: ServerFn + Clone + Send + Sync + 'static,
+        S::Output: Send + Sync + 'static,
+        S::Error: Send + Sync + 'static,
+    {
+        let revision = self.revision;
+        Effect::new(move |_| {
+            if action.version().get() > 0 {
+                revision.update(|revision| *revision += 1);
+            }
+        });
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// Shows `children` to a signed-in user; anyone else is sent to the sign-in
+/// page, which brings them back here afterwards.
+#[component]
+pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <PageSkeleton /> }>
+            {move || Suspend::new(async move {
+                match session.viewer.await {
+                    Ok(Some(_)) => children.read_value()().into_any(),
+                    Ok(None) => {
+                        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+                        let path = format!("/login?next={}", encode_query_value(&here));
+                        view! { <Redirect path /> }.into_any()
+                    }
+                    Err(error) => view! {
+                        <section class="container page">
+                            <p class="notice notice-error" role="alert">{error.to_string()}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A placeholder with the page's shape while it loads.
+#[component]
+pub fn PageSkeleton() -> impl IntoView {
+    view! {
+        <section class="container page" aria-busy="true" aria-label="Loading">
+            <div class="skeleton skeleton-title"></div>
+            <div class="skeleton skeleton-line"></div>
+            <div class="skeleton skeleton-line short"></div>
+        </section>
+    }
+}
+
+/// Percent-encodes `value` for a query string.
+pub fn encode_query_value(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b' ' => encoded.push('+'),
+            b if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) => encoded.push(b as char),
+            b => encoded.push_str(&format!("%{b:02X}")),
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_a_path_with_its_query() {
+        assert_eq!(
+            encode_query_value("/projects/a?tab=code&x=1"),
+            "/projects/a%3Ftab%3Dcode%26x%3D1"
+        );
+        assert_eq!(encode_query_value("A dark login form"), "A+dark+login+form");
+    }
+}

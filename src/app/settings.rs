@@ -1,0 +1,155 @@
+//! `/settings`: usage, password, and deleting the account.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{
+    auth_pages::action_error,
+    session::{use_session, RequireUser},
+};
+use crate::{
+    account::{ChangePassword as ChangePasswordFn, DeleteAccount as DeleteAccountFn, Viewer},
+    domain::Password,
+    usage::UsageView,
+};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings" />
+        <RequireUser>
+            <Settings />
+        </RequireUser>
+    }
+}
+
+#[component]
+fn Settings() -> impl IntoView {
+    let session = use_session();
+    let viewer = move || session.viewer.get().and_then(Result::ok).flatten();
+    view! {
+        <section class="container page narrow">
+            <h1>"Settings"</h1>
+            {move || viewer().map(|viewer: Viewer| view! {
+                <p class="muted">"Signed in as " <strong>{viewer.email}</strong></p>
+                <Usage usage=viewer.usage />
+            })}
+            <ChangePassword />
+            <DeleteAccount />
+        </section>
+    }
+}
+
+#[component]
+pub fn Usage(usage: UsageView) -> impl IntoView {
+    let percent = if usage.limit > 0 {
+        (usage.used * 100 / usage.limit).clamp(0, 100)
+    } else {
+        100
+    };
+    view! {
+        <section class="panel" id="usage" aria-labelledby="usage-title">
+            <h2 id="usage-title">"Usage"</h2>
+            <p>
+                {format!("You have used {} of {} credits this month.", usage.used, usage.limit)}
+                " Each build or change costs one credit."
+            </p>
+            <div
+                class="meter"
+                role="meter"
+                aria-label="Credits used"
+                aria-valuemin="0"
+                aria-valuemax=usage.limit
+                aria-valuenow=usage.used
+            >
+                <div class="meter-fill" style=format!("width: {percent}%")></div>
+            </div>
+            {if usage.remaining == 0 {
+                view! {
+                    <p class="notice notice-error" role="status">
+                        {format!(
+                            "You are out of credits. They reset on {}.",
+                            usage.resets_on,
+                        )}
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p class="muted small">
+                        {format!("{} left · resets on {}", usage.remaining, usage.resets_on)}
+                    </p>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let action = ServerAction::<ChangePasswordFn>::new();
+    use_session().follow(action);
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    view! {
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title">"Change password"</h2>
+            <ActionForm action=action attr:class="form-stack">
+                <div class="field">
+                    <label for="current-password">"Current password"</label>
+                    <input id="current-password" name="current_password" type="password" autocomplete="current-password" required />
+                </div>
+                <div class="field">
+                    <label for="new-password">"New password"</label>
+                    <input
+                        id="new-password"
+                        name="new_password"
+                        type="password"
+                        autocomplete="new-password"
+                        minlength=Password::MIN_CHARS
+                        aria-describedby="new-password-hint"
+                        required
+                    />
+                    <p id="new-password-hint" class="hint">
+                        {format!("At least {} characters.", Password::MIN_CHARS)}
+                    </p>
+                </div>
+                {action_error(action.value())}
+                <Show when=done>
+                    <p class="notice notice-success" role="status">"Your password was changed."</p>
+                </Show>
+                <div>
+                    <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
+                        "Change password"
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn DeleteAccount() -> impl IntoView {
+    let action = ServerAction::<DeleteAccountFn>::new();
+    use_session().follow(action);
+    view! {
+        <section class="panel panel-danger" aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete account"</h2>
+            <p>
+                "This deletes your account with all its projects, messages, versions and sandboxes. It cannot be undone."
+            </p>
+            <ActionForm action=action attr:class="form-stack">
+                <div class="field">
+                    <label for="confirm-email">"Type your email address to confirm"</label>
+                    <input id="confirm-email" name="confirm_email" type="email" autocomplete="off" required />
+                </div>
+                {action_error(action.value())}
+                <div>
+                    <button type="submit" class="button button-danger" disabled=move || action.pending().get()>
+                        "Delete account"
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

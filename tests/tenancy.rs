@@ -1,0 +1,251 @@
+//! Tenancy: every server function and every route, called as another user
+//! and as nobody, must neither return nor change anything of Ada's. The lists
+//! of server functions and routes come from the code itself, so a new one
+//! without a case here fails the suite instead of skipping it.
+
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/db.rs"]
+mod db;
+
+use app::{TestApp, Visitor, PASSWORD};
+use db::TestDb;
+use ollio::{
+    domain::{ProjectId, ProjectName, UserId},
+    server::store::{now_ms, MessageStatus, NewFile, NewFragment, Role},
+};
+use reqwest::StatusCode;
+
+on_both_databases!(nothing_of_one_user_reaches_another);
+
+const ADA: &str = "ada@example.com";
+const ADA_PASSWORD: &str = "ada's own long password";
+const SECRET_NAME: &str = "Ada's secret project";
+
+struct Ada {
+    id: UserId,
+    project: ProjectId,
+    session: Visitor,
+}
+
+/// Ada's data: an account with its own password, a project with a message,
+/// an event and a version, and two credits spent.
+async fn ada(app: &TestApp) -> Ada {
+    let session = app.user_with_password(ADA, ADA_PASSWORD).await;
+    let store = &app.db.store;
+    let id = store.user_by_email(ADA).await.unwrap().unwrap().id;
+    let project = store
+        .create_project(&id, &ProjectName::parse(SECRET_NAME).unwrap(), "static")
+        .await
+        .unwrap();
+    let message = store
+        .create_message(
+            &project.id,
+            Role::User,
+            "a secret prompt",
+            MessageStatus::Done,
+        )
+        .await
+        .unwrap();
+    store
+        .append_event(&project.id, &message.id, "step", "{}")
+        .await
+        .unwrap();
+    store
+        .create_fragment(NewFragment {
+            project: project.id.clone(),
+            message: Some(message.id),
+            title: "Secret v1".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![NewFile {
+                path: "index.html".into(),
+                content: "<h1>secret</h1>".into(),
+                language: "html".into(),
+            }],
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        store
+            .consume_credit(&id, 50, now_ms())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    Ada {
+        id,
+        project: project.id,
+        session,
+    }
+}
+
+/// Fails unless every piece of Ada's data is exactly as it was.
+async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
+    let store = &app.db.store;
+    let user = store.user(&ada.id).await.unwrap();
+    assert!(user.is_some(), "after {after}: Ada's account is gone");
+    let project = store.project(&ada.id, &ada.project).await.unwrap();
+    assert_eq!(
+        project.map(|p| p.name).as_deref(),
+        Some(SECRET_NAME),
+        "after {after}: project changed"
+    );
+    assert_eq!(
+        store.messages(&ada.id, &ada.project).await.unwrap().len(),
+        1,
+        "after {after}"
+    );
+    assert_eq!(
+        store.fragments(&ada.id, &ada.project).await.unwrap().len(),
+        1,
+        "after {after}"
+    );
+    assert_eq!(
+        store.usage(&ada.id, 50, now_ms()).await.unwrap().used,
+        2,
+        "after {after}: credits changed"
+    );
+    assert!(
+        ada.session.call("current_user", &[]).await.1.contains(ADA),
+        "after {after}: Ada was signed out"
+    );
+    let (status, _) = app
+        .visitor()
+        .call("login", &[("email", ADA), ("password", ADA_PASSWORD)])
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "after {after}: Ada's password changed"
+    );
+}
+
+fn leaks(body: &str, ada: &Ada) -> bool {
+    [
+        ADA,
+        SECRET_NAME,
+        ada.project.as_str(),
+        "a secret prompt",
+        "Secret v1",
+        "<h1>secret</h1>",
+    ]
+    .iter()
+    .any(|secret| body.contains(secret))
+}
+
+/// Calls one server function as Bob and as nobody and checks the answers.
+async fn check_server_function(
+    name: &str,
+    app: &TestApp,
+    ada: &Ada,
+    bob: &Visitor,
+    nobody: &Visitor,
+) {
+    let project = ada.project.as_str();
+    // (arguments, Bob's expected status, nobody's expected status)
+    let (args, as_bob, as_nobody): (Vec<(&str, &str)>, &[StatusCode], &[StatusCode]) = match name {
+        "signup" => (
+            vec![("email", ADA), ("password", "taking over ada")],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+        ),
+        "login" => (
+            vec![("email", ADA), ("password", PASSWORD)],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+        ),
+        "logout" => (
+            vec![],
+            &[StatusCode::OK, StatusCode::FOUND],
+            &[StatusCode::OK, StatusCode::FOUND],
+        ),
+        "current_user" => (vec![], &[StatusCode::OK], &[StatusCode::OK]),
+        "get_usage" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        "list_projects" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        "change_password" => (
+            vec![
+                ("current_password", ADA_PASSWORD),
+                ("new_password", "bob owns this now"),
+            ],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "delete_account" => (
+            vec![("confirm_email", ADA)],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "rename_project" => (
+            vec![("id", project), ("name", "Bob's now")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "delete_project" => (
+            vec![("id", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        other => {
+            panic!("server function `{other}` has no tenancy case: add one to tests/tenancy.rs")
+        }
+    };
+    for (who, visitor, expected) in [("Bob", bob, as_bob), ("nobody", nobody, as_nobody)] {
+        let (status, body) = visitor.call(name, &args).await;
+        assert!(
+            expected.contains(&status),
+            "{name} as {who}: {status} {body}"
+        );
+        assert!(
+            !leaks(&body, ada),
+            "{name} as {who} returned Ada's data: {body}"
+        );
+        ada_is_intact(app, ada, &format!("{name} as {who}")).await;
+    }
+}
+
+async fn nothing_of_one_user_reaches_another(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = ada(&app).await;
+
+    // Every registered server function.
+    let mut names: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.strip_prefix("/api/").unwrap_or(path).to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() >= 10, "found only {names:?}");
+    for name in &names {
+        // A fresh Bob each time: some calls (logout, delete) end his session.
+        let bob = app.user(&format!("bob-{name}@example.com")).await;
+        check_server_function(name, &app, &ada, &bob, &app.visitor()).await;
+    }
+
+    // Every page and route, with Ada's ids wherever a route takes an id.
+    let mut paths: Vec<String> = ollio::server::http::page_routes()
+        .into_iter()
+        .map(|route| route.path().to_owned())
+        .chain(
+            ollio::server::http::EXTRA_ROUTES
+                .iter()
+                .map(|p| (*p).to_owned()),
+        )
+        .collect();
+    paths.sort();
+    paths.dedup();
+    assert!(paths.len() >= 6, "found only {paths:?}");
+    let bob = app.user("bob@example.com").await;
+    for path in &paths {
+        let concrete = path.replace(":id", ada.project.as_str());
+        assert!(
+            !concrete.contains(':') && !concrete.contains('*'),
+            "route {path} takes a parameter this suite does not know"
+        );
+        for (who, visitor) in [("Bob", &bob), ("nobody", &app.visitor())] {
+            let (status, _, body) = visitor.page(&concrete).await;
+            assert!(status.as_u16() < 500, "{path} as {who}: {status}");
+            assert!(!leaks(&body, &ada), "{path} as {who} showed Ada's data");
+        }
+        ada_is_intact(&app, &ada, path).await;
+    }
+}
