@@ -82,9 +82,12 @@ fn Site() -> impl IntoView {
         <main id="main" tabindex="-1">
             <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=Landing />
-                    <Route path=path!("/signup") view=SignupPage />
-                    <Route path=path!("/login") view=LoginPage />
+                    // Pages stream in order, so the parts that wait for data
+                    // (the header's account area) arrive in place, not as
+                    // out-of-order chunks that need JavaScript to swap in.
+                    <Route path=path!("/") view=Landing ssr=SsrMode::InOrder />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     // Pages for signed-in users render whole before answering,
                     // so a signed-out visitor gets a real 302 to /login.
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />

@@ -1,7 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { gotoHydrated, PASSWORD, signIn, signOut, signUp, uniqueEmail, useOwnAddress } from './helpers';
-
-useOwnAddress();
+import { gotoHydrated, PASSWORD, signIn, signOut, signUp, uniqueEmail, expect, test } from './helpers';
 
 test('an account from sign-up to deletion', async ({ page }) => {
   const email = uniqueEmail('journey');

@@ -1,9 +1,6 @@
-import { expect, test } from '@playwright/test';
-import { PASSWORD, uniqueEmail, useOwnAddress } from './helpers';
+import { expect, PASSWORD, test, uniqueEmail } from './helpers';
 
 // Runs with JavaScript on and off: the sign-in forms work as plain HTML forms.
-useOwnAddress();
-
 test('signing up and a wrong password work as plain forms too', async ({ page }) => {
   const email = uniqueEmail('plain');
   await page.goto('/signup');

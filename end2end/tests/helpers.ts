@@ -1,4 +1,6 @@
-import { expect, type Page, test } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
+
+export { expect };
 
 let counter = 0;
 
@@ -8,11 +10,20 @@ export function uniqueEmail(tag: string): string {
   return `${tag}-${Date.now()}-${process.pid}-${counter}@example.com`;
 }
 
-/** A client address of its own, so sign-in throttling never spills between tests. */
-export function useOwnAddress() {
-  const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-  test.use({ extraHTTPHeaders: { 'x-forwarded-for': ip } });
+function randomAddress(): string {
+  const octet = () => 1 + Math.floor(Math.random() * 250);
+  return `10.${octet()}.${octet()}.${octet()}`;
 }
+
+/** Playwright's `test`, with every test's page coming from an address of its
+ * own (through X-Forwarded-For, which the e2e server trusts), so sign-in
+ * throttling in one test never locks out another. */
+export const test = base.extend({
+  page: async ({ page }, use) => {
+    await page.setExtraHTTPHeaders({ 'x-forwarded-for': randomAddress() });
+    await use(page);
+  },
+});
 
 /** Opens `path` and waits until the WASM app has taken over the page (the
  * theme toggle is enabled only then), so clicks go through the app. */

@@ -60,13 +60,16 @@ pub fn use_session() -> Session {
 /// page, which brings them back here afterwards.
 #[component]
 pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
-    let session = use_session();
     let location = use_location();
     let children = StoredValue::new(children);
+    // Its own resource, loaded once: the shared viewer reloads after account
+    // actions, and following it would rebuild the page (and lose what its
+    // forms just reported).
+    let viewer = Resource::new(|| (), |_| crate::account::current_user());
     view! {
         <Suspense fallback=|| view! { <PageSkeleton /> }>
             {move || Suspend::new(async move {
-                match session.viewer.await {
+                match viewer.await {
                     Ok(Some(_)) => children.read_value()().into_any(),
                     Ok(None) => {
                         let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
