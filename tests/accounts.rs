@@ -50,13 +50,12 @@ async fn signing_up_signs_in_and_leads_to_projects(db: TestDb) {
     let app = TestApp::start(db).await;
     let ada = app.visitor();
     let response = ada
-        .client
-        .post(ada.url("/api/signup"))
-        .header(header::ACCEPT, "text/html")
-        .form(&[("email", " Ada@Example.com "), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "signup",
+            &[("email", " Ada@Example.com "), ("password", PASSWORD)],
+            &[("accept", "text/html")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()[header::LOCATION], "/projects");
 
@@ -187,12 +186,12 @@ async fn the_session_cookie_is_locked_down_and_rotates(db: TestDb) {
     let app = TestApp::start(db).await;
     let visitor = app.visitor();
     let signup = visitor
-        .client
-        .post(visitor.url("/api/signup"))
-        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "signup",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
     let first = session_cookie(&signup);
     assert!(first.contains("HttpOnly"), "{first}");
     assert!(first.contains("SameSite=Lax"), "{first}");
@@ -205,12 +204,12 @@ async fn the_session_cookie_is_locked_down_and_rotates(db: TestDb) {
     );
 
     let login = visitor
-        .client
-        .post(visitor.url("/api/login"))
-        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
     let second = session_cookie(&login);
     let id = |cookie: &str| cookie.split(';').next().unwrap_or_default().to_owned();
     assert_ne!(
@@ -239,12 +238,12 @@ async fn the_session_cookie_is_locked_down_and_rotates(db: TestDb) {
     .await;
     let visitor = secure_app.visitor();
     let signup = visitor
-        .client
-        .post(visitor.url("/api/signup"))
-        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "signup",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
     assert!(session_cookie(&signup).contains("Secure"));
 }
 
@@ -266,17 +265,16 @@ async fn protected_pages_send_visitors_to_sign_in_and_back(db: TestDb) {
     app.user("ada@example.com").await;
     let ada = app.visitor();
     let response = ada
-        .client
-        .post(ada.url("/api/login"))
-        .header(header::ACCEPT, "text/html")
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("next", "/settings"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+            &[("accept", "text/html")],
+        )
+        .await;
     assert_eq!(response.headers()[header::LOCATION], "/settings");
     let (status, _, html) = ada.page("/settings").await;
     assert_eq!(status, StatusCode::OK);
@@ -284,17 +282,16 @@ async fn protected_pages_send_visitors_to_sign_in_and_back(db: TestDb) {
 
     // next can never lead off the site.
     let evil = ada
-        .client
-        .post(ada.url("/api/login"))
-        .header(header::ACCEPT, "text/html")
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("next", "//evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+            &[("accept", "text/html")],
+        )
+        .await;
     assert_eq!(evil.headers()[header::LOCATION], "/projects");
 }
 
@@ -437,13 +434,12 @@ async fn deleting_the_account_deletes_its_data(db: TestDb) {
 async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
     let visitor = app.visitor();
     visitor
-        .client
-        .post(visitor.url("/api/login"))
-        .header("x-forwarded-for", ip)
-        .form(&[("email", email), ("password", password)])
-        .send()
+        .post(
+            "login",
+            &[("email", email), ("password", password)],
+            &[("x-forwarded-for", ip)],
+        )
         .await
-        .unwrap()
 }
 
 async fn five_failures_lock_an_account_for_fifteen_minutes(db: TestDb) {
@@ -506,13 +502,12 @@ async fn cross_site_posts_are_refused(db: TestDb) {
         ("sec-fetch-site", "same-site"),
     ] {
         let response = ada
-            .client
-            .post(ada.url("/api/delete_account"))
-            .header(name, value)
-            .form(&[("confirm_email", "ada@example.com")])
-            .send()
-            .await
-            .unwrap();
+            .post(
+                "delete_account",
+                &[("confirm_email", "ada@example.com")],
+                &[(name, value)],
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
     }
     assert!(
@@ -586,17 +581,15 @@ async fn a_plain_form_post_returns_to_its_page_with_the_error(db: TestDb) {
     let app = TestApp::start(db).await;
     let visitor = app.visitor();
     let response = visitor
-        .client
-        .post(visitor.url("/api/login"))
-        .header(header::ACCEPT, "text/html")
-        .header(header::REFERER, visitor.url("/login"))
-        .form(&[
-            ("email", "nobody@example.com"),
-            ("password", "wrong password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password"),
+            ],
+            &[("accept", "text/html"), ("referer", &visitor.url("/login"))],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = response.headers()[header::LOCATION]
         .to_str()

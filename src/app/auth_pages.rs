@@ -41,6 +41,33 @@ fn with_next(path: &str, next: &str) -> String {
     }
 }
 
+/// A field for choosing a password, with the length rule shown beside it.
+#[component]
+pub fn NewPasswordField(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    let hint = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=name
+                type="password"
+                autocomplete="new-password"
+                minlength=Password::MIN_CHARS
+                aria-describedby=hint.clone()
+                required
+            />
+            <p id=hint class="hint">
+                {format!("At least {} characters.", Password::MIN_CHARS)}
+            </p>
+        </div>
+    }
+}
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
@@ -58,21 +85,7 @@ pub fn SignupPage() -> impl IntoView {
                         <label for="signup-email">"Email"</label>
                         <input id="signup-email" name="email" type="email" autocomplete="email" required />
                     </div>
-                    <div class="field">
-                        <label for="signup-password">"Password"</label>
-                        <input
-                            id="signup-password"
-                            name="password"
-                            type="password"
-                            autocomplete="new-password"
-                            minlength=Password::MIN_CHARS
-                            aria-describedby="signup-password-hint"
-                            required
-                        />
-                        <p id="signup-password-hint" class="hint">
-                            {format!("At least {} characters.", Password::MIN_CHARS)}
-                        </p>
-                    </div>
+                    <NewPasswordField id="signup-password" name="password" label="Password" />
                     {action_error(signup.value())}
                     <button type="submit" class="button button-primary button-block" disabled=move || signup.pending().get()>
                         {move || if signup.pending().get() { "Creating your account…" } else { "Sign up" }}

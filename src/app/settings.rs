@@ -4,12 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    auth_pages::action_error,
+    auth_pages::{action_error, NewPasswordField},
     session::{use_session, RequireUser},
 };
 use crate::{
     account::{ChangePassword as ChangePasswordFn, DeleteAccount as DeleteAccountFn, Viewer},
-    domain::Password,
     usage::UsageView,
 };
 
@@ -99,21 +98,7 @@ fn ChangePassword() -> impl IntoView {
                     <label for="current-password">"Current password"</label>
                     <input id="current-password" name="current_password" type="password" autocomplete="current-password" required />
                 </div>
-                <div class="field">
-                    <label for="new-password">"New password"</label>
-                    <input
-                        id="new-password"
-                        name="new_password"
-                        type="password"
-                        autocomplete="new-password"
-                        minlength=Password::MIN_CHARS
-                        aria-describedby="new-password-hint"
-                        required
-                    />
-                    <p id="new-password-hint" class="hint">
-                        {format!("At least {} characters.", Password::MIN_CHARS)}
-                    </p>
-                </div>
+                <NewPasswordField id="new-password" name="new_password" label="New password" />
                 {action_error(action.value())}
                 <Show when=done>
                     <p class="notice notice-success" role="status">"Your password was changed."</p>

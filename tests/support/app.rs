@@ -157,6 +157,24 @@ impl Visitor {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// Posts form arguments to `/api/{name}` with extra headers, and returns
+    /// the whole response.
+    pub async fn post(
+        &self,
+        name: &str,
+        args: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/{name}")))
+            .form(args);
+        for (header, value) in headers {
+            request = request.header(*header, *value);
+        }
+        request.send().await.expect("server function request")
+    }
+
     /// `GET path`: the status, the `Location` header and the body.
     pub async fn page(&self, path: &str) -> (StatusCode, Option<String>, String) {
         let response = self
