@@ -96,8 +96,9 @@ pub fn Landing() -> impl IntoView {
                                                 "”."
                                             </p>
                                             <p>
-                                                "Building needs an account and the build agent, which this preview release does not include yet. "
-                                                "Nothing was built or stored."
+                                                "The build agent arrives in the next release, so nothing was built or stored yet. "
+                                                <a href="/signup">"Create an account"</a>
+                                                " to be ready for it."
                                             </p>
                                         </div>
                                     }
