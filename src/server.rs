@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod http;
+pub mod sandbox;
 pub mod sessions;
 pub mod site;
 pub mod state;
