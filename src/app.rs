@@ -4,6 +4,7 @@
 mod auth_pages;
 mod error_page;
 mod escape;
+mod forms;
 mod landing;
 mod layout;
 mod not_found;

@@ -4,27 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::session::use_session;
-use crate::{
-    account::{Login, Signup},
-    domain::Password,
-    error::AppError,
+use super::{
+    forms::{action_error, NewPasswordField},
+    session::use_session,
 };
-
-/// The error an action ended with, as an alert.
-pub fn action_error<T: 'static>(
-    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-) -> impl IntoView {
-    move || {
-        value.get().and_then(Result::err).map(|error| {
-            view! {
-                <p class="notice notice-error" role="alert">
-                    {error.to_string()}
-                </p>
-            }
-        })
-    }
-}
+use crate::account::{Login, Signup};
 
 /// Where to go after signing in, from `?next=`.
 fn next_param() -> Signal<String> {
@@ -38,33 +22,6 @@ fn with_next(path: &str, next: &str) -> String {
         path.to_owned()
     } else {
         format!("{path}?next={}", super::session::encode_query_value(next))
-    }
-}
-
-/// A field for choosing a password, with the length rule shown beside it.
-#[component]
-pub fn NewPasswordField(
-    id: &'static str,
-    name: &'static str,
-    label: &'static str,
-) -> impl IntoView {
-    let hint = format!("{id}-hint");
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input
-                id=id
-                name=name
-                type="password"
-                autocomplete="new-password"
-                minlength=Password::MIN_CHARS
-                aria-describedby=hint.clone()
-                required
-            />
-            <p id=hint class="hint">
-                {format!("At least {} characters.", Password::MIN_CHARS)}
-            </p>
-        </div>
     }
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{auth_pages::action_error, session::RequireUser};
+use super::{forms::action_error, session::RequireUser};
 use crate::projects::{list_projects, DeleteProject, ProjectSummary, RenameProject};
 
 #[component]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    auth_pages::{action_error, NewPasswordField},
+    forms::{action_error, NewPasswordField},
     session::{use_session, RequireUser},
 };
 use crate::{

@@ -27,8 +27,10 @@ use crate::app::{shell, App};
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+const HEALTHZ: &str = "/healthz";
+
 /// Routes axum serves itself, beside the Leptos pages and server functions.
-pub const EXTRA_ROUTES: [&str; 1] = ["/healthz"];
+pub const EXTRA_ROUTES: [&str; 1] = [HEALTHZ];
 
 /// The app's page routes, worked out once per process. Leptos finds them by
 /// rendering the app with resource loading switched off, and that switch is
@@ -48,7 +50,7 @@ pub fn router(state: AppState) -> Router {
     // streamed pages reach the browser as soon as each part is ready.
     let compress = SizeAbove::new(1024).and(NotForContentType::new("text/html"));
     Router::new()
-        .route("/healthz", get(healthz::healthz))
+        .route(HEALTHZ, get(healthz::healthz))
         .leptos_routes_with_context(
             &state,
             routes,
