@@ -5,6 +5,8 @@
 # Pinned tool versions. wasm-bindgen-cli is pinned by Cargo.lock instead: it
 # must equal the wasm-bindgen library version the app compiles against.
 CARGO_LEPTOS_VERSION="0.3.10"
+# E2B's official Python SDK, which the conformance test drives sandboxd with.
+E2B_SDK_VERSION="2.63.0"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -53,9 +55,11 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
-# What building and serving the app needs.
+# What building and serving the app needs. bubblewrap isolates sandboxes;
+# python3 is what the sandboxes' templates and the tests' programs run.
 ensure_build_tools() {
   command -v cargo >/dev/null || die "Rust is not installed: install it with rustup first (https://rustup.rs)"
+  apt_install bubblewrap python3
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     step "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
@@ -85,6 +89,23 @@ ensure_test_tools() {
     step "Installing the Playwright runner (no browser download)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
+  ensure_e2b_sdk
+}
+
+# A venv in target/ with E2B's SDK at the pinned version; exports
+# OLLIO_TEST_E2B_PYTHON for tests/e2b_sdk.rs.
+ensure_e2b_sdk() {
+  local venv="$ROOT/target/e2b-sdk-venv"
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("e2b"))' 2>/dev/null)" != "$E2B_SDK_VERSION" ]; then
+    step "Installing E2B's Python SDK $E2B_SDK_VERSION into a venv"
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      apt_install python3-venv
+      /usr/bin/python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "e2b==$E2B_SDK_VERSION"
+  fi
+  export OLLIO_TEST_E2B_PYTHON="$venv/bin/python"
 }
 
 free_port() {

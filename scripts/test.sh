@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, clippy for the server and the browser builds,
 # unit and integration tests on SQLite and on a throw-away PostgreSQL server,
-# and the Playwright suite in Debian's Chromium. Installs what is missing first.
+# the sandbox tests (bubblewrap; E2B's Python SDK in a venv), and the
+# Playwright suite in Debian's Chromium. Installs what is missing first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -39,6 +40,7 @@ export RUST_LOG="warn"
 # Each browser test claims an address of its own through X-Forwarded-For, so
 # sign-in throttling in one test never locks out another.
 export OLLIO_TRUST_PROXY="true"
+export OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)"
 cargo leptos end-to-end
 rm -rf "$E2E_DIR"
 

@@ -35,9 +35,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = crate::theme::from_request().map(crate::theme::Theme::as_str);
     #[cfg(not(feature = "ssr"))]
     let theme: Option<&str> = None;
+    // Marks pages served while sandboxes run without isolation; the style
+    // sheet turns that into a banner on every page.
+    #[cfg(feature = "ssr")]
+    let sandbox = use_context::<crate::server::state::AppState>()
+        .filter(crate::server::state::AppState::sandbox_unisolated)
+        .map(|_| "unisolated");
+    #[cfg(not(feature = "ssr"))]
+    let sandbox: Option<&str> = None;
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-theme=theme>
+        <html lang="en" data-theme=theme data-sandbox=sandbox>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod config;
 pub mod http;
 pub mod sandbox;
+pub mod sandboxd;
 pub mod sessions;
 pub mod site;
 pub mod state;

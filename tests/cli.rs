@@ -15,10 +15,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_ollio");
 fn ollio(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command.current_dir(dir);
-    for var in ["DATABASE_URL", "OLLIO_ADDR", "OLLIO_DATA_DIR", "RUST_LOG"] {
+    for var in [
+        "DATABASE_URL",
+        "OLLIO_ADDR",
+        "OLLIO_DATA_DIR",
+        "RUST_LOG",
+        "OLLIO_SANDBOX",
+        "OLLIO_SANDBOXD_API_KEY",
+    ] {
         command.env_remove(var);
     }
     command.env("OLLIO_DATA_DIR", dir.join("data"));
+    // The bundled sandbox daemon takes any free port, so tests never collide.
+    command.env("OLLIO_SANDBOXD_ADDR", "127.0.0.1:0");
     command
 }
 
@@ -41,6 +50,11 @@ fn help_lists_the_subcommands() {
     let help = String::from_utf8_lossy(&output.stdout);
     assert!(help.contains("serve"), "{help}");
     assert!(help.contains("migrate"), "{help}");
+    assert!(help.contains("sandboxd"), "{help}");
+    assert!(
+        !help.contains("sandbox-guest"),
+        "the guest is internal: {help}"
+    );
     assert!(help.contains("DATABASE_URL"), "{help}");
 }
 
@@ -52,6 +66,9 @@ fn a_bad_setting_ends_with_one_line_naming_it() {
         ("DATABASE_URL", "mysql://root@localhost/db"),
         ("OLLIO_ADDR", "localhost"),
         ("RUST_LOG", "ollio=shouting"),
+        ("OLLIO_SANDBOX", "docker"),
+        ("OLLIO_SANDBOXD_API_KEY", "not-a-key"),
+        ("OLLIO_SANDBOX_MEMORY_MB", "lots"),
     ] {
         let output = run(ollio(dir.path()).env(var, value));
         assert!(!output.status.success(), "{var}={value} was accepted");
@@ -219,4 +236,69 @@ fn sigterm_lets_requests_in_flight_finish() {
     let exit = wait_for_exit(&mut child, Duration::from_secs(10))
         .expect("ollio stopped after the download");
     assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn sandboxd_refuses_to_run_without_bubblewrap() {
+    let dir = tempfile::tempdir().unwrap();
+    // No PATH: bwrap cannot be found.
+    let output = run(ollio(dir.path())
+        .arg("sandboxd")
+        .env("PATH", "/nonexistent"));
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("ollio: bubblewrap"), "{lines:?}");
+    assert!(lines[0].contains("--unsafe-no-isolation"), "{lines:?}");
+}
+
+#[test]
+fn sandboxd_runs_alone_and_keeps_its_key_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = ollio(dir.path())
+        .arg("sandboxd")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sandboxd");
+    let stdout = child.stdout.take().unwrap();
+    let line = BufReader::new(stdout).lines().next().unwrap().unwrap();
+    assert!(
+        line.starts_with("sandboxd is running at http://127.0.0.1:"),
+        "{line}"
+    );
+    let key_file = dir.path().join("data/sandboxd.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert!(key.starts_with("e2b_") && key.len() == 44, "{key}");
+    assert!(!line.contains(&key), "the key was printed");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the key file is readable by others");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_for_exit(&mut child, Duration::from_secs(10)).expect("sandboxd stopped");
+    assert!(status.success());
+}
+
+#[test]
+fn without_isolation_every_page_carries_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve(ollio(dir.path()).args(["serve", "--unsafe-no-isolation"]));
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        page.contains(r#"data-sandbox="unisolated""#),
+        "{}",
+        &page[..page.len().min(2000)]
+    );
 }

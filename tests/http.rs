@@ -161,3 +161,20 @@ async fn health_reports_the_version_and_the_database(db: TestDb) {
     assert_eq!(body["database"]["status"], "unavailable");
     assert_eq!(body["database"].as_object().unwrap().len(), 3);
 }
+
+/// Previews live on the sandbox daemon's origins only: the app, asked for a
+/// preview host, answers with its own pages and never with sandbox content.
+#[tokio::test]
+async fn the_app_never_serves_sandbox_content() {
+    let app = sqlite_app().await;
+    let response = reqwest::Client::new()
+        .get(app.url("/index.html"))
+        .header("host", "3000-i0123456789abcdef012.localhost:49983")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Page not found"));
+    assert!(html.contains("site-header"));
+}

@@ -15,8 +15,8 @@ test.describe('on systems that prefer light', () => {
     await toggle.click();
     await expect(html).toHaveAttribute('data-theme', 'dark');
     await expect(toggle).toHaveAttribute('aria-pressed', 'true');
-    const darkBackground = await page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
-    expect(darkBackground).not.toBe(lightBackground);
+    // The background fades over a short transition, so wait for it to change.
+    await expect(page.locator('body')).not.toHaveCSS('background-color', lightBackground);
 
     await page.reload();
     // The server renders the stored choice, before any script runs.

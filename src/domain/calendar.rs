@@ -67,6 +67,19 @@ pub fn format_date(ms: i64) -> String {
     format!("{day} {} {year}", MONTHS[(month - 1) as usize])
 }
 
+/// "2026-12-01T09:05:03.250Z", as APIs write times.
+pub fn format_rfc3339(ms: i64) -> String {
+    let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
+    let in_day = ms.rem_euclid(MS_PER_DAY);
+    let (seconds, millis) = (in_day / 1_000, in_day % 1_000);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
 /// "1 Dec 2026, 09:05 UTC".
 pub fn format_date_time(ms: i64) -> String {
     let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
@@ -84,6 +97,15 @@ mod tests {
     use super::*;
 
     const NOV_22_2026_0840: i64 = 1_795_336_800_000; // 2026-11-22T08:40:00Z
+
+    #[test]
+    fn rfc3339_has_milliseconds_and_utc() {
+        assert_eq!(
+            format_rfc3339(NOV_22_2026_0840 + 3_250),
+            "2026-11-22T08:40:03.250Z"
+        );
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
+    }
 
     #[test]
     fn months_start_and_end() {

@@ -3,12 +3,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use super::{
-    config::{Config, ConfigError},
+    config::{Config, ConfigError, SandboxBackend},
     http,
+    sandbox::SandboxClient,
+    sandboxd::{self, DaemonConfig, DaemonError, Isolation, RunningDaemon},
     sessions::Sessions,
     site,
     state::AppState,
@@ -30,10 +32,51 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web app (the default when no command is given).
-    Serve,
+    /// Run the web app (the default when no command is given), with the
+    /// bundled sandbox daemon unless OLLIO_SANDBOX=e2b.
+    Serve(IsolationArgs),
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Run only the sandbox daemon, which speaks E2B's protocol
+    /// (OLLIO_SANDBOXD_ADDR, OLLIO_SANDBOXD_API_KEY).
+    Sandboxd(IsolationArgs),
+    /// The agent inside each sandbox; started by sandboxd, not by hand.
+    #[command(hide = true)]
+    SandboxGuest(GuestArgs),
+}
+
+#[derive(Args, Default)]
+struct IsolationArgs {
+    /// Run sandboxes as plain processes when bubblewrap is missing. Generated
+    /// code can then read and change this machine; every page says so.
+    #[arg(long)]
+    unsafe_no_isolation: bool,
+}
+
+impl IsolationArgs {
+    fn isolation(&self) -> Isolation {
+        if self.unsafe_no_isolation {
+            Isolation::None
+        } else {
+            Isolation::Bubblewrap
+        }
+    }
+}
+
+#[derive(Args)]
+struct GuestArgs {
+    #[arg(long)]
+    socket: std::path::PathBuf,
+    #[arg(long)]
+    home: std::path::PathBuf,
+    #[arg(long)]
+    confine: bool,
+    #[arg(long)]
+    serve_static: Option<u16>,
+    #[arg(long)]
+    disk_limit: u64,
+    #[arg(long)]
+    egress: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +97,22 @@ enum RunError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Sandboxd(#[from] DaemonError),
+    #[error("cannot keep the sandbox daemon's key in {path}: {source}")]
+    KeyFile {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
+    // The guest runs inside a sandbox with a clean environment: no `.env`
+    // of the user's project may configure it.
+    if let Some(Command::SandboxGuest(args)) = &cli.command {
+        return guest(args).await;
+    }
     if let Err(error) = dotenvy::dotenv() {
         if !error.not_found() {
             return fail(&format!(".env: {error}"), 2);
@@ -68,9 +123,14 @@ pub async fn run() -> ExitCode {
         Err(error) => return fail(&error.to_string(), 2),
     };
     telemetry::init(&config.log_filter);
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+    let outcome = match cli
+        .command
+        .unwrap_or(Command::Serve(IsolationArgs::default()))
+    {
+        Command::Serve(args) => serve(config, args.isolation()).await,
         Command::Migrate => migrate(config).await,
+        Command::Sandboxd(args) => sandboxd_alone(config, args.isolation()).await,
+        Command::SandboxGuest(_) => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,7 +164,108 @@ async fn migrate(config: Config) -> Result<(), RunError> {
     Ok(())
 }
 
-async fn serve(config: Config) -> Result<(), RunError> {
+async fn guest(args: &GuestArgs) -> ExitCode {
+    let options = sandboxd::guest::GuestOptions {
+        socket: args.socket.clone(),
+        home: args.home.clone(),
+        confine: args.confine,
+        serve_static: args.serve_static,
+        disk_limit: args.disk_limit,
+        egress: args.egress,
+    };
+    match sandboxd::guest::run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("sandbox guest: {error}"), 1),
+    }
+}
+
+fn daemon_config(
+    config: &Config,
+    isolation: Isolation,
+    key: crate::server::sandbox::ApiKey,
+) -> DaemonConfig {
+    let mut daemon = DaemonConfig::new(config.sandbox.sandboxd_addr, config.data_dir.clone(), key);
+    daemon.isolation = isolation;
+    daemon.limits = config.sandbox.limits;
+    daemon.keep_dirs = config.sandbox.keep_dirs;
+    daemon.preview_domain = config.sandbox.preview_domain.clone();
+    daemon.network = config.sandbox.network.clone();
+    daemon
+}
+
+/// `ollio sandboxd`: the daemon alone, until Ctrl-C or SIGTERM. Without
+/// OLLIO_SANDBOXD_API_KEY it keeps a generated key in the data folder.
+async fn sandboxd_alone(config: Config, isolation: Isolation) -> Result<(), RunError> {
+    create_data_dir(&config)?;
+    let key = match config.sandbox.sandboxd_api_key.clone() {
+        Some(key) => key,
+        None => stored_key(&config.data_dir.join("sandboxd.key"))?,
+    };
+    let daemon = sandboxd::start(daemon_config(&config, isolation, key)).await?;
+    println!(
+        "sandboxd is running at http://{} (API key: OLLIO_SANDBOXD_API_KEY, or {})",
+        daemon.addr,
+        config.data_dir.join("sandboxd.key").display()
+    );
+    http::shutdown_signal().await;
+    daemon.shutdown().await;
+    Ok(())
+}
+
+/// Reads the key at `path`, or writes a fresh one there (readable by the owner only).
+fn stored_key(path: &std::path::Path) -> Result<crate::server::sandbox::ApiKey, RunError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let failed = |source| RunError::KeyFile {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let key = crate::server::sandbox::ApiKey::new(existing.trim());
+        if key.has_e2b_shape() {
+            return Ok(key);
+        }
+    }
+    let key = crate::server::sandbox::ApiKey::generate();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(failed)?;
+    std::io::Write::write_all(&mut file, key.expose().as_bytes()).map_err(failed)?;
+    Ok(key)
+}
+
+fn create_data_dir(config: &Config) -> Result<(), RunError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| RunError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })
+}
+
+/// The sandbox backend `serve` uses: E2B, or the bundled daemon started here.
+async fn sandbox_backend(
+    config: &Config,
+    isolation: Isolation,
+) -> Result<(SandboxClient, bool, Option<RunningDaemon>), RunError> {
+    if config.sandbox.backend == SandboxBackend::E2b {
+        if let Some(endpoint) = config.sandbox.e2b.clone() {
+            return Ok((SandboxClient::new(endpoint), true, None));
+        }
+    }
+    let key = config
+        .sandbox
+        .sandboxd_api_key
+        .clone()
+        .unwrap_or_else(crate::server::sandbox::ApiKey::generate);
+    let daemon = sandboxd::start(daemon_config(config, isolation, key)).await?;
+    tracing::info!(addr = %daemon.addr, "bundled sandboxd started");
+    let client = SandboxClient::new(daemon.endpoint.clone());
+    Ok((client, isolation == Isolation::Bubblewrap, Some(daemon)))
+}
+
+async fn serve(config: Config, isolation: Isolation) -> Result<(), RunError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| RunError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
@@ -121,12 +282,17 @@ async fn serve(config: Config) -> Result<(), RunError> {
     let sessions = Sessions::connect(&config.database_url).await?;
     sessions.spawn_cleanup(std::time::Duration::from_secs(3600));
     super::throttle::spawn_pruning(store.clone(), std::time::Duration::from_secs(3600));
-    let state = AppState::new(config, leptos_options, store.clone(), sessions);
+    let (client, isolated, daemon) = sandbox_backend(&config, isolation).await?;
+    let state = AppState::new(config, leptos_options, store.clone(), sessions)
+        .with_sandbox(client, isolated);
     tracing::info!(%addr, "listening");
     println!("Ollio is running at http://{addr}");
     http::serve(listener, state, http::shutdown_signal())
         .await
         .map_err(RunError::Serve)?;
+    if let Some(daemon) = daemon {
+        daemon.shutdown().await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1,7 +1,11 @@
 //! Configuration from the environment (and `.env`). Every value is parsed here,
 //! once; a bad one becomes a [`ConfigError`] naming the variable.
 
+pub mod sandbox;
+
 use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+pub use sandbox::{Backend as SandboxBackend, SandboxConfig};
 
 /// Where the data lives unless `OLLIO_DATA_DIR` says otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./data";
@@ -27,6 +31,7 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Whether to take the client's address from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    pub sandbox: SandboxConfig,
 }
 
 impl Config {
@@ -115,7 +120,10 @@ impl Config {
             }
         };
 
+        let sandbox = sandbox::from_lookup(&get)?;
+
         Ok(Self {
+            sandbox,
             database_url,
             addr,
             data_dir,

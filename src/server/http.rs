@@ -60,7 +60,16 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            shell,
+        ))
         // Inner to outer: the rate limit reads the session the session layer
         // loads; cross-site requests are refused before anything else runs.
         .layer(middleware::from_fn_with_state(

@@ -1,5 +1,15 @@
-//! Sandboxes speaking E2B's protocol. So far: the Connect envelope framing
-//! that envd's streaming RPCs (`process.Process/Start`) use; the client and
-//! the bundled `sandboxd` build on it.
+//! Sandboxes speaking E2B's protocol: one client for the control plane
+//! (`client`) and for envd inside each sandbox (`envd`), used against E2B
+//! cloud or against the bundled `sandboxd` (see `server::sandboxd`).
 
+pub mod client;
 pub mod connect;
+pub mod envd;
+pub mod error;
+pub mod settings;
+pub mod wire;
+
+pub use client::{RetryPolicy, Sandbox, SandboxClient};
+pub use envd::{Command, CommandEvent, CommandOutput, CommandStream, Envd};
+pub use error::SandboxError;
+pub use settings::{ApiKey, Endpoint};

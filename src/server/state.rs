@@ -3,7 +3,9 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::{config::Config, http::guard::Limiter, sessions::Sessions, store::Store};
+use super::{
+    config::Config, http::guard::Limiter, sandbox::SandboxClient, sessions::Sessions, store::Store,
+};
 
 /// Everything a request handler or server function may need, built once per
 /// app (and once per test), never global.
@@ -14,6 +16,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub sessions: Sessions,
     pub limiter: Arc<Limiter>,
+    /// Where sandboxes run; `None` until one is configured (tests of other
+    /// parts leave it out).
+    pub sandbox: Option<SandboxAccess>,
+}
+
+/// The sandbox backend as the app uses it.
+#[derive(Clone)]
+pub struct SandboxAccess {
+    pub client: SandboxClient,
+    /// `false` when the bundled daemon runs with `--unsafe-no-isolation`:
+    /// every page then says so.
+    pub isolated: bool,
 }
 
 impl AppState {
@@ -30,7 +44,18 @@ impl AppState {
             config: Arc::new(config),
             sessions,
             limiter,
+            sandbox: None,
         }
+    }
+
+    pub fn with_sandbox(mut self, client: SandboxClient, isolated: bool) -> Self {
+        self.sandbox = Some(SandboxAccess { client, isolated });
+        self
+    }
+
+    /// Whether sandboxes run without isolation.
+    pub fn sandbox_unisolated(&self) -> bool {
+        self.sandbox.as_ref().is_some_and(|access| !access.isolated)
     }
 }
 

@@ -1,0 +1,144 @@
+//! What `sandboxd` and the guest agent inside each sandbox say to each other
+//! over the sandbox's unix socket. One connection per request: a JSON line
+//! from the host, then the guest's answer. File contents and forwarded
+//! connections follow their JSON line as raw bytes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::server::sandbox::wire::EntryInfo;
+
+/// The socket's name inside the sandbox's run folder.
+pub const SOCKET_NAME: &str = "guest.sock";
+/// The longest JSON line either side accepts.
+pub const MAX_LINE: usize = 8 << 20;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Answered by [`Reply::Size`], then that many bytes.
+    Read {
+        path: String,
+    },
+    /// Followed by `size` bytes; answered by [`Reply::Entry`].
+    Write {
+        path: String,
+        size: u64,
+    },
+    List {
+        path: String,
+        depth: u32,
+    },
+    Stat {
+        path: String,
+    },
+    MakeDir {
+        path: String,
+    },
+    Remove {
+        path: String,
+    },
+    Move {
+        source: String,
+        destination: String,
+    },
+    /// Answered by a stream of [`SpawnEvent`] lines.
+    Spawn(Spawn),
+    /// Sends a signal to a spawned command's whole process group.
+    Signal {
+        pid: u32,
+        signal: i32,
+    },
+    Input {
+        pid: u32,
+        data: String,
+    },
+    CloseStdin {
+        pid: u32,
+    },
+    /// Connects to `127.0.0.1:port` inside; after [`Reply::Done`] the
+    /// connection carries that TCP stream.
+    Forward {
+        port: u16,
+    },
+    /// Bytes used under the home folder.
+    Usage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Spawn {
+    pub cmd: String,
+    pub args: Vec<String>,
+    pub envs: BTreeMap<String, String>,
+    pub cwd: Option<String>,
+    pub stdin: bool,
+    /// CPU seconds the command may use (`RLIMIT_CPU`), if limited.
+    pub cpu_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Done,
+    Size(u64),
+    Entry(EntryInfo),
+    Entries(Vec<EntryInfo>),
+    Failed(GuestError),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpawnEvent {
+    Started { pid: u32 },
+    Stdout(String),
+    Stderr(String),
+    Ended { exit_code: i32, signal: Option<i32> },
+    Failed(GuestError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    NotFound,
+    AlreadyExists,
+    Invalid,
+    PermissionDenied,
+    /// The disk limit, or a file over the size limit.
+    TooLarge,
+    /// Nothing listens on the port.
+    Refused,
+    Io,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct GuestError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl GuestError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Maps an I/O error, naming the path it concerns.
+    pub fn io(path: &str, error: &std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        let kind = match error.kind() {
+            Io::NotFound => ErrorKind::NotFound,
+            Io::AlreadyExists => ErrorKind::AlreadyExists,
+            Io::PermissionDenied => ErrorKind::PermissionDenied,
+            Io::InvalidInput | Io::IsADirectory | Io::NotADirectory | Io::DirectoryNotEmpty => {
+                ErrorKind::Invalid
+            }
+            Io::StorageFull | Io::FileTooLarge | Io::QuotaExceeded => ErrorKind::TooLarge,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{path}: {error}"))
+    }
+}

@@ -1,0 +1,292 @@
+//! Starting a sandbox's guest agent inside bubblewrap: read-only system
+//! folders, nothing of the host's home or Ollio's data, fresh user, pid,
+//! ipc, uts, cgroup and network namespaces, no capabilities, a clean
+//! environment. When run as root, the jail also drops to a host uid of its
+//! own, so no sandbox is root-owned on the host or shares a uid with another.
+
+use std::{
+    ffi::CString,
+    os::unix::ffi::OsStrExt,
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+
+use super::guest::HOME;
+
+/// Where the guest's socket folder appears inside the sandbox.
+pub const RUN_DIR: &str = "/run/ollio";
+const GUEST_EXE: &str = "/run/ollio-guest";
+/// System files a normal program needs; never `/etc` as a whole (it holds
+/// `shadow`, and the host's configuration).
+const ETC_FILES: &[&str] = &[
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "localtime",
+    "nsswitch.conf",
+    "mime.types",
+    "profile",
+    "profile.d",
+    "bash.bashrc",
+    "inputrc",
+    "host.conf",
+    "os-release",
+    "debian_version",
+    "gai.conf",
+];
+
+/// How sandboxes are isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    Bubblewrap,
+    /// `--unsafe-no-isolation`: plain processes, paths confined lexically.
+    None,
+}
+
+/// Per-process limits every sandbox process starts with.
+#[derive(Debug, Clone, Copy)]
+pub struct Rlimits {
+    /// `RLIMIT_NPROC`: only set when the sandbox has a uid of its own.
+    pub processes: Option<u64>,
+    /// `RLIMIT_FSIZE`: the largest file.
+    pub file_bytes: u64,
+    pub open_files: u64,
+}
+
+pub struct JailSpec<'a> {
+    /// The sandbox's folder on the host: `home/`, `run/` and `etc/` inside.
+    pub root: &'a Path,
+    pub guest_exe: &'a Path,
+    /// Drop to this host uid (and gid) before starting; needs root.
+    pub host_uid: Option<u32>,
+    pub rlimits: Rlimits,
+    pub cgroup_procs: Vec<PathBuf>,
+    pub serve_static: Option<u16>,
+    pub disk_limit: u64,
+    /// Relay `127.0.0.1:3128` inside to the host's registry proxy.
+    pub egress: bool,
+}
+
+impl JailSpec<'_> {
+    pub fn home(&self) -> PathBuf {
+        self.root.join("home")
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    /// Makes the folders and the sandbox's own `/etc/passwd` and `/etc/group`.
+    pub fn prepare(&self) -> std::io::Result<()> {
+        let etc = self.root.join("etc");
+        for dir in [self.home(), self.run_dir(), etc.clone()] {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(
+            etc.join("passwd"),
+            "root:x:0:0:root:/root:/usr/sbin/nologin\nuser:x:1000:1000:user:/home/user:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        )?;
+        std::fs::write(
+            etc.join("group"),
+            "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n",
+        )?;
+        std::fs::write(etc.join("hostname"), "sandbox\n")?;
+        std::fs::write(
+            etc.join("hosts"),
+            "127.0.0.1 localhost sandbox\n::1 localhost\n",
+        )?;
+        if let Some(uid) = self.host_uid {
+            for dir in [self.home(), self.run_dir()] {
+                std::os::unix::fs::chown(&dir, Some(uid), Some(uid))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The command that starts the guest agent under `isolation`.
+    pub fn command(&self, isolation: Isolation) -> tokio::process::Command {
+        let mut command = match isolation {
+            Isolation::Bubblewrap => self.bubblewrap(),
+            Isolation::None => {
+                let mut command = tokio::process::Command::new(self.guest_exe);
+                command
+                    .arg("sandbox-guest")
+                    .arg("--socket")
+                    .arg(self.run_dir().join(super::guest_protocol::SOCKET_NAME))
+                    .arg("--home")
+                    .arg(self.home())
+                    .arg("--confine")
+                    .current_dir(self.home());
+                command
+            }
+        };
+        command
+            .args(self.guest_flags())
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        self.before_exec(&mut command);
+        command
+    }
+
+    fn guest_flags(&self) -> Vec<String> {
+        let mut flags = vec!["--disk-limit".to_owned(), self.disk_limit.to_string()];
+        if let Some(port) = self.serve_static {
+            flags.extend(["--serve-static".to_owned(), port.to_string()]);
+        }
+        if self.egress {
+            flags.push("--egress".to_owned());
+        }
+        flags
+    }
+
+    fn bubblewrap(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new("bwrap");
+        let path = |p: &Path| p.as_os_str().to_owned();
+        command.args([
+            "--unshare-user",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--disable-userns",
+            "--uid",
+            "1000",
+            "--gid",
+            "1000",
+            "--hostname",
+            "sandbox",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--clearenv",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]);
+        for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+            let host = Path::new("/").join(top);
+            match std::fs::read_link(&host) {
+                Ok(target) => {
+                    command.arg("--symlink").arg(target).arg(&host);
+                }
+                Err(_) if host.is_dir() => {
+                    command.arg("--ro-bind").arg(&host).arg(&host);
+                }
+                Err(_) => {}
+            }
+        }
+        for name in ETC_FILES {
+            let host = Path::new("/etc").join(name);
+            if host.exists() {
+                command.arg("--ro-bind").arg(&host).arg(&host);
+            }
+        }
+        let etc = self.root.join("etc");
+        for name in ["passwd", "group", "hostname", "hosts"] {
+            command
+                .arg("--ro-bind")
+                .arg(path(&etc.join(name)))
+                .arg(format!("/etc/{name}"));
+        }
+        command
+            .args([
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp",
+            ])
+            .arg("--bind")
+            .arg(path(&self.home()))
+            .arg(HOME)
+            .arg("--bind")
+            .arg(path(&self.run_dir()))
+            .arg(RUN_DIR)
+            .arg("--ro-bind")
+            .arg(path(self.guest_exe))
+            .arg(GUEST_EXE)
+            // The root bubblewrap built is a tmpfs; nothing but home, /tmp
+            // and the run folder needs to be writable.
+            .args(["--remount-ro", "/"])
+            .args([
+                "--chdir", HOME, "--setenv", "HOME", HOME, "--setenv", "PATH",
+            ])
+            .arg("/usr/local/bin:/usr/bin:/bin")
+            .args(["--", GUEST_EXE, "sandbox-guest", "--socket"])
+            .arg(format!("{RUN_DIR}/{}", super::guest_protocol::SOCKET_NAME))
+            .args(["--home", HOME]);
+        command
+    }
+
+    /// Joins the cgroups, sets the rlimits and drops to the sandbox's uid in
+    /// the child, between fork and exec. Everything is prepared up front:
+    /// only system calls happen after the fork.
+    fn before_exec(&self, command: &mut tokio::process::Command) {
+        let procs: Vec<CString> = self
+            .cgroup_procs
+            .iter()
+            .filter_map(|file| CString::new(file.as_os_str().as_bytes()).ok())
+            .collect();
+        let limits = self.rlimits;
+        let uid = self.host_uid;
+        // SAFETY: the closure only makes async-signal-safe system calls on
+        // data prepared before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                for file in &procs {
+                    let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                    if fd < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+                    libc::close(fd);
+                    if written != 1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                let set = |resource, value: u64| {
+                    let limit = libc::rlimit {
+                        rlim_cur: value,
+                        rlim_max: value,
+                    };
+                    if libc::setrlimit(resource, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                };
+                set(libc::RLIMIT_FSIZE, limits.file_bytes)?;
+                set(libc::RLIMIT_NOFILE, limits.open_files)?;
+                set(libc::RLIMIT_CORE, 0)?;
+                if let Some(processes) = limits.processes {
+                    set(libc::RLIMIT_NPROC, processes)?;
+                }
+                if let Some(uid) = uid {
+                    if libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(uid) != 0
+                        || libc::setuid(uid) != 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Whether bubblewrap can be found.
+pub fn bubblewrap_available() -> bool {
+    std::process::Command::new("bwrap")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
