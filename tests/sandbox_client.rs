@@ -401,3 +401,60 @@ async fn a_sandbox_whose_agent_was_killed_from_inside_is_reaped() {
     }
     panic!("the broken sandbox was not reaped");
 }
+
+#[tokio::test]
+async fn leftover_folders_of_a_crashed_daemon_are_removed_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let leftover = data.path().join("sandboxes/i0123456789abcdef012/home");
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join("file"), "old").unwrap();
+    let config = ollio::server::sandboxd::DaemonConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path().to_path_buf(),
+        ollio::server::sandbox::ApiKey::generate(),
+    );
+    let daemon = ollio::server::sandboxd::start(config).await.unwrap();
+    assert!(!leftover.exists());
+    daemon.shutdown().await;
+}
+
+#[tokio::test]
+async fn calls_sandboxd_does_not_offer_answer_unimplemented() {
+    let daemon = TestDaemon::start().await;
+    let (sandbox, _) = daemon.sandbox("base").await;
+    let detail = daemon.client.get(&sandbox.id).await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://{}/filesystem.Filesystem/WatchDir",
+            daemon.addr()
+        ))
+        .header("E2b-Sandbox-Id", &sandbox.id)
+        .header("X-Access-Token", detail.envd_access_token.unwrap())
+        .json(&serde_json::json!({"path": "/home/user"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 501);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "unimplemented");
+}
+
+#[tokio::test]
+async fn a_second_daemon_may_not_share_a_data_folder() {
+    let daemon = TestDaemon::start().await;
+    let (sandbox, _) = daemon.sandbox("base").await;
+    let config = ollio::server::sandboxd::DaemonConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        daemon.data.path().to_path_buf(),
+        ollio::server::sandbox::ApiKey::generate(),
+    );
+    let second = ollio::server::sandboxd::start(config).await;
+    assert!(matches!(
+        second,
+        Err(ollio::server::sandboxd::DaemonError::Busy(_))
+    ));
+    assert!(
+        daemon.home_of(&sandbox.id).exists(),
+        "the first daemon's sandbox was touched"
+    );
+}

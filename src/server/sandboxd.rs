@@ -113,6 +113,8 @@ pub enum DaemonError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("OLLIO_DATA_DIR: another sandboxd already keeps its sandboxes in {0}")]
+    Busy(String),
     #[error("OLLIO_DATA_DIR: cannot create {path}: {source}")]
     DataDir {
         path: String,
@@ -126,6 +128,8 @@ pub struct RunningDaemon {
     pub registry: Arc<Registry>,
     pub endpoint: Endpoint,
     task: tokio::task::JoinHandle<()>,
+    /// Held while running: one daemon per data folder.
+    _lock: std::fs::File,
 }
 
 impl Drop for RunningDaemon {
@@ -158,6 +162,10 @@ pub async fn start(mut config: DaemonConfig) -> Result<RunningDaemon, DaemonErro
         path: dir.display().to_string(),
         source,
     })?;
+    let lock = lock_data_dir(&config.data_dir)?;
+    if !config.keep_dirs {
+        remove_leftovers(&dir);
+    }
     // bubblewrap resolves paths itself: give it absolute ones.
     if let Ok(absolute) = std::fs::canonicalize(&config.data_dir) {
         config.data_dir = absolute;
@@ -205,7 +213,42 @@ pub async fn start(mut config: DaemonConfig) -> Result<RunningDaemon, DaemonErro
         registry,
         endpoint,
         task,
+        _lock: lock,
     })
+}
+
+/// Takes `sandboxd.lock` in the data folder, so that a second daemon cannot
+/// remove or reuse the first one's sandboxes.
+fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, DaemonError> {
+    use std::os::fd::AsRawFd;
+    let path = data_dir.join("sandboxd.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| DaemonError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
+    // SAFETY: flock on a descriptor we own; released when the file closes.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(DaemonError::Busy(data_dir.display().to_string()));
+    }
+    Ok(file)
+}
+
+/// Sandboxes live only as long as their daemon (their jails die with it):
+/// folders left by one that crashed are removed at start.
+fn remove_leftovers(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Err(error) = std::fs::remove_dir_all(entry.path()) {
+            tracing::warn!(path = %entry.path().display(), %error, "could not remove a leftover sandbox folder");
+        }
+    }
 }
 
 /// The endpoint a client uses to reach this daemon.

@@ -48,6 +48,8 @@ pub fn routes(upload_limit: u64) -> Router<Arc<Registry>> {
         .route("/process.Process/SendSignal", post(send_signal))
         .route("/process.Process/SendInput", post(send_input))
         .route("/process.Process/CloseStdin", post(close_stdin))
+        .route("/process.Process/{method}", post(unimplemented))
+        .route("/filesystem.Filesystem/{method}", post(unimplemented))
         // A little over the disk limit, so that an upload over it reaches
         // the guest and gets its clear answer.
         .layer(DefaultBodyLimit::max(
@@ -91,6 +93,19 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .get(name)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
+}
+
+/// envd calls sandboxd does not offer (`List`, `Connect`, `WatchDir`, …)
+/// answer as a Connect server does for an unknown method.
+async fn unimplemented(
+    _: Target,
+    axum::extract::Path(method): axum::extract::Path<String>,
+) -> Response {
+    rpc_failure(
+        StatusCode::NOT_IMPLEMENTED,
+        "unimplemented",
+        format!("{method} is not offered by Ollio's sandboxd"),
+    )
 }
 
 async fn health(_: Target) -> StatusCode {
