@@ -2,6 +2,7 @@
 //! the HTTP layer and the command line. Compiled with the `ssr` feature.
 
 pub mod accounts;
+pub mod agent;
 pub mod api;
 pub mod auth;
 pub mod cli;

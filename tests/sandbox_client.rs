@@ -10,7 +10,7 @@ use ollio::server::sandbox::{
     wire::{FileType, NewSandbox, Signal},
     Command, CommandEvent, SandboxError,
 };
-use sandboxd_support::TestDaemon;
+use sandboxd_support::{test_limits, TestDaemon};
 
 #[tokio::test]
 async fn the_control_plane_creates_lists_extends_and_kills() {
@@ -457,4 +457,42 @@ async fn a_second_daemon_may_not_share_a_data_folder() {
         daemon.home_of(&sandbox.id).exists(),
         "the first daemon's sandbox was touched"
     );
+}
+
+#[tokio::test]
+async fn a_raw_upload_over_the_limit_is_refused() {
+    let daemon = TestDaemon::start().await;
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("http://{}/v2/sandboxes", daemon.addr()))
+        .header("X-API-Key", daemon.key.expose())
+        .json(&serde_json::json!({"templateID": "base"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let upload = |size: usize| {
+        http.post(format!("http://{}/files?path=raw.bin", daemon.addr()))
+            .header("E2b-Sandbox-Id", created["sandboxID"].as_str().unwrap())
+            .header(
+                "X-Access-Token",
+                created["envdAccessToken"].as_str().unwrap(),
+            )
+            .header("Content-Type", "application/octet-stream")
+            .body(vec![7u8; size])
+            .send()
+    };
+    let limit = test_limits().disk_bytes as usize;
+    let response = upload(limit + (4 << 20)).await.unwrap();
+    assert_eq!(response.status(), 413);
+    // Refused by the body limit while reading, not after buffering it all.
+    let body = response.text().await.unwrap();
+    assert!(body.contains("length limit"), "{body}");
+    assert!(!daemon
+        .home_of(created["sandboxID"].as_str().unwrap())
+        .join("raw.bin")
+        .exists());
+    assert_eq!(upload(1024).await.unwrap().status(), 200);
 }

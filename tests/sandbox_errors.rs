@@ -254,3 +254,21 @@ async fn slow_answers_time_out_and_are_retried_a_bounded_number_of_times() {
     assert_eq!(client.list().await.unwrap_err(), SandboxError::Timeout);
     assert_eq!(count.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn a_command_is_not_sent_twice_after_a_server_error() {
+    let (client, count) = scripted(vec![
+        (StatusCode::CREATED, vec![], CREATED),
+        (StatusCode::INTERNAL_SERVER_ERROR, vec![], "{}"),
+        (StatusCode::INTERNAL_SERVER_ERROR, vec![], "{}"),
+    ])
+    .await;
+    let sandbox = client.create(&base()).await.unwrap();
+    let envd = client.envd(&sandbox);
+    let started = envd
+        .start(&ollio::server::sandbox::Command::new("echo once >> log"))
+        .await;
+    assert!(started.is_err());
+    // The create and one try of the command: it may have run, so no second.
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}

@@ -20,6 +20,9 @@ async fn run(envd: &Envd, script: &str) -> CommandOutput {
     .expect("the command ran")
 }
 
+/// Takes memory 16 MB at a time, at most 1 GB: four times the test limit.
+const HOG: &str = "python3 -c \"chunks = []\nfor i in range(64): chunks.append(b'x' * (16 << 20)); print(i, flush=True)\"";
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -107,6 +110,32 @@ async fn another_sandbox_is_out_of_reach() {
         text(&output.stdout).trim(),
         "1",
         "no sleep process is visible"
+    );
+}
+
+#[tokio::test]
+async fn the_daemons_side_of_the_sandbox_cannot_be_redirected() {
+    use ollio::server::sandboxd::Network;
+    let daemon = TestDaemon::start_with(|config| {
+        config.network = Network::Registries(vec!["pypi.org".into()]);
+    })
+    .await;
+    let (_, envd) = daemon.sandbox("base").await;
+    // The run folder is read-only inside, and the socket the daemon talks to
+    // the sandbox through is not in it: nothing can be swapped for a link
+    // to another sandbox's socket or a host socket.
+    let output = run(
+        &envd,
+        "ls -A /run/ollio; ln -sf /tmp/x /run/ollio/egress.sock && echo LINKED; \
+         touch /run/ollio/guest.sock && echo WROTE; find /run /home /tmp /var -name guest.sock 2>/dev/null",
+    )
+    .await;
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.trim(), "egress.sock", "{stdout}");
+    // And the daemon still reaches the sandbox afterwards.
+    assert_eq!(
+        text(&run(&envd, "echo still-here").await.stdout).trim(),
+        "still-here"
     );
 }
 
@@ -231,6 +260,17 @@ async fn without_cgroups_the_process_rlimit_still_stops_a_fork_bomb() {
     fork_bomb_stops(TestDaemon::start_with(|config| config.use_cgroups = false).await).await;
 }
 
+#[tokio::test]
+async fn without_cgroups_a_memory_hog_still_stops() {
+    let daemon = TestDaemon::start_with(|config| config.use_cgroups = false).await;
+    let (_, envd) = daemon.sandbox("base").await;
+    // Each process's heap is capped instead: the hog fails to allocate.
+    let output = run(&envd, HOG).await;
+    assert_ne!(output.exit_code, 0, "{}", text(&output.stdout));
+    let printed = text(&output.stdout).lines().count() as u64;
+    assert!(printed * 16 < 256 + 32, "it got to {} MB", printed * 16);
+}
+
 async fn fork_bomb_stops(daemon: TestDaemon) {
     let (_, envd) = daemon.sandbox("base").await;
     envd.write_file(
@@ -268,12 +308,7 @@ else:
 async fn a_memory_hog_is_killed() {
     let daemon = TestDaemon::start().await;
     let (_, envd) = daemon.sandbox("base").await;
-    // 16 MB at a time, at most 1 GB: four times the test limit.
-    let output = run(
-        &envd,
-        "python3 -c \"chunks = []\nfor i in range(64): chunks.append(b'x' * (16 << 20)); print(i, flush=True)\"",
-    )
-    .await;
+    let output = run(&envd, HOG).await;
     assert_eq!(
         output.exit_code,
         -1,
@@ -332,6 +367,54 @@ async fn a_two_gigabyte_file_stops_at_the_disk_limit() {
         matches!(&upload, Err(SandboxError::Rejected(message)) if message.contains("disk limit")),
         "{upload:?}"
     );
+}
+
+#[tokio::test]
+async fn many_files_from_a_detached_writer_stop_at_the_disk_limit() {
+    let daemon = TestDaemon::start().await;
+    let (sandbox, envd) = daemon.sandbox("base").await;
+    // Each file is small, and the writer leaves its command's process group;
+    // at most 320 MB (five times the limit) even if nothing stops it.
+    let script = "setsid sh -c 'i=0; while [ $i -lt 320 ]; do head -c 1048576 /dev/zero > part$i; \
+                  i=$((i+1)); sleep 0.02; done; touch finished' >/dev/null 2>&1 < /dev/null & echo started";
+    assert_eq!(text(&run(&envd, script).await.stdout).trim(), "started");
+    let home = daemon.home_of(&sandbox.id);
+    // Commands are refused while over the limit, so watch from the host:
+    // stopped means no new file for three seconds (the watcher's period is two).
+    let files = || std::fs::read_dir(&home).unwrap().count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (mut seen, mut since) = (files(), std::time::Instant::now());
+    while since.elapsed() < Duration::from_secs(3) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if files() != seen {
+            (seen, since) = (files(), std::time::Instant::now());
+        }
+    }
+    assert!(
+        !home.join("finished").exists(),
+        "the writer was never stopped"
+    );
+    let written: u64 = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .sum();
+    // The watcher looks every two seconds: at 50 MB/s it may overshoot by ~100 MB.
+    assert!(
+        written < test_limits().disk_bytes + (160 << 20),
+        "{written} bytes"
+    );
+    // Over the limit, new commands are refused until files are removed.
+    let refused = envd
+        .run(
+            &Command::new("true").timeout(Duration::from_secs(5)),
+            |_, _| {},
+        )
+        .await;
+    assert!(refused.is_err() || refused.unwrap().exit_code != 0);
 }
 
 #[tokio::test]

@@ -65,8 +65,11 @@ impl IsolationArgs {
 
 #[derive(Args)]
 struct GuestArgs {
+    /// The listening socket the host passed in.
     #[arg(long)]
-    socket: std::path::PathBuf,
+    listen_fd: i32,
+    #[arg(long)]
+    run_dir: std::path::PathBuf,
     #[arg(long)]
     home: std::path::PathBuf,
     #[arg(long)]
@@ -166,7 +169,8 @@ async fn migrate(config: Config) -> Result<(), RunError> {
 
 async fn guest(args: &GuestArgs) -> ExitCode {
     let options = sandboxd::guest::GuestOptions {
-        socket: args.socket.clone(),
+        listen_fd: args.listen_fd,
+        run_dir: args.run_dir.clone(),
         home: args.home.clone(),
         confine: args.confine,
         serve_static: args.serve_static,

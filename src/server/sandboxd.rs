@@ -245,7 +245,7 @@ fn remove_leftovers(dir: &std::path::Path) {
         return;
     };
     for entry in entries.flatten() {
-        if let Err(error) = std::fs::remove_dir_all(entry.path()) {
+        if let Err(error) = registry::remove_tree(&entry.path()) {
             tracing::warn!(path = %entry.path().display(), %error, "could not remove a leftover sandbox folder");
         }
     }

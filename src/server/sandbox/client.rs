@@ -195,7 +195,7 @@ impl SandboxClient {
     }
 
     async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, SandboxError> {
-        send_with_retry(self.retry, build, Classify::ControlPlane).await
+        send_with_retry(self.retry, build, Classify::ControlPlane, Repeat::Always).await
     }
 }
 
@@ -208,22 +208,40 @@ pub(crate) enum Classify {
     Envd,
 }
 
+/// Whether a request may be sent again after a try that may have reached
+/// the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// Reads, settings, creates (a duplicate sandbox dies at its timeout):
+    /// every transient failure is retried.
+    Always,
+    /// Commands, input and moves, which must not happen twice: retried only
+    /// when the server cannot have acted (no connection, or 429).
+    IfUnsent,
+}
+
 /// Sends a request built afresh for every try, retrying transient failures
 /// with exponential backoff and honouring `Retry-After`.
 pub(crate) async fn send_with_retry(
     policy: RetryPolicy,
     build: impl Fn() -> RequestBuilder,
     classify: Classify,
+    repeat: Repeat,
 ) -> Result<Response, SandboxError> {
     let mut attempt = 0;
     loop {
-        let error = match build().send().await {
+        let (error, unsent) = match build().send().await {
             Ok(response) if response.status().is_success() => return Ok(response),
-            Ok(response) => error_from(response, classify).await,
-            Err(error) => SandboxError::from_transport(&error),
+            Ok(response) => {
+                let error = error_from(response, classify).await;
+                let refused = matches!(error, SandboxError::RateLimited { .. });
+                (error, refused)
+            }
+            Err(error) => (SandboxError::from_transport(&error), error.is_connect()),
         };
         attempt += 1;
-        if !error.is_transient() || attempt >= policy.attempts {
+        let may_repeat = repeat == Repeat::Always || unsent;
+        if !error.is_transient() || !may_repeat || attempt >= policy.attempts {
             return Err(error);
         }
         let wait = match &error {

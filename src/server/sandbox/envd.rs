@@ -12,7 +12,7 @@ use reqwest::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    client::{decode, send_with_retry, Classify, RetryPolicy},
+    client::{decode, send_with_retry, Classify, Repeat, RetryPolicy},
     connect::{self, Decoder, Frame},
     error::SandboxError,
     wire::{
@@ -224,7 +224,9 @@ impl Envd {
             source: source.into(),
             destination: destination.into(),
         };
-        let response: EntryResponse = self.unary("filesystem.Filesystem/Move", &request).await?;
+        let response: EntryResponse = self
+            .unary_with("filesystem.Filesystem/Move", &request, Repeat::IfUnsent)
+            .await?;
         Ok(response.entry)
     }
 
@@ -243,7 +245,9 @@ impl Envd {
             process: ProcessSelector::Pid(pid),
             input: ProcessInput::Stdin(BASE64.encode(bytes)),
         };
-        let _: serde_json::Value = self.unary("process.Process/SendInput", &request).await?;
+        let _: serde_json::Value = self
+            .unary_with("process.Process/SendInput", &request, Repeat::IfUnsent)
+            .await?;
         Ok(())
     }
 
@@ -283,7 +287,7 @@ impl Envd {
                 builder.header("Connect-Timeout-Ms", timeout.as_millis().to_string())
             }
         };
-        let response = self.send(build).await?;
+        let response = send_with_retry(self.retry, build, Classify::Envd, Repeat::IfUnsent).await?;
         // A little longer than the server's own deadline, so that its
         // `deadline_exceeded` arrives before we give up on a silent server.
         let deadline = (!timeout.is_zero())
@@ -330,13 +334,22 @@ impl Envd {
         method: &str,
         request: &Req,
     ) -> Result<Res, SandboxError> {
+        self.unary_with(method, request, Repeat::Always).await
+    }
+
+    async fn unary_with<Req: Serialize, Res: DeserializeOwned>(
+        &self,
+        method: &str,
+        request: &Req,
+        repeat: Repeat,
+    ) -> Result<Res, SandboxError> {
         let path = format!("/{method}");
         let build = || {
             self.bounded(reqwest::Method::POST, &path)
                 .header("Connect-Protocol-Version", "1")
                 .json(request)
         };
-        decode(self.send(build).await?).await
+        decode(send_with_retry(self.retry, build, Classify::Envd, repeat).await?).await
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
@@ -352,7 +365,7 @@ impl Envd {
     }
 
     async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, SandboxError> {
-        send_with_retry(self.retry, build, Classify::Envd).await
+        send_with_retry(self.retry, build, Classify::Envd, Repeat::Always).await
     }
 }
 

@@ -6,6 +6,7 @@
 use std::{
     fs,
     path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
     time::Duration,
 };
 
@@ -32,9 +33,17 @@ pub fn detect() -> Option<Flavour> {
 }
 
 fn detect_at(root: &Path) -> Option<Flavour> {
+    // Several daemons may probe at once (tests run them side by side in one
+    // process): each probe needs a name of its own, or one daemon's removal
+    // makes another conclude that cgroups are not writable.
+    static PROBES: AtomicU64 = AtomicU64::new(0);
     let writable = |dir: &Path| {
         dir.is_dir() && {
-            let probe = dir.join(format!("ollio-probe-{}", std::process::id()));
+            let probe = dir.join(format!(
+                "ollio-probe-{}-{}",
+                std::process::id(),
+                PROBES.fetch_add(1, Ordering::Relaxed)
+            ));
             let made = fs::create_dir(&probe).is_ok();
             if made {
                 let _ = fs::remove_dir(&probe);
@@ -153,5 +162,37 @@ impl Cgroup {
                     .any(|line| line.starts_with("oom_kill ") && line.trim_end() != "oom_kill 0")
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemons_probing_at_once_all_find_the_hierarchy() {
+        let root = tempfile::tempdir().unwrap();
+        for name in ["memory", "pids"] {
+            fs::create_dir(root.path().join(name)).unwrap();
+        }
+        let found: Vec<Option<Flavour>> = std::thread::scope(|scope| {
+            let probes: Vec<_> = (0..16)
+                .map(|_| {
+                    scope.spawn(|| (0..50).map(|_| detect_at(root.path())).collect::<Vec<_>>())
+                })
+                .collect();
+            probes
+                .into_iter()
+                .flat_map(|probe| probe.join().unwrap())
+                .collect()
+        });
+        assert!(found.iter().all(|flavour| *flavour == Some(Flavour::V1)));
+        assert_eq!(fs::read_dir(root.path().join("memory")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn no_hierarchy_means_no_cgroups() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(detect_at(root.path()), None);
     }
 }

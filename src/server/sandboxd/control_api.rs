@@ -95,7 +95,16 @@ async fn create(
         Ok(body) => body,
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    match registry.create(request).await {
+    // Started apart from this request, so a caller hanging up half-way
+    // cannot leave a half-made sandbox (folder, cgroup, processes) behind.
+    let creating = registry.clone();
+    let outcome = match tokio::spawn(async move { creating.create(request).await }).await {
+        Ok(outcome) => outcome,
+        Err(failure) => Err(CreateError::Start(format!(
+            "the start was interrupted: {failure}"
+        ))),
+    };
+    match outcome {
         Ok(sandbox) => (StatusCode::CREATED, Json(created(&registry, &sandbox))).into_response(),
         Err(failure @ CreateError::UnknownTemplate(_)) => {
             error(StatusCode::NOT_FOUND, failure.to_string())

@@ -17,6 +17,12 @@ pub const PROXY_PORT: u16 = 3128;
 /// The socket's name in the sandbox's run folder.
 pub const SOCKET_NAME: &str = "egress.sock";
 
+/// Connections one sandbox may hold open through the proxy at once; more
+/// wait for one to close.
+const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send its `CONNECT` line and headers.
+const HEAD_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Hosts reachable by default: the registries of npm, PyPI, crates.io and Debian.
 pub const DEFAULT_REGISTRIES: &[&str] = &[
     "registry.npmjs.org",
@@ -58,11 +64,24 @@ impl EgressProxy {
         let listener = UnixListener::bind(&path)?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))?;
         let allowed = Arc::new(allowed);
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
+            loop {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        tracing::warn!(%error, "registry proxy: accepting a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 let allowed = allowed.clone();
                 tokio::spawn(async move {
                     let _ = serve(stream, &allowed).await;
+                    drop(slot);
                 });
             }
         });
@@ -71,9 +90,10 @@ impl EgressProxy {
 }
 
 async fn serve(mut client: UnixStream, allowed: &[String]) -> std::io::Result<()> {
-    let head = match read_head(&mut client).await? {
-        Some(head) => head,
-        None => return Ok(()),
+    let head = match tokio::time::timeout(HEAD_PATIENCE, read_head(&mut client)).await {
+        Ok(Ok(Some(head))) => head,
+        Ok(Err(error)) => return Err(error),
+        Ok(Ok(None)) | Err(_) => return Ok(()),
     };
     let target = match parse_connect(&head) {
         Some((host, 443)) if allowed.iter().any(|name| name.eq_ignore_ascii_case(host)) => {
@@ -148,7 +168,14 @@ fn parse_connect(head: &str) -> Option<(&str, u16)> {
 pub async fn relay_from_inside(socket: std::path::PathBuf) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", PROXY_PORT)).await?;
     loop {
-        let (mut inside, _) = listener.accept().await?;
+        let mut inside = match listener.accept().await {
+            Ok((inside, _)) => inside,
+            Err(error) => {
+                eprintln!("ollio guest: registry proxy: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let socket = socket.clone();
         tokio::spawn(async move {
             if let Ok(mut host) = UnixStream::connect(&socket).await {

@@ -214,9 +214,10 @@ async fn write_files(
                 "the path query parameter is missing",
             );
         };
-        let bytes = match axum::body::to_bytes(request.into_body(), usize::MAX).await {
+        // Through the extractor, so the router's body limit holds here too.
+        let bytes = match axum::body::Bytes::from_request(request, &()).await {
             Ok(bytes) => bytes,
-            Err(failure) => return error(StatusCode::PAYLOAD_TOO_LARGE, failure.to_string()),
+            Err(failure) => return error(failure.status(), failure.body_text()),
         };
         match sandbox.link.write(&path, &bytes).await {
             Ok(entry) => written.push(write_info(entry)),

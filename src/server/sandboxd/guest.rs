@@ -1,6 +1,7 @@
 //! The guest agent: the first process inside every sandbox, playing the part
 //! E2B's envd plays inside its VMs. It answers `sandboxd` on a unix socket
-//! in the sandbox's run folder: file operations, commands, and connections
+//! the host bound in a folder the sandbox cannot see and passed in as a
+//! descriptor: file operations, commands, and connections
 //! to ports inside the sandbox's own network namespace (for previews).
 //!
 //! It runs with the sandbox's view of the world, so paths need no checks of
@@ -35,7 +36,10 @@ const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone)]
 pub struct GuestOptions {
-    pub socket: PathBuf,
+    /// The listening unix socket the host passed in.
+    pub listen_fd: std::os::fd::RawFd,
+    /// The read-only run folder: the registry proxy's socket is there.
+    pub run_dir: PathBuf,
     /// The home folder as this process sees it.
     pub home: PathBuf,
     /// Refuse paths outside `home` (only needed without isolation).
@@ -51,6 +55,8 @@ pub struct GuestOptions {
 struct Guest {
     options: GuestOptions,
     stdins: Mutex<HashMap<u32, ChildStdin>>,
+    /// The process groups of the commands started and not yet ended.
+    groups: Mutex<std::collections::HashSet<u32>>,
     usage: Mutex<Option<(Instant, u64)>>,
     /// Set while the disk limit is exceeded; commands are stopped.
     over_disk: std::sync::atomic::AtomicBool,
@@ -58,8 +64,7 @@ struct Guest {
 
 /// Runs the agent until the sandbox is killed.
 pub async fn run(options: GuestOptions) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(&options.socket);
-    let listener = UnixListener::bind(&options.socket)?;
+    let listener = listener_from_fd(options.listen_fd)?;
     if let Some(port) = options.serve_static {
         let home = options.home.clone();
         tokio::spawn(async move {
@@ -69,7 +74,7 @@ pub async fn run(options: GuestOptions) -> std::io::Result<()> {
         });
     }
     if options.egress {
-        let socket = options.socket.with_file_name(super::egress::SOCKET_NAME);
+        let socket = options.run_dir.join(super::egress::SOCKET_NAME);
         tokio::spawn(async move {
             if let Err(error) = super::egress::relay_from_inside(socket).await {
                 eprintln!("ollio guest: registry proxy: {error}");
@@ -79,17 +84,44 @@ pub async fn run(options: GuestOptions) -> std::io::Result<()> {
     let guest = Arc::new(Guest {
         options,
         stdins: Mutex::new(HashMap::new()),
+        groups: Mutex::default(),
         usage: Mutex::new(None),
         over_disk: false.into(),
     });
     tokio::spawn(watch_disk(guest.clone()));
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of descriptors (many preview visitors, say): wait for some
+            // to close rather than end the sandbox.
+            Err(error) => {
+                eprintln!("ollio guest: accepting a host connection: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let guest = guest.clone();
         tokio::spawn(async move {
             let _ = guest.handle(stream).await;
         });
     }
+}
+
+/// Takes over the listening socket the host left open on `fd`.
+fn listener_from_fd(fd: std::os::fd::RawFd) -> std::io::Result<UnixListener> {
+    use std::os::{fd::FromRawFd, unix::net::UnixListener as StdListener};
+    // SAFETY: fcntl only inspects the descriptor; an invalid one gives EBADF.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(std::io::Error::other(format!(
+            "no listening socket on descriptor {fd}: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    // SAFETY: the descriptor is open, was passed to us for this purpose
+    // and nothing else in this process owns it.
+    let listener = unsafe { StdListener::from_raw_fd(fd) };
+    listener.set_nonblocking(true)?;
+    UnixListener::from_std(listener)
 }
 
 async fn serve_static(home: PathBuf, port: u16) -> std::io::Result<()> {
@@ -109,10 +141,7 @@ async fn watch_disk(guest: Arc<Guest>) {
             .over_disk
             .store(over, std::sync::atomic::Ordering::Relaxed);
         if over {
-            let pids: Vec<u32> = guest.children_pids();
-            for pid in pids {
-                signal_group(pid, libc::SIGKILL);
-            }
+            guest.kill_everything();
         }
     }
 }
@@ -144,11 +173,29 @@ impl Guest {
         env
     }
 
-    fn children_pids(&self) -> Vec<u32> {
-        self.stdins
-            .lock()
-            .map(|map| map.keys().copied().collect())
-            .unwrap_or_default()
+    /// Kills every process in the sandbox but this agent: in a jail, all
+    /// the agent can signal is the sandbox, so that includes whatever left
+    /// its command's process group; without one, the groups it started.
+    fn kill_everything(&self) {
+        // In bubblewrap's pid namespace the agent is pid 2 (bwrap is 1);
+        // anywhere else, kill(-1) would reach far beyond the sandbox.
+        let jailed = !self.options.confine && std::process::id() <= 2;
+        if !jailed {
+            let groups: Vec<u32> = self
+                .groups
+                .lock()
+                .map(|groups| groups.iter().copied().collect())
+                .unwrap_or_default();
+            for pid in groups {
+                signal_group(pid, libc::SIGKILL);
+            }
+        } else {
+            // SAFETY: kill(2) with -1 signals every process we may signal
+            // but ourselves and the namespace's init; no memory is shared.
+            unsafe {
+                libc::kill(-1, libc::SIGKILL);
+            }
+        }
     }
 
     async fn handle(self: Arc<Self>, stream: UnixStream) -> std::io::Result<()> {
@@ -234,6 +281,7 @@ impl Guest {
             Request::Input { pid, data } => self.input(pid, Some(data)).await,
             Request::CloseStdin { pid } => self.input(pid, None).await,
             Request::Usage => Ok(Reply::Size(self.usage(false).await)),
+            Request::Ping => Ok(Reply::Done),
             Request::Read { .. }
             | Request::Write { .. }
             | Request::Spawn(_)
@@ -483,6 +531,9 @@ impl Guest {
             }
         };
         let pid = child.id().unwrap_or_default();
+        if let Ok(mut groups) = self.groups.lock() {
+            groups.insert(pid);
+        }
         if let Some(stdin) = child.stdin.take() {
             if let Ok(mut map) = self.stdins.lock() {
                 map.insert(pid, stdin);
@@ -524,6 +575,9 @@ impl Guest {
         };
         if let Ok(mut map) = self.stdins.lock() {
             map.remove(&pid);
+        }
+        if let Ok(mut groups) = self.groups.lock() {
+            groups.remove(&pid);
         }
         let event = match status {
             Ok(status) => {
@@ -749,7 +803,8 @@ mod tests {
     fn guest(confine: bool) -> Guest {
         Guest {
             options: GuestOptions {
-                socket: PathBuf::from("/nonexistent"),
+                listen_fd: -1,
+                run_dir: PathBuf::from("/nonexistent"),
                 home: PathBuf::from("/srv/sbx/home"),
                 confine,
                 serve_static: None,
@@ -757,6 +812,7 @@ mod tests {
                 egress: false,
             },
             stdins: Mutex::new(HashMap::new()),
+            groups: Mutex::default(),
             usage: Mutex::new(None),
             over_disk: false.into(),
         }

@@ -49,20 +49,13 @@ impl GuestLink {
         Ok(stream)
     }
 
-    /// Waits until the agent accepts connections, up to `patience`.
+    /// Waits until the agent answers, up to `patience`. The socket exists
+    /// before the agent starts (the host binds it), so this asks and waits
+    /// for an answer rather than only connecting.
     pub async fn wait_ready(&self, patience: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + patience;
-        let mut pause = Duration::from_micros(250);
-        loop {
-            if UnixStream::connect(&self.socket).await.is_ok() {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(20));
-        }
+        tokio::time::timeout(patience, self.call(&Request::Ping))
+            .await
+            .is_ok_and(|reply| matches!(reply, Ok(Reply::Done)))
     }
 
     /// A request answered by one reply line.

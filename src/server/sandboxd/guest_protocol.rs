@@ -9,8 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::sandbox::wire::EntryInfo;
 
-/// The socket's name inside the sandbox's run folder.
+/// The socket's name in the sandbox's host-only folder. The host binds it
+/// and hands the listening descriptor to the guest, so nothing inside the
+/// sandbox can replace what the host connects to.
 pub const SOCKET_NAME: &str = "guest.sock";
+/// The descriptor number the guest finds its listening socket on.
+pub const LISTEN_FD: i32 = 3;
 /// The longest JSON line either side accepts.
 pub const MAX_LINE: usize = 8 << 20;
 
@@ -64,6 +68,8 @@ pub enum Request {
     },
     /// Bytes used under the home folder.
     Usage,
+    /// Answered by [`Reply::Done`] once the agent is serving.
+    Ping,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

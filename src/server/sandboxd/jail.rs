@@ -11,9 +11,12 @@ use std::{
     process::Stdio,
 };
 
-use super::guest::HOME;
+use std::os::fd::RawFd;
 
-/// Where the guest's socket folder appears inside the sandbox.
+use super::{guest::HOME, guest_protocol::LISTEN_FD};
+
+/// Where the run folder (read-only; the registry proxy's socket) appears
+/// inside the sandbox.
 pub const RUN_DIR: &str = "/run/ollio";
 const GUEST_EXE: &str = "/run/ollio-guest";
 /// System files a normal program needs; never `/etc` as a whole (it holds
@@ -55,10 +58,14 @@ pub struct Rlimits {
     /// `RLIMIT_FSIZE`: the largest file.
     pub file_bytes: u64,
     pub open_files: u64,
+    /// `RLIMIT_DATA`: each process's heap, when no memory cgroup caps the
+    /// sandbox as a whole.
+    pub data_bytes: Option<u64>,
 }
 
 pub struct JailSpec<'a> {
-    /// The sandbox's folder on the host: `home/`, `run/` and `etc/` inside.
+    /// The sandbox's folder on the host: `home/`, `run/`, `etc/` and the
+    /// host-only `host/` inside.
     pub root: &'a Path,
     pub guest_exe: &'a Path,
     /// Drop to this host uid (and gid) before starting; needs root.
@@ -80,11 +87,31 @@ impl JailSpec<'_> {
         self.root.join("run")
     }
 
+    /// Never mounted into the sandbox: the guest's socket lives here, so
+    /// nothing inside can swap it for a link to another socket.
+    pub fn host_dir(&self) -> PathBuf {
+        self.root.join("host")
+    }
+
+    pub fn guest_socket(&self) -> PathBuf {
+        self.host_dir().join(super::guest_protocol::SOCKET_NAME)
+    }
+
+    /// Binds the guest's socket; the listening descriptor goes to the guest
+    /// through [`JailSpec::command`].
+    pub fn bind_guest_socket(&self) -> std::io::Result<std::os::unix::net::UnixListener> {
+        std::os::unix::net::UnixListener::bind(self.guest_socket())
+    }
+
     /// Makes the folders and the sandbox's own `/etc/passwd` and `/etc/group`.
     pub fn prepare(&self) -> std::io::Result<()> {
         let etc = self.root.join("etc");
-        for dir in [self.home(), self.run_dir(), etc.clone()] {
+        for dir in [self.home(), self.run_dir(), etc.clone(), self.host_dir()] {
             std::fs::create_dir_all(dir)?;
+        }
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(self.host_dir(), std::fs::Permissions::from_mode(0o700))?;
         }
         std::fs::write(
             etc.join("passwd"),
@@ -100,23 +127,23 @@ impl JailSpec<'_> {
             "127.0.0.1 localhost sandbox\n::1 localhost\n",
         )?;
         if let Some(uid) = self.host_uid {
-            for dir in [self.home(), self.run_dir()] {
-                std::os::unix::fs::chown(&dir, Some(uid), Some(uid))?;
-            }
+            // Only the home folder is the sandbox's; `run/` stays the host's.
+            std::os::unix::fs::chown(self.home(), Some(uid), Some(uid))?;
         }
         Ok(())
     }
 
-    /// The command that starts the guest agent under `isolation`.
-    pub fn command(&self, isolation: Isolation) -> tokio::process::Command {
+    /// The command that starts the guest agent under `isolation`, serving
+    /// on `listener` (from [`JailSpec::bind_guest_socket`]).
+    pub fn command(&self, isolation: Isolation, listener: RawFd) -> tokio::process::Command {
         let mut command = match isolation {
             Isolation::Bubblewrap => self.bubblewrap(),
             Isolation::None => {
                 let mut command = tokio::process::Command::new(self.guest_exe);
                 command
                     .arg("sandbox-guest")
-                    .arg("--socket")
-                    .arg(self.run_dir().join(super::guest_protocol::SOCKET_NAME))
+                    .arg("--run-dir")
+                    .arg(self.run_dir())
                     .arg("--home")
                     .arg(self.home())
                     .arg("--confine")
@@ -132,12 +159,17 @@ impl JailSpec<'_> {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        self.before_exec(&mut command);
+        self.before_exec(&mut command, listener);
         command
     }
 
     fn guest_flags(&self) -> Vec<String> {
-        let mut flags = vec!["--disk-limit".to_owned(), self.disk_limit.to_string()];
+        let mut flags = vec![
+            "--listen-fd".to_owned(),
+            LISTEN_FD.to_string(),
+            "--disk-limit".to_owned(),
+            self.disk_limit.to_string(),
+        ];
         if let Some(port) = self.serve_static {
             flags.extend(["--serve-static".to_owned(), port.to_string()]);
         }
@@ -205,29 +237,29 @@ impl JailSpec<'_> {
             .arg("--bind")
             .arg(path(&self.home()))
             .arg(HOME)
-            .arg("--bind")
+            .arg("--ro-bind")
             .arg(path(&self.run_dir()))
             .arg(RUN_DIR)
             .arg("--ro-bind")
             .arg(path(self.guest_exe))
             .arg(GUEST_EXE)
-            // The root bubblewrap built is a tmpfs; nothing but home, /tmp
-            // and the run folder needs to be writable.
+            // The root bubblewrap built is a tmpfs; nothing but home and
+            // the temporary folders needs to be writable.
             .args(["--remount-ro", "/"])
             .args([
                 "--chdir", HOME, "--setenv", "HOME", HOME, "--setenv", "PATH",
             ])
             .arg("/usr/local/bin:/usr/bin:/bin")
-            .args(["--", GUEST_EXE, "sandbox-guest", "--socket"])
-            .arg(format!("{RUN_DIR}/{}", super::guest_protocol::SOCKET_NAME))
+            .args(["--", GUEST_EXE, "sandbox-guest", "--run-dir", RUN_DIR])
             .args(["--home", HOME]);
         command
     }
 
-    /// Joins the cgroups, sets the rlimits and drops to the sandbox's uid in
-    /// the child, between fork and exec. Everything is prepared up front:
-    /// only system calls happen after the fork.
-    fn before_exec(&self, command: &mut tokio::process::Command) {
+    /// Puts the guest's listening socket on [`LISTEN_FD`], joins the
+    /// cgroups, sets the rlimits and drops to the sandbox's uid in the
+    /// child, between fork and exec. Everything is prepared up front: only
+    /// system calls happen after the fork.
+    fn before_exec(&self, command: &mut tokio::process::Command, listener: RawFd) {
         let procs: Vec<CString> = self
             .cgroup_procs
             .iter()
@@ -239,6 +271,16 @@ impl JailSpec<'_> {
         // data prepared before the fork.
         unsafe {
             command.pre_exec(move || {
+                // dup2 leaves the copy open across exec; when the numbers
+                // already match, clear close-on-exec instead.
+                let passed = if listener == LISTEN_FD {
+                    libc::fcntl(listener, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(listener, LISTEN_FD)
+                };
+                if passed < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 for file in &procs {
                     let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
                     if fd < 0 {
@@ -266,6 +308,9 @@ impl JailSpec<'_> {
                 set(libc::RLIMIT_CORE, 0)?;
                 if let Some(processes) = limits.processes {
                     set(libc::RLIMIT_NPROC, processes)?;
+                }
+                if let Some(bytes) = limits.data_bytes {
+                    set(libc::RLIMIT_DATA, bytes)?;
                 }
                 if let Some(uid) = uid {
                     if libc::setgroups(0, std::ptr::null()) != 0

@@ -4,6 +4,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
+    os::fd::AsRawFd,
     path::PathBuf,
     sync::{
         atomic::{AtomicI64, AtomicU32, Ordering},
@@ -12,13 +13,10 @@ use std::{
     time::Duration,
 };
 
-use tokio::io::AsyncBufReadExt;
-
 use super::{
     cgroup::{self, Cgroup, CgroupLimits, Flavour},
     egress::{EgressProxy, Network},
     guest_link::GuestLink,
-    guest_protocol::SOCKET_NAME,
     jail::{JailSpec, Rlimits},
     DaemonConfig,
 };
@@ -130,6 +128,8 @@ pub struct Registry {
     sandboxes: RwLock<HashMap<String, Arc<SandboxRecord>>>,
     cgroups: Option<Flavour>,
     next_uid: AtomicU32,
+    /// Sandboxes being started: they count against `max_sandboxes` too.
+    starting: std::sync::atomic::AtomicUsize,
 }
 
 impl Registry {
@@ -145,11 +145,23 @@ impl Registry {
             );
         }
         Self {
+            next_uid: AtomicU32::new(uid_start(&config.sandboxes_dir())),
             config,
             sandboxes: RwLock::new(HashMap::new()),
             cgroups,
-            next_uid: AtomicU32::new(std::process::id() % UID_SPAN),
+            starting: 0.into(),
         }
+    }
+
+    /// Holds a place among `max_sandboxes` until the start ends either way.
+    fn reserve_slot(&self) -> Result<SlotGuard<'_>, CreateError> {
+        let starting = self.starting.fetch_add(1, Ordering::SeqCst);
+        let slot = SlotGuard(&self.starting);
+        let running = self.sandboxes.read().map(|map| map.len()).unwrap_or(0);
+        if running + starting >= self.config.max_sandboxes {
+            return Err(CreateError::Full(self.config.max_sandboxes));
+        }
+        Ok(slot)
     }
 
     pub fn config(&self) -> &DaemonConfig {
@@ -184,17 +196,14 @@ impl Registry {
                 max: self.config.max_timeout_secs,
             });
         }
-        let count = self.sandboxes.read().map(|map| map.len()).unwrap_or(0);
-        if count >= self.config.max_sandboxes {
-            return Err(CreateError::Full(self.config.max_sandboxes));
-        }
+        let _slot = self.reserve_slot()?;
         let id = new_id();
         let root = self.config.sandboxes_dir().join(&id);
         let started = self.start(&id, &root, template).await;
         let (guest, cgroup, link, egress) = match started {
             Ok(parts) => parts,
             Err(error) => {
-                let _ = std::fs::remove_dir_all(&root);
+                let _ = remove_tree(&root);
                 return Err(CreateError::Start(error));
             }
         };
@@ -258,6 +267,8 @@ impl Registry {
                 processes: host_uid.map(|_| limits.processes),
                 file_bytes: limits.disk_bytes,
                 open_files: 4096,
+                // Without a memory cgroup, each process at least is capped.
+                data_bytes: cgroup.is_none().then_some(limits.memory_bytes),
             },
             cgroup_procs: cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default(),
             serve_static: (template == Template::Static).then_some(STATIC_PORT),
@@ -284,41 +295,35 @@ impl Registry {
                 }
             }
         };
-        let mut guest = match spec.command(self.config.isolation).spawn() {
+        let listener = match spec.bind_guest_socket() {
+            Ok(listener) => listener,
+            Err(error) => return Err(fail(format!("binding its agent's socket: {error}"))),
+        };
+        let spawned = spec
+            .command(self.config.isolation, listener.as_raw_fd())
+            .spawn();
+        // The guest holds its own copy now.
+        drop(listener);
+        let mut guest = match spawned {
             Ok(child) => child,
             Err(error) => return Err(fail(format!("starting the jail: {error}"))),
         };
         let stderr = guest.stderr.take();
-        let link = GuestLink::new(spec.run_dir().join(SOCKET_NAME));
+        let link = GuestLink::new(spec.guest_socket());
         let ready = tokio::select! {
             ready = link.wait_ready(Duration::from_secs(10)) => ready,
             _ = guest.wait() => false,
         };
         if !ready {
             let _ = guest.start_kill();
-            let mut message = String::new();
-            if let Some(stderr) = stderr {
-                let mut lines = tokio::io::BufReader::new(stderr).lines();
-                while let Ok(Ok(Some(line))) =
-                    tokio::time::timeout(Duration::from_millis(200), lines.next_line()).await
-                {
-                    message.push_str(line.trim());
-                    message.push(' ');
-                }
-            }
-            return Err(fail(format!(
-                "its agent did not come up: {}",
-                message.trim().chars().take(500).collect::<String>()
-            )));
+            let message = match stderr {
+                Some(stderr) => first_words(stderr).await,
+                None => String::new(),
+            };
+            return Err(fail(format!("its agent did not come up: {message}")));
         }
         if let Some(stderr) = stderr {
-            let id = id.to_owned();
-            tokio::spawn(async move {
-                let mut lines = tokio::io::BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    tracing::debug!(sandbox = %id, "guest: {line}");
-                }
-            });
+            tokio::spawn(log_guest_output(id.to_owned(), stderr));
         }
         Ok((guest, cgroup, link, egress))
     }
@@ -359,7 +364,7 @@ impl Registry {
                 cgroup.remove();
             }
             if !keep {
-                let _ = std::fs::remove_dir_all(&root);
+                let _ = remove_tree(&root);
             }
         });
         let _ = cgroup_done.await;
@@ -398,7 +403,7 @@ impl Registry {
                 cgroup.remove();
             }
             if !self.config.keep_dirs {
-                let _ = std::fs::remove_dir_all(&sandbox.root);
+                let _ = remove_tree(&sandbox.root);
             }
         }
     }
@@ -422,4 +427,114 @@ impl Registry {
 fn new_id() -> String {
     let hex = uuid::Uuid::new_v4().simple().to_string();
     format!("i{}", &hex[..19])
+}
+
+/// The start of what a guest that failed to come up printed: at most 500
+/// characters, read for at most 200 ms.
+async fn first_words(mut stderr: tokio::process::ChildStderr) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+    let mut chunk = [0u8; 512];
+    while bytes.len() < 2048 {
+        match tokio::time::timeout_at(deadline, stderr.read(&mut chunk)).await {
+            Ok(Ok(read)) if read > 0 => bytes.extend_from_slice(&chunk[..read]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.join(" ").chars().take(500).collect()
+}
+
+/// Logs what the guest prints, in bounded pieces: sandbox processes can
+/// write to the guest's stderr, and a line without end must not grow
+/// without end in the daemon.
+async fn log_guest_output(id: String, mut stderr: tokio::process::ChildStderr) {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = vec![0u8; 4096];
+    while let Ok(read) = stderr.read(&mut chunk).await {
+        if read == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&chunk[..read]);
+        tracing::debug!(sandbox = %id, "guest: {}", text.trim_end());
+    }
+}
+
+struct SlotGuard<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Where a daemon starts handing out uids: from its data folder, which only
+/// one daemon may use at a time, so that two daemons on a host (tests run
+/// several) start far apart instead of at the same place.
+fn uid_start(sandboxes: &std::path::Path) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    sandboxes.hash(&mut hasher);
+    (hasher.finish() % u64::from(UID_SPAN)) as u32
+}
+
+/// Removes a sandbox's folder. A sandbox may leave folders it made
+/// unreadable (mode 000); root removes them anyway, any other user first
+/// gives itself access back. Symlinks are removed, never followed.
+pub(crate) fn remove_tree(root: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(root) {
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            reopen_folders(root);
+            std::fs::remove_dir_all(root)
+        }
+        other => other,
+    }
+}
+
+fn reopen_folders(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            reopen_folders(&entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod removal_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::remove_tree;
+
+    #[test]
+    fn locked_folders_go_and_links_are_not_followed() {
+        let base = tempfile::tempdir().unwrap();
+        let outside = base.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep.txt"), "keep").unwrap();
+        let root = base.path().join("sandbox");
+        let locked = root.join("home/locked");
+        std::fs::create_dir_all(&locked).unwrap();
+        std::fs::write(locked.join("file"), "x").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("home/link")).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o500)).unwrap();
+
+        remove_tree(&root).unwrap();
+
+        assert!(!root.exists());
+        assert!(outside.join("keep.txt").exists());
+        let mode = std::fs::metadata(&outside).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o500);
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
 }
