@@ -7,8 +7,8 @@ use db::TestDb;
 use ollio::{
     domain::{calendar, ProjectId, ProjectName, UserId},
     server::store::{
-        now_ms, Backend, Message, MessageStatus, NewFile, NewFragment, Project, Role, Store,
-        StoreError,
+        now_ms, Backend, EnqueueRefusal, JobState, Message, MessageStatus, NewFile, NewFragment,
+        Project, Role, Store, StoreError,
     },
 };
 
@@ -26,6 +26,11 @@ on_both_databases!(
     twenty_concurrent_spends_of_the_last_credit_give_one,
     credits_reset_each_month_and_can_be_refunded,
     login_failures_are_counted_per_key,
+    a_turn_is_enqueued_all_or_nothing,
+    a_job_has_one_worker_and_an_expired_lease_frees_it,
+    retries_end_in_a_dead_job,
+    only_the_owner_can_stop_a_turn,
+    concurrent_workers_take_each_job_once,
 );
 
 async fn user(store: &Store, email: &str) -> UserId {
@@ -543,4 +548,228 @@ async fn login_failures_are_counted_per_key(db: TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_turn_is_enqueued_all_or_nothing(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let project = new_project(store, &ada, "Shop").await;
+    assert_eq!(
+        store
+            .enqueue_turn(&bob, &project.id, "hi", 5, 3)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        EnqueueRefusal::NoProject
+    );
+    let accepted = store
+        .enqueue_turn(&ada, &project.id, "a shop", 2, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(accepted.usage.used, 1);
+    assert_eq!(accepted.job.state, JobState::Queued);
+    assert_eq!(accepted.job.turn().unwrap(), accepted.turn);
+    let messages = store.messages(&ada, &project.id).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        (messages[0].role, messages[0].content.as_str()),
+        (Role::User, "a shop")
+    );
+    assert_eq!(
+        (messages[1].role, messages[1].status),
+        (Role::Assistant, MessageStatus::Pending)
+    );
+    // One turn at a time per project.
+    assert_eq!(
+        store
+            .enqueue_turn(&ada, &project.id, "more", 2, 3)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        EnqueueRefusal::Busy
+    );
+    store
+        .set_message_status(&accepted.turn.assistant_message, MessageStatus::Done, None)
+        .await
+        .unwrap();
+    store
+        .enqueue_turn(&ada, &project.id, "more", 2, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .set_message_status(&messages[1].id, MessageStatus::Done, None)
+        .await
+        .unwrap();
+    let all = store.messages(&ada, &project.id).await.unwrap();
+    for message in &all {
+        if message.status == MessageStatus::Pending {
+            store
+                .set_message_status(&message.id, MessageStatus::Done, None)
+                .await
+                .unwrap();
+        }
+    }
+    // Out of credits: refused, and nothing recorded.
+    let refused = store
+        .enqueue_turn(&ada, &project.id, "again", 2, 3)
+        .await
+        .unwrap();
+    assert!(matches!(refused, Err(EnqueueRefusal::OutOfCredits(usage)) if usage.remaining() == 0));
+    assert_eq!(store.messages(&ada, &project.id).await.unwrap().len(), 4);
+}
+
+async fn a_job_has_one_worker_and_an_expired_lease_frees_it(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let project = new_project(store, &ada, "Shop").await;
+    let queued = store
+        .enqueue_turn(&ada, &project.id, "x", 5, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = now_ms();
+    let taken = store.claim_job("w1", 1_000, now).await.unwrap().unwrap();
+    assert_eq!(
+        (taken.id.as_str(), taken.attempts),
+        (queued.job.id.as_str(), 1)
+    );
+    assert!(store.claim_job("w2", 1_000, now).await.unwrap().is_none());
+    assert!(store.heartbeat_job(&taken.id, "w1", 1_000).await.unwrap());
+    assert!(!store.heartbeat_job(&taken.id, "w2", 1_000).await.unwrap());
+    // Nothing has expired yet.
+    assert!(store.reclaim_expired_jobs(now).await.unwrap().is_empty());
+    // w1 dies; its lease runs out and the job is taken again.
+    let reclaimed = store.reclaim_expired_jobs(now_ms() + 5_000).await.unwrap();
+    assert_eq!(reclaimed.len(), 1);
+    assert_eq!(reclaimed[0].state, JobState::Queued);
+    let again = store
+        .claim_job("w2", 1_000, now_ms() + 5_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempts, 2);
+    assert!(!store
+        .end_job(&again.id, "w1", JobState::Done, None)
+        .await
+        .unwrap());
+    assert!(!store.heartbeat_job(&again.id, "w1", 1_000).await.unwrap());
+    assert!(store
+        .end_job(&again.id, "w2", JobState::Done, None)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.job(&again.id).await.unwrap().unwrap().state,
+        JobState::Done
+    );
+}
+
+async fn retries_end_in_a_dead_job(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let project = new_project(store, &ada, "Shop").await;
+    store
+        .enqueue_turn(&ada, &project.id, "x", 5, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = now_ms();
+    let first = store.claim_job("w", 1_000, now).await.unwrap().unwrap();
+    let state = store
+        .retry_job(&first.id, "w", now + 50, "429")
+        .await
+        .unwrap();
+    assert_eq!(state, Some(JobState::Queued));
+    // Not due yet.
+    assert!(store.claim_job("w", 1_000, now).await.unwrap().is_none());
+    let second = store
+        .claim_job("w", 1_000, now + 50)
+        .await
+        .unwrap()
+        .unwrap();
+    let state = store
+        .retry_job(&second.id, "w", now + 100, "503")
+        .await
+        .unwrap();
+    assert_eq!(state, Some(JobState::Dead));
+    let dead = store.job(&second.id).await.unwrap().unwrap();
+    assert_eq!(dead.last_error.as_deref(), Some("503"));
+    assert!(store
+        .claim_job("w", 1_000, now + 10_000)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn only_the_owner_can_stop_a_turn(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let project = new_project(store, &ada, "Shop").await;
+    let queued = store
+        .enqueue_turn(&ada, &project.id, "x", 5, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    let taken = store
+        .claim_job("w", 60_000, now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    let message = &queued.turn.assistant_message;
+    assert!(store
+        .cancel_turn_job(&bob, message)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.heartbeat_job(&taken.id, "w", 60_000).await.unwrap());
+    let cancelled = store.cancel_turn_job(&ada, message).await.unwrap().unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    // The worker learns at its next heartbeat.
+    assert!(!store.heartbeat_job(&taken.id, "w", 60_000).await.unwrap());
+    assert!(store
+        .cancel_turn_job(&ada, message)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn concurrent_workers_take_each_job_once(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let mut expected = Vec::new();
+    for index in 0..12 {
+        let project = new_project(store, &ada, &format!("App {index}")).await;
+        let queued = store
+            .enqueue_turn(&ada, &project.id, "x", 50, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        expected.push(queued.job.id);
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                while let Some(job) = store
+                    .claim_job(&format!("w{worker}"), 60_000, now_ms())
+                    .await
+                    .unwrap()
+                {
+                    taken.push(job.id);
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for worker in workers {
+        taken.extend(worker.await.unwrap());
+    }
+    taken.sort();
+    expected.sort();
+    assert_eq!(taken, expected);
 }

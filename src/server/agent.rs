@@ -9,5 +9,8 @@ pub mod chat;
 pub mod model;
 pub mod openai;
 pub mod provider;
+pub mod scripted;
 pub mod sse;
 pub mod text_protocol;
+pub mod tools;
+pub mod turn;

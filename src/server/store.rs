@@ -5,6 +5,7 @@
 
 mod events;
 mod fragments;
+mod jobs;
 mod login_failures;
 mod messages;
 mod projects;
@@ -23,6 +24,7 @@ use sqlx::{
 
 pub use events::StoredEvent;
 pub use fragments::{Fragment, FragmentFile, NewFile, NewFragment};
+pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TURN_JOB};
 pub use messages::{Message, MessageStatus, Role};
 pub use projects::Project;
 pub use usage::Usage;

@@ -23,7 +23,7 @@ impl Usage {
     }
 }
 
-fn usage(row: &AnyRow) -> Result<Usage, sqlx::Error> {
+pub(super) fn usage_row(row: &AnyRow) -> Result<Usage, sqlx::Error> {
     Ok(Usage {
         limit: row.try_get("credits_limit")?,
         used: row.try_get("credits_used")?,
@@ -35,7 +35,7 @@ impl Store {
     /// Creates the user's usage row on first use (with `default_limit`
     /// credits) and starts a fresh period once a new month has begun. Both
     /// steps are single idempotent statements, safe to race.
-    async fn prepare_usage(
+    pub(super) async fn prepare_usage(
         &self,
         user: &UserId,
         default_limit: i64,
@@ -72,7 +72,7 @@ impl Store {
         .bind(user.as_str())
         .fetch_one(&self.pool)
         .await?;
-        Ok(usage(&row)?)
+        Ok(usage_row(&row)?)
     }
 
     /// Spends one credit. `Ok(Err(usage))` when none is left. The check and
@@ -94,7 +94,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => Ok(Ok(usage(&row)?)),
+            Some(row) => Ok(Ok(usage_row(&row)?)),
             None => Ok(Err(self.usage(user, default_limit, now).await?)),
         }
     }

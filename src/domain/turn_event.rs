@@ -1,0 +1,92 @@
+//! The steps of a turn as the chat shows them: recorded in `message_events`
+//! (the `kind` column is [`TurnEvent::kind`], the payload this JSON) and
+//! streamed to the browser, which decodes the same type.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TurnEvent {
+    SandboxStarting,
+    SandboxReady {
+        sandbox_id: String,
+        preview_url: String,
+        /// Files of the latest version written back into a new sandbox.
+        revived_files: usize,
+    },
+    FileWritten {
+        path: String,
+        size: u64,
+    },
+    CommandStarted {
+        command: String,
+    },
+    Output {
+        stderr: bool,
+        text: String,
+    },
+    CommandExited {
+        exit_code: i32,
+    },
+    ModelRequest {
+        model: String,
+        input_tokens: u64,
+        output_tokens: u64,
+    },
+    /// A provider failed in a way worth retrying; the turn waits and tries again.
+    Retrying {
+        reason: String,
+        wait_ms: u64,
+    },
+    Summary {
+        text: String,
+        title: String,
+    },
+    Failed {
+        reason: String,
+    },
+    Cancelled,
+}
+
+impl TurnEvent {
+    /// The event's name, as stored beside its payload.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SandboxStarting => "sandbox_starting",
+            Self::SandboxReady { .. } => "sandbox_ready",
+            Self::FileWritten { .. } => "file_written",
+            Self::CommandStarted { .. } => "command_started",
+            Self::Output { .. } => "output",
+            Self::CommandExited { .. } => "command_exited",
+            Self::ModelRequest { .. } => "model_request",
+            Self::Retrying { .. } => "retrying",
+            Self::Summary { .. } => "summary",
+            Self::Failed { .. } => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_kind_is_the_json_tag() {
+        let events = [
+            TurnEvent::SandboxStarting,
+            TurnEvent::FileWritten {
+                path: "index.html".into(),
+                size: 12,
+            },
+            TurnEvent::Cancelled,
+            TurnEvent::Failed { reason: "x".into() },
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["kind"], event.kind());
+            let back: TurnEvent = serde_json::from_value(json).unwrap();
+            assert_eq!(back, event);
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! The scripted model server: a test tool that speaks the OpenAI-compatible
+//! (`POST /v1/chat/completions`) and Anthropic (`POST /v1/messages`)
+//! streaming protocols over real HTTP, replaying scripts stored as JSON
+//! files. The request's `model` names the script (`three-files` reads
+//! `three-files.json`). It is never offered to users as a model.
+//!
+//! A script's `steps` are the answers of one turn: a request whose history
+//! holds *n* assistant messages gets step *n*. A request without tools gets
+//! the script's `title`. A step may first fail a few times (an HTTP status
+//! with `Retry-After`, or a stream cut off half-way), once per failure, so
+//! that retries are exercised; the server remembers which failures it served.
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// One script file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    pub steps: Vec<Step>,
+    /// The answer to requests without tools (the version title).
+    #[serde(default = "default_title")]
+    pub title: String,
+}
+
+fn default_title() -> String {
+    "Scripted app".into()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub tool_calls: Vec<ScriptedCall>,
+    /// Bytes per streamed piece of text and of each call's arguments.
+    #[serde(default = "default_fragment")]
+    pub fragment: usize,
+    /// Served, once each and in order, before the step succeeds.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+}
+
+fn default_fragment() -> usize {
+    16
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedCall {
+    pub name: String,
+    /// The arguments as JSON; or `raw_arguments`, sent as they are (to
+    /// script malformed JSON).
+    #[serde(default)]
+    pub arguments: Option<Value>,
+    #[serde(default)]
+    pub raw_arguments: Option<String>,
+}
+
+impl ScriptedCall {
+    fn arguments_text(&self) -> String {
+        match (&self.raw_arguments, &self.arguments) {
+            (Some(raw), _) => raw.clone(),
+            (None, Some(value)) => value.to_string(),
+            (None, None) => "{}".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Failure {
+    /// An error answer, e.g. 429 with `Retry-After: 0`, or 503.
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after: Option<String>,
+    },
+    /// The stream starts, then stops half-way without its end marker.
+    Cut,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    OpenAi,
+    Anthropic,
+}
+
+struct Scripts {
+    dir: PathBuf,
+    /// Failures already served, per (script, step).
+    served: Mutex<HashMap<(String, usize), usize>>,
+    /// Every request body received, in order, for tests to inspect.
+    requests: Mutex<Vec<Value>>,
+}
+
+/// A running scripted model server.
+pub struct ScriptedServer {
+    pub addr: std::net::SocketAddr,
+    scripts: Arc<Scripts>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ScriptedServer {
+    /// Serves the scripts in `dir` on `addr` (port 0 for any free port).
+    pub async fn start(dir: &Path, addr: std::net::SocketAddr) -> std::io::Result<Self> {
+        let scripts = Arc::new(Scripts {
+            dir: dir.to_path_buf(),
+            served: Mutex::default(),
+            requests: Mutex::default(),
+        });
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = router(scripts.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            addr,
+            scripts,
+            task,
+        })
+    }
+
+    /// `OPENAI_BASE_URL` for this server.
+    pub fn openai_base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// `ANTHROPIC_BASE_URL` for this server.
+    pub fn anthropic_base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The request bodies received so far.
+    pub fn requests(&self) -> Vec<Value> {
+        self.scripts
+            .requests
+            .lock()
+            .map(|requests| requests.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn router(scripts: Arc<Scripts>) -> Router {
+    Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(|state, body| answer(state, body, Dialect::OpenAi)),
+        )
+        .route(
+            "/v1/messages",
+            post(|state, body| answer(state, body, Dialect::Anthropic)),
+        )
+        .with_state(scripts)
+}
+
+fn failure(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "type": "scripted", "message": message } })),
+    )
+        .into_response()
+}
+
+async fn answer(
+    State(scripts): State<Arc<Scripts>>,
+    Json(request): Json<Value>,
+    dialect: Dialect,
+) -> Response {
+    if let Ok(mut requests) = scripts.requests.lock() {
+        requests.push(request.clone());
+    }
+    let name = request["model"].as_str().unwrap_or_default().to_owned();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return failure(StatusCode::BAD_REQUEST, "the model must name a script");
+    }
+    let script: Script = match std::fs::read_to_string(scripts.dir.join(format!("{name}.json")))
+        .map_err(|error| error.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
+    {
+        Ok(script) => script,
+        Err(error) => {
+            return failure(StatusCode::NOT_FOUND, &format!("script {name}: {error}"));
+        }
+    };
+    let has_tools = request["tools"]
+        .as_array()
+        .is_some_and(|tools| !tools.is_empty());
+    let (index, step) = if has_tools {
+        let index = request["messages"]
+            .as_array()
+            .map(|messages| {
+                messages
+                    .iter()
+                    .filter(|message| message["role"] == "assistant")
+                    .count()
+            })
+            .unwrap_or(0);
+        match script.steps.get(index) {
+            Some(step) => (index, step.clone()),
+            None => {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    &format!("script {name} has no step {index}"),
+                )
+            }
+        }
+    } else {
+        (
+            usize::MAX,
+            Step {
+                text: script.title.clone(),
+                fragment: default_fragment(),
+                ..Step::default()
+            },
+        )
+    };
+    let pending = {
+        let Ok(mut served) = scripts.served.lock() else {
+            return failure(StatusCode::INTERNAL_SERVER_ERROR, "poisoned");
+        };
+        let count = served.entry((name.clone(), index)).or_insert(0);
+        let pending = step.failures.get(*count).cloned();
+        if pending.is_some() {
+            *count += 1;
+        }
+        pending
+    };
+    let events = match dialect {
+        Dialect::OpenAi => openai_events(&name, &step),
+        Dialect::Anthropic => anthropic_events(&name, &step),
+    };
+    match pending {
+        Some(Failure::Status {
+            status,
+            retry_after,
+        }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = failure(status, "scripted failure");
+            if let Some(value) = retry_after.and_then(|value| value.parse().ok()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Some(Failure::Cut) => {
+            let half = events.len() / 2;
+            stream(events.into_iter().take(half.max(1)).collect())
+        }
+        None => stream(events),
+    }
+}
+
+/// The events as one SSE body, each its own chunk on the wire.
+fn stream(events: Vec<String>) -> Response {
+    let chunks = events
+        .into_iter()
+        .map(|event| Ok::<_, Infallible>(axum::body::Bytes::from(event)));
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap_or_else(|_| failure(StatusCode::INTERNAL_SERVER_ERROR, "building the stream"))
+}
+
+/// `text` in pieces of at most `size` bytes, never splitting a character.
+fn pieces(text: &str, size: usize) -> Vec<&str> {
+    let size = size.max(1);
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = size.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        pieces.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    pieces
+}
+
+fn data(value: &Value) -> String {
+    format!("data: {value}\n\n")
+}
+
+fn openai_events(name: &str, step: &Step) -> Vec<String> {
+    let chunk = |delta: Value, finish: Value| {
+        data(&json!({
+            "id": "chatcmpl-scripted",
+            "object": "chat.completion.chunk",
+            "model": name,
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
+        }))
+    };
+    let mut events = vec![chunk(
+        json!({ "role": "assistant", "content": "" }),
+        Value::Null,
+    )];
+    for piece in pieces(&step.text, step.fragment) {
+        events.push(chunk(json!({ "content": piece }), Value::Null));
+    }
+    let arguments: Vec<String> = step
+        .tool_calls
+        .iter()
+        .map(ScriptedCall::arguments_text)
+        .collect();
+    for (index, call) in step.tool_calls.iter().enumerate() {
+        events.push(chunk(
+            json!({ "tool_calls": [{
+                "index": index,
+                "id": format!("call_{index}"),
+                "type": "function",
+                "function": { "name": call.name, "arguments": "" },
+            }] }),
+            Value::Null,
+        ));
+    }
+    // Parallel calls' arguments interleave, told apart only by `index`.
+    let split: Vec<Vec<&str>> = arguments
+        .iter()
+        .map(|text| pieces(text, step.fragment))
+        .collect();
+    let longest = split.iter().map(Vec::len).max().unwrap_or(0);
+    for round in 0..longest {
+        for (index, parts) in split.iter().enumerate() {
+            if let Some(part) = parts.get(round) {
+                events.push(chunk(
+                    json!({ "tool_calls": [{ "index": index, "function": { "arguments": part } }] }),
+                    Value::Null,
+                ));
+            }
+        }
+    }
+    let finish = if step.tool_calls.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    events.push(chunk(json!({}), finish.into()));
+    events.push(data(&json!({
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "choices": [],
+        "usage": {
+            "prompt_tokens": step.input_tokens,
+            "completion_tokens": step.output_tokens,
+            "total_tokens": step.input_tokens + step.output_tokens,
+        },
+    })));
+    events.push("data: [DONE]\n\n".into());
+    events
+}
+
+fn anthropic_events(name: &str, step: &Step) -> Vec<String> {
+    let event = |kind: &str, value: Value| format!("event: {kind}\ndata: {value}\n\n");
+    let mut events = vec![event(
+        "message_start",
+        json!({ "type": "message_start", "message": {
+            "id": "msg_scripted", "type": "message", "role": "assistant", "model": name,
+            "content": [], "stop_reason": null,
+            "usage": { "input_tokens": step.input_tokens, "output_tokens": 1 },
+        } }),
+    )];
+    events.push(event("ping", json!({ "type": "ping" })));
+    let mut block = 0;
+    if !step.text.is_empty() {
+        events.push(event(
+            "content_block_start",
+            json!({ "type": "content_block_start", "index": block,
+                    "content_block": { "type": "text", "text": "" } }),
+        ));
+        for piece in pieces(&step.text, step.fragment) {
+            events.push(event(
+                "content_block_delta",
+                json!({ "type": "content_block_delta", "index": block,
+                        "delta": { "type": "text_delta", "text": piece } }),
+            ));
+        }
+        events.push(event(
+            "content_block_stop",
+            json!({ "type": "content_block_stop", "index": block }),
+        ));
+        block += 1;
+    }
+    for (number, call) in step.tool_calls.iter().enumerate() {
+        events.push(event(
+            "content_block_start",
+            json!({ "type": "content_block_start", "index": block, "content_block": {
+                "type": "tool_use", "id": format!("toolu_{number}"), "name": call.name, "input": {},
+            } }),
+        ));
+        for piece in pieces(&call.arguments_text(), step.fragment) {
+            events.push(event(
+                "content_block_delta",
+                json!({ "type": "content_block_delta", "index": block,
+                        "delta": { "type": "input_json_delta", "partial_json": piece } }),
+            ));
+        }
+        events.push(event(
+            "content_block_stop",
+            json!({ "type": "content_block_stop", "index": block }),
+        ));
+        block += 1;
+    }
+    let stop = if step.tool_calls.is_empty() {
+        "end_turn"
+    } else {
+        "tool_use"
+    };
+    events.push(event(
+        "message_delta",
+        json!({ "type": "message_delta", "delta": { "stop_reason": stop, "stop_sequence": null },
+                "usage": { "output_tokens": step.output_tokens } }),
+    ));
+    events.push(event("message_stop", json!({ "type": "message_stop" })));
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_never_split_a_character() {
+        assert_eq!(pieces("héllo", 2), vec!["hé", "ll", "o"]);
+        assert_eq!(pieces("", 4), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn parallel_arguments_interleave_by_index() {
+        let step = Step {
+            tool_calls: vec![
+                ScriptedCall {
+                    name: "a".into(),
+                    arguments: Some(json!({ "x": "1234" })),
+                    raw_arguments: None,
+                },
+                ScriptedCall {
+                    name: "b".into(),
+                    arguments: None,
+                    raw_arguments: Some("{\"y\":".into()),
+                },
+            ],
+            fragment: 3,
+            ..Step::default()
+        };
+        let events = openai_events("s", &step);
+        let order: Vec<u64> = events
+            .iter()
+            .filter_map(|event| serde_json::from_str::<Value>(event.strip_prefix("data: ")?).ok())
+            .filter_map(|chunk| {
+                let call = &chunk["choices"][0]["delta"]["tool_calls"][0];
+                call["id"]
+                    .is_null()
+                    .then(|| call["index"].as_u64())
+                    .flatten()
+            })
+            .collect();
+        let first_b = order.iter().position(|index| *index == 1).unwrap();
+        let last_a = order.iter().rposition(|index| *index == 0).unwrap();
+        assert!(
+            first_b < last_a,
+            "the calls' fragments interleave: {order:?}"
+        );
+        let events = events.join("");
+        assert!(events.ends_with("data: [DONE]\n\n"));
+    }
+}
