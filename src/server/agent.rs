@@ -1,16 +1,31 @@
-//! The agent's model side: a provider-neutral chat with tools (`chat`),
-//! the providers' real wire protocols over reqwest (`openai` for every
-//! OpenAI-compatible endpoint, `anthropic`), the text protocol for models
-//! without tool calling (`text_protocol`), and `provider:model` names.
-//! The tool loop, jobs and events build on these.
+//! The agent: a user's message becomes a turn that runs in the background.
+//!
+//! - the model side: provider-neutral chat with tools (`chat`), the
+//!   providers' wire protocols over reqwest (`openai` for every
+//!   OpenAI-compatible endpoint, `anthropic`), `provider:model` names
+//!   (`model`, `providers`), the text protocol for models without tool
+//!   calling (`text_protocol`);
+//! - the work: the tool contract (`tools`), one turn's loop (`turn`), the
+//!   project templates' prompts (`templates`), versions' files
+//!   (`snapshot`);
+//! - the durable side: a turn job from start to end (`engine`), the
+//!   workers and their leases (`worker`), the recorded and streamed steps
+//!   (`events`);
+//! - `scripted`: the scripted model server tests use.
 
 pub mod anthropic;
 pub mod chat;
+pub mod engine;
+pub mod events;
 pub mod model;
 pub mod openai;
 pub mod provider;
+pub mod providers;
 pub mod scripted;
+pub mod snapshot;
 pub mod sse;
+pub mod templates;
 pub mod text_protocol;
 pub mod tools;
 pub mod turn;
+pub mod worker;

@@ -1,10 +1,12 @@
 //! Configuration from the environment (and `.env`). Every value is parsed here,
 //! once; a bad one becomes a [`ConfigError`] naming the variable.
 
+pub mod agent;
 pub mod sandbox;
 
 use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
 
+pub use agent::AgentConfig;
 pub use sandbox::{Backend as SandboxBackend, SandboxConfig};
 
 /// Where the data lives unless `OLLIO_DATA_DIR` says otherwise.
@@ -32,6 +34,7 @@ pub struct Config {
     /// Whether to take the client's address from `X-Forwarded-For`.
     pub trust_proxy: bool,
     pub sandbox: SandboxConfig,
+    pub agent: AgentConfig,
 }
 
 impl Config {
@@ -121,9 +124,11 @@ impl Config {
         };
 
         let sandbox = sandbox::from_lookup(&get)?;
+        let agent = agent::from_lookup(&get)?;
 
         Ok(Self {
             sandbox,
+            agent,
             database_url,
             addr,
             data_dir,

@@ -9,6 +9,7 @@ mod jobs;
 mod login_failures;
 mod messages;
 mod projects;
+mod sandboxes;
 mod usage;
 mod users;
 
@@ -25,8 +26,9 @@ use sqlx::{
 pub use events::StoredEvent;
 pub use fragments::{Fragment, FragmentFile, NewFile, NewFragment};
 pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TURN_JOB};
-pub use messages::{Message, MessageStatus, Role};
+pub use messages::{Message, MessageEnd, MessageStatus, Role};
 pub use projects::Project;
+pub use sandboxes::ProjectSandbox;
 pub use usage::Usage;
 pub use users::User;
 

@@ -4,8 +4,8 @@
 //! files. The request's `model` names the script (`three-files` reads
 //! `three-files.json`). It is never offered to users as a model.
 //!
-//! A script's `steps` are the answers of one turn: a request whose history
-//! holds *n* assistant messages gets step *n*. A request without tools gets
+//! A script's `steps` are the answers of one turn: a request with *n*
+//! assistant messages since the user's last message gets step *n*. A request without tools gets
 //! the script's `title`. A step may first fail a few times (an HTTP status
 //! with `Retry-After`, or a stream cut off half-way), once per failure, so
 //! that retries are exercised; the server remembers which failures it served.
@@ -218,15 +218,7 @@ async fn answer(
         .as_array()
         .is_some_and(|tools| !tools.is_empty());
     let (index, step) = if has_tools {
-        let index = request["messages"]
-            .as_array()
-            .map(|messages| {
-                messages
-                    .iter()
-                    .filter(|message| message["role"] == "assistant")
-                    .count()
-            })
-            .unwrap_or(0);
+        let index = step_index(&request);
         match script.steps.get(index) {
             Some(step) => (index, step.clone()),
             None => {
@@ -279,6 +271,28 @@ async fn answer(
         }
         None => stream(events),
     }
+}
+
+/// Which step a request is at: the assistant messages since the user's
+/// last own message (tool results, sent as user messages by Anthropic's
+/// protocol, do not count as the user's).
+fn step_index(request: &Value) -> usize {
+    let Some(messages) = request["messages"].as_array() else {
+        return 0;
+    };
+    let is_tool_result = |message: &Value| {
+        message["content"]
+            .as_array()
+            .is_some_and(|blocks| blocks.iter().any(|block| block["type"] == "tool_result"))
+    };
+    let start = messages
+        .iter()
+        .rposition(|message| message["role"] == "user" && !is_tool_result(message))
+        .map_or(0, |index| index + 1);
+    messages[start..]
+        .iter()
+        .filter(|message| message["role"] == "assistant")
+        .count()
 }
 
 /// The events as one SSE body, each its own chunk on the wire.
@@ -449,6 +463,22 @@ fn anthropic_events(name: &str, step: &Step) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_count_from_the_users_last_message() {
+        let request = json!({ "messages": [
+            { "role": "user", "content": "first" },
+            { "role": "assistant", "content": "done" },
+            { "role": "user", "content": "again" },
+            { "role": "assistant", "content": [{ "type": "tool_use" }] },
+            { "role": "user", "content": [{ "type": "tool_result" }] },
+        ] });
+        assert_eq!(step_index(&request), 1);
+        assert_eq!(
+            step_index(&json!({ "messages": [{ "role": "user", "content": "x" }] })),
+            0
+        );
+    }
 
     #[test]
     fn pieces_never_split_a_character() {

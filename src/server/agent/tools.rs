@@ -31,7 +31,7 @@ pub const MAX_READ: usize = 64 * 1024;
 const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 const MAX_TIMEOUT_MS: u64 = 10 * 60_000;
 /// Folders `list_files` names but does not descend into.
-const UNLISTED: &[&str] = &[
+pub const UNLISTED: &[&str] = &[
     "node_modules",
     ".git",
     "__pycache__",

@@ -145,4 +145,40 @@ impl Store {
         .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    /// Ends a turn's assistant message: its summary (or nothing), its
+    /// status and reason, and what the model used.
+    pub async fn finish_message(
+        &self,
+        id: &MessageId,
+        end: &MessageEnd<'_>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE messages SET content = $1, status = $2, error = $3, model = COALESCE($4, model),
+                 tokens_in = tokens_in + $5, tokens_out = tokens_out + $6, updated_at = $7
+             WHERE id = $8",
+        )
+        .bind(end.content)
+        .bind(end.status.as_str())
+        .bind(end.error)
+        .bind(end.model)
+        .bind(end.tokens_in)
+        .bind(end.tokens_out)
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// How a turn's assistant message ends.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageEnd<'a> {
+    pub content: &'a str,
+    pub status: MessageStatus,
+    pub error: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
 }

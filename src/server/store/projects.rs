@@ -94,6 +94,26 @@ impl Store {
         Ok(row.as_ref().map(project).transpose()?)
     }
 
+    /// Sets the model the owner's project uses (`provider:model`), or back
+    /// to the default with `None`.
+    pub async fn set_project_model(
+        &self,
+        owner: &UserId,
+        id: &ProjectId,
+        model: Option<&str>,
+    ) -> Result<Option<Project>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE projects SET model = $1, updated_at = $2 WHERE id = $3 AND owner_id = $4 RETURNING *",
+        )
+        .bind(model)
+        .bind(now_ms())
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(project).transpose()?)
+    }
+
     /// Deletes the owner's project with its messages, events and versions.
     pub async fn delete_project(&self, owner: &UserId, id: &ProjectId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM projects WHERE id = $1 AND owner_id = $2")

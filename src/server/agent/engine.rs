@@ -1,0 +1,412 @@
+//! A turn job from start to end: the project's sandbox (reused, or made
+//! anew from the latest version), the prompt, the turn, then the version
+//! and the assistant message. Every step is recorded as an event. How the
+//! job ends (done, try again later, failed, stopped) goes back to the
+//! worker, which settles it with the queue.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    chat::ChatMessage,
+    events::{self, EventHub},
+    model::ModelRef,
+    providers::Providers,
+    snapshot,
+    templates::{self, Template},
+    tools::{EventSink, ToolRunner},
+    turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
+};
+use crate::{
+    domain::TurnEvent,
+    server::{
+        sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError},
+        store::{
+            now_ms, MessageEnd, MessageStatus, NewFragment, Project, ProjectSandbox, Role, Store,
+            StoreError, TurnJob,
+        },
+    },
+};
+
+/// Earlier messages a turn sees.
+const HISTORY: usize = 12;
+/// A follow-up this short goes to `OLLIO_EDIT_MODEL`, when one is set.
+const QUICK_EDIT_CHARS: usize = 280;
+
+/// Everything turns need, shared by a process's workers.
+#[derive(Clone)]
+pub struct Engine {
+    pub store: Store,
+    pub sandboxes: SandboxClient,
+    /// `local` or `e2b`, as recorded with each sandbox.
+    pub sandbox_backend: &'static str,
+    pub providers: Providers,
+    pub hub: EventHub,
+    /// How long a sandbox lives past its last turn.
+    pub sandbox_lifetime: Duration,
+    pub limits: TurnLimits,
+    /// The first wait before a job is tried again; each later one is 4×.
+    pub retry_base: Duration,
+}
+
+/// How a try of a turn job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    /// Failed in a way that may pass (rate limits, outages): try again later.
+    Retry {
+        after: Duration,
+        reason: String,
+    },
+    /// Failed for good; `refund` when it was not the user's doing.
+    Failed {
+        reason: String,
+        refund: bool,
+    },
+    Cancelled,
+}
+
+/// Why a step of the job stopped it.
+enum Stop {
+    Retry(String),
+    Fail(String, bool),
+    Cancelled,
+}
+
+impl From<StoreError> for Stop {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "store error in a turn");
+        Stop::Retry("the database was unavailable".into())
+    }
+}
+
+impl From<SandboxError> for Stop {
+    fn from(error: SandboxError) -> Self {
+        if error.is_transient() {
+            Stop::Retry(format!("the sandbox service: {error}"))
+        } else {
+            Stop::Fail(format!("The sandbox could not be used: {error}"), true)
+        }
+    }
+}
+
+impl Engine {
+    /// Runs one try of `turn`; `attempt` counts from 1.
+    pub async fn run(
+        &self,
+        turn: &TurnJob,
+        attempt: i64,
+        cancel: &CancellationToken,
+    ) -> JobOutcome {
+        let (sink, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let recorder = tokio::spawn(events::record(
+            self.store.clone(),
+            self.hub.clone(),
+            turn.project.clone(),
+            turn.assistant_message.clone(),
+            receiver,
+        ));
+        if attempt > 1 {
+            let _ = sink.send(TurnEvent::Retrying {
+                reason: format!("starting try {attempt}"),
+                wait_ms: 0,
+            });
+        }
+        let outcome = match self.work(turn, &sink, cancel).await {
+            Ok(()) => JobOutcome::Done,
+            Err(Stop::Cancelled) => {
+                self.end_message(turn, MessageStatus::Cancelled, None).await;
+                let _ = sink.send(TurnEvent::Cancelled);
+                JobOutcome::Cancelled
+            }
+            Err(Stop::Retry(reason)) => {
+                let after = retry_delay(self.retry_base, attempt);
+                let _ = self
+                    .store
+                    .set_message_status(&turn.assistant_message, MessageStatus::Pending, None)
+                    .await;
+                let _ = sink.send(TurnEvent::Retrying {
+                    reason: reason.clone(),
+                    wait_ms: after.as_millis() as u64,
+                });
+                JobOutcome::Retry { after, reason }
+            }
+            Err(Stop::Fail(reason, refund)) => JobOutcome::Failed { reason, refund },
+        };
+        drop(sink);
+        let _ = recorder.await;
+        if let JobOutcome::Failed { reason, refund } = &outcome {
+            self.fail(turn, reason, *refund).await;
+        }
+        outcome
+    }
+
+    /// Ends a turn that will not be tried again: the message says why, the
+    /// credit comes back when the failure was not the user's.
+    pub async fn fail(&self, turn: &TurnJob, reason: &str, refund: bool) {
+        self.end_message(turn, MessageStatus::Failed, Some(reason))
+            .await;
+        if refund {
+            if let Err(error) = self.store.refund_credit(&turn.owner).await {
+                tracing::error!(%error, "a credit could not be refunded");
+            }
+        }
+        let payload = serde_json::to_string(&TurnEvent::Failed {
+            reason: reason.to_owned(),
+        })
+        .unwrap_or_default();
+        if self
+            .store
+            .append_event(&turn.project, &turn.assistant_message, "failed", &payload)
+            .await
+            .is_ok()
+        {
+            self.hub.notify(&turn.project);
+        }
+    }
+
+    async fn end_message(&self, turn: &TurnJob, status: MessageStatus, error: Option<&str>) {
+        let end = MessageEnd {
+            content: "",
+            status,
+            error,
+            model: None,
+            tokens_in: 0,
+            tokens_out: 0,
+        };
+        if let Err(error) = self
+            .store
+            .finish_message(&turn.assistant_message, &end)
+            .await
+        {
+            tracing::error!(%error, "a message could not be ended");
+        }
+    }
+
+    async fn work(
+        &self,
+        turn: &TurnJob,
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<(), Stop> {
+        let store = &self.store;
+        let Some(project) = store.project(&turn.owner, &turn.project).await? else {
+            return Err(Stop::Fail("The project was deleted.".into(), false));
+        };
+        let template = templates::find(&project.template).ok_or_else(|| {
+            Stop::Fail(
+                format!(
+                    "The project's template `{}` is not available.",
+                    project.template
+                ),
+                true,
+            )
+        })?;
+        store
+            .set_message_status(&turn.assistant_message, MessageStatus::Running, None)
+            .await?;
+        let messages = store.messages(&turn.owner, &turn.project).await?;
+        let Some(request) = messages.iter().find(|m| m.id == turn.user_message) else {
+            return Err(Stop::Fail("The message was deleted.".into(), true));
+        };
+        let history: Vec<ChatMessage> = messages
+            .iter()
+            .take_while(|message| message.id != turn.user_message)
+            .filter(|message| message.status == MessageStatus::Done && !message.content.is_empty())
+            .map(|message| match message.role {
+                Role::User => ChatMessage::user(message.content.clone()),
+                Role::Assistant => ChatMessage::assistant(message.content.clone(), Vec::new()),
+            })
+            .collect();
+        let history = history[history.len().saturating_sub(HISTORY)..].to_vec();
+        let model = self.pick_model(&project, !history.is_empty(), &request.content)?;
+        let provider = self.providers.for_model(&model).map_err(|reason| {
+            Stop::Fail(format!("The model {model} cannot be used: {reason}."), true)
+        })?;
+
+        let (sandbox, envd, preview_url) = tokio::select! {
+            ready = self.ensure_sandbox(&project, template, turn, sink) => ready?,
+            () = cancel.cancelled() => return Err(Stop::Cancelled),
+        };
+        let files = match (ToolRunner {
+            envd: &envd,
+            events: sink,
+        })
+        .run(super::tools::ToolCallArgs::ListFiles(String::new()))
+        .await
+        {
+            Ok(listing) if listing != "(no files)" => listing.lines().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        };
+        let input = TurnInput {
+            model: model.model.clone(),
+            system_prompt: template.prompt(),
+            history,
+            files,
+            message: request.content.clone(),
+            tool_calling: self.providers.config().tool_calling(&model),
+        };
+        let outcome = run_turn(provider.as_ref(), &envd, &input, self.limits, sink, cancel).await;
+        let TurnOutcome {
+            summary,
+            title,
+            usage,
+            ..
+        } = match outcome {
+            Ok(outcome) => outcome,
+            Err(TurnError::Cancelled) => return Err(Stop::Cancelled),
+            Err(error) if error.is_transient() => return Err(Stop::Retry(error.to_string())),
+            Err(error) => {
+                let reason = match &error {
+                    TurnError::Provider(inner) => format!("The model failed: {inner}."),
+                    other => format!("The turn stopped: {other}."),
+                };
+                return Err(Stop::Fail(reason, true));
+            }
+        };
+        let files = snapshot::read_project(&envd).await?;
+        store
+            .create_fragment(NewFragment {
+                project: turn.project.clone(),
+                message: Some(turn.assistant_message.clone()),
+                title: title.clone(),
+                template: template.id.into(),
+                sandbox_id: Some(sandbox.id.clone()),
+                preview_url: Some(preview_url),
+                files,
+            })
+            .await?;
+        let model_name = model.to_string();
+        store
+            .finish_message(
+                &turn.assistant_message,
+                &MessageEnd {
+                    content: &summary,
+                    status: MessageStatus::Done,
+                    error: None,
+                    model: Some(&model_name),
+                    tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
+                    tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
+                },
+            )
+            .await?;
+        let _ = sink.send(TurnEvent::Summary {
+            text: summary,
+            title,
+        });
+        Ok(())
+    }
+
+    /// The project's own model, else the quick-edit model for a short
+    /// follow-up, else the default.
+    fn pick_model(
+        &self,
+        project: &Project,
+        follow_up: bool,
+        message: &str,
+    ) -> Result<ModelRef, Stop> {
+        let config = self.providers.config();
+        if let Some(raw) = &project.model {
+            return raw.parse().map_err(|error| {
+                Stop::Fail(format!("The project's model is not usable: {error}."), true)
+            });
+        }
+        if follow_up && message.chars().count() <= QUICK_EDIT_CHARS {
+            if let Some(edit) = &config.edit_model {
+                return Ok(edit.clone());
+            }
+        }
+        config.model.clone().ok_or_else(|| {
+            Stop::Fail(
+                "No model is configured: set OLLIO_MODEL (and the provider's key).".into(),
+                true,
+            )
+        })
+    }
+
+    /// The project's live sandbox, extended; or a new one with the latest
+    /// version's files written back.
+    async fn ensure_sandbox(
+        &self,
+        project: &Project,
+        template: &Template,
+        turn: &TurnJob,
+        sink: &EventSink,
+    ) -> Result<(Sandbox, Envd, String), Stop> {
+        let seconds = self.sandbox_lifetime.as_secs().max(60);
+        let _ = sink.send(TurnEvent::SandboxStarting);
+        if let Some(current) = self.store.current_sandbox(&project.id).await? {
+            match self.sandboxes.connect(&current.id, seconds).await {
+                Ok(sandbox) => {
+                    let expires = now_ms() + i64::try_from(seconds * 1000).unwrap_or(i64::MAX);
+                    self.store.extend_sandbox(&current.id, expires).await?;
+                    let envd = self.sandboxes.envd(&sandbox);
+                    let preview_url = self
+                        .sandboxes
+                        .preview_url(&sandbox.id, template.preview_port);
+                    let _ = sink.send(TurnEvent::SandboxReady {
+                        sandbox_id: sandbox.id.clone(),
+                        preview_url: preview_url.clone(),
+                        revived_files: 0,
+                    });
+                    return Ok((sandbox, envd, preview_url));
+                }
+                Err(SandboxError::NotFound) => self.store.end_sandbox(&current.id).await?,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let mut metadata = std::collections::BTreeMap::new();
+        metadata.insert("project".to_owned(), project.id.to_string());
+        let sandbox = self
+            .sandboxes
+            .create(&NewSandbox {
+                template_id: template.sandbox_template.into(),
+                timeout: Some(seconds),
+                metadata,
+                ..NewSandbox::default()
+            })
+            .await?;
+        let envd = self.sandboxes.envd(&sandbox);
+        let revived = match self
+            .store
+            .fragments(&turn.owner, &project.id)
+            .await?
+            .first()
+        {
+            Some(latest) => {
+                let files = self.store.fragment_files(&turn.owner, &latest.id).await?;
+                snapshot::write_project(&envd, &files).await?
+            }
+            None => 0,
+        };
+        let preview_url = self
+            .sandboxes
+            .preview_url(&sandbox.id, template.preview_port);
+        let now = now_ms();
+        self.store
+            .save_sandbox(&ProjectSandbox {
+                id: sandbox.id.clone(),
+                project: project.id.clone(),
+                backend: self.sandbox_backend.into(),
+                template: template.sandbox_template.into(),
+                preview_url: Some(preview_url.clone()),
+                created_at: now,
+                expires_at: now + i64::try_from(seconds * 1000).unwrap_or(i64::MAX),
+            })
+            .await?;
+        let _ = sink.send(TurnEvent::SandboxReady {
+            sandbox_id: sandbox.id.clone(),
+            preview_url: preview_url.clone(),
+            revived_files: revived,
+        });
+        Ok((sandbox, envd, preview_url))
+    }
+}
+
+/// Waits between tries of a job: `base`, 4×, 16×…, at most 2 minutes.
+pub fn retry_delay(base: Duration, attempt: i64) -> Duration {
+    let exponent = u32::try_from(attempt.clamp(1, 6) - 1).unwrap_or(0);
+    base.saturating_mul(4u32.pow(exponent))
+        .min(Duration::from_secs(120))
+}

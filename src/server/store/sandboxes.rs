@@ -1,0 +1,94 @@
+//! Which sandbox a project's turns work in: the newest live one is reused
+//! until it expires, then a new one is made from the latest version.
+
+use sqlx::{any::AnyRow, Row};
+
+use super::{now_ms, Store, StoreError};
+use crate::domain::ProjectId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectSandbox {
+    pub id: String,
+    pub project: ProjectId,
+    /// `local` or `e2b`.
+    pub backend: String,
+    pub template: String,
+    pub preview_url: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+fn sandbox(row: &AnyRow) -> Result<ProjectSandbox, sqlx::Error> {
+    Ok(ProjectSandbox {
+        id: row.try_get("id")?,
+        project: ProjectId::from_raw(row.try_get::<String, _>("project_id")?),
+        backend: row.try_get("backend")?,
+        template: row.try_get("template")?,
+        preview_url: row.try_get("preview_url")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+impl Store {
+    /// The project's newest sandbox that has not been marked ended.
+    pub async fn current_sandbox(
+        &self,
+        project: &ProjectId,
+    ) -> Result<Option<ProjectSandbox>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM sandboxes WHERE project_id = $1 AND state = 'running'
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(project.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(sandbox).transpose()?)
+    }
+
+    /// Records the project's new sandbox; older ones are marked ended.
+    pub async fn save_sandbox(&self, new: &ProjectSandbox) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE sandboxes SET state = 'ended' WHERE project_id = $1 AND state = 'running'",
+        )
+        .bind(new.project.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO sandboxes (id, project_id, backend, template, state, preview_url, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
+        )
+        .bind(&new.id)
+        .bind(new.project.as_str())
+        .bind(&new.backend)
+        .bind(&new.template)
+        .bind(new.preview_url.as_deref())
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Notes that the sandbox lives until `expires_at` (it was extended).
+    pub async fn extend_sandbox(&self, id: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sandboxes SET expires_at = $1 WHERE id = $2")
+            .bind(expires_at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a sandbox ended (it expired, or was found gone).
+    pub async fn end_sandbox(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sandboxes SET state = 'ended', expires_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
