@@ -25,6 +25,7 @@ const SECRET_NAME: &str = "Ada's secret project";
 struct Ada {
     id: UserId,
     project: ProjectId,
+    message: String,
     session: Visitor,
 }
 
@@ -47,6 +48,7 @@ async fn ada(app: &TestApp) -> Ada {
         )
         .await
         .unwrap();
+    let message_id = message.id.to_string();
     store
         .append_event(&project.id, &message.id, "step", "{}")
         .await
@@ -77,6 +79,7 @@ async fn ada(app: &TestApp) -> Ada {
     Ada {
         id,
         project: project.id,
+        message: message_id,
         session,
     }
 }
@@ -183,6 +186,16 @@ async fn check_server_function(
         ),
         "delete_project" => (
             vec![("id", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "send_message" => (
+            vec![("project", project), ("content", "make it mine")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "cancel_turn" => (
+            vec![("message", ada.message.as_str())],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),

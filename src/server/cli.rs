@@ -7,6 +7,14 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use super::{
+    agent::{
+        engine::Engine,
+        events::EventHub,
+        providers::Providers,
+        scripted::ScriptedServer,
+        turn::TurnLimits,
+        worker::{WorkerOptions, Workers},
+    },
     config::{Config, ConfigError, SandboxBackend},
     http,
     sandbox::SandboxClient,
@@ -40,9 +48,24 @@ enum Command {
     /// Run only the sandbox daemon, which speaks E2B's protocol
     /// (OLLIO_SANDBOXD_ADDR, OLLIO_SANDBOXD_API_KEY).
     Sandboxd(IsolationArgs),
+    /// Run turn workers without the web server (OLLIO_WORKERS of them),
+    /// against the same database and sandbox service as the app.
+    Worker,
     /// The agent inside each sandbox; started by sandboxd, not by hand.
     #[command(hide = true)]
     SandboxGuest(GuestArgs),
+    /// A scripted model server for tests: replays the JSON scripts in a
+    /// folder over the OpenAI-compatible and Anthropic protocols.
+    #[command(hide = true)]
+    ScriptedModel(ScriptedModelArgs),
+}
+
+#[derive(Args)]
+struct ScriptedModelArgs {
+    #[arg(long)]
+    scripts: std::path::PathBuf,
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: std::net::SocketAddr,
 }
 
 #[derive(Args, Default)]
@@ -107,6 +130,10 @@ enum RunError {
         path: String,
         source: std::io::Error,
     },
+    #[error("OLLIO_SANDBOXD_API_KEY: `ollio worker` needs the key of the running sandboxd (or OLLIO_SANDBOX=e2b)")]
+    WorkerSandbox,
+    #[error("the scripted model server: {0}")]
+    Scripted(std::io::Error),
 }
 
 pub async fn run() -> ExitCode {
@@ -133,6 +160,8 @@ pub async fn run() -> ExitCode {
         Command::Serve(args) => serve(config, args.isolation()).await,
         Command::Migrate => migrate(config).await,
         Command::Sandboxd(args) => sandboxd_alone(config, args.isolation()).await,
+        Command::Worker => worker(config).await,
+        Command::ScriptedModel(args) => scripted_model(&args).await,
         Command::SandboxGuest(_) => Ok(()),
     };
     match outcome {
@@ -287,17 +316,88 @@ async fn serve(config: Config, isolation: Isolation) -> Result<(), RunError> {
     sessions.spawn_cleanup(std::time::Duration::from_secs(3600));
     super::throttle::spawn_pruning(store.clone(), std::time::Duration::from_secs(3600));
     let (client, isolated, daemon) = sandbox_backend(&config, isolation).await?;
+    let workers = start_workers(&config, &store, client.clone());
     let state = AppState::new(config, leptos_options, store.clone(), sessions)
-        .with_sandbox(client, isolated);
+        .with_sandbox(client, isolated)
+        .with_workers(workers.clone());
     tracing::info!(%addr, "listening");
     println!("Ollio is running at http://{addr}");
     http::serve(listener, state, http::shutdown_signal())
         .await
         .map_err(RunError::Serve)?;
+    workers.shutdown().await;
     if let Some(daemon) = daemon {
         daemon.shutdown().await;
     }
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The turn workers of this process (`OLLIO_WORKERS`; with 0, none run
+/// here but turns are still queued and stopped).
+fn start_workers(config: &Config, store: &Store, sandboxes: SandboxClient) -> Workers {
+    let agent = &config.agent;
+    let engine = Engine {
+        store: store.clone(),
+        sandboxes,
+        sandbox_backend: match config.sandbox.backend {
+            SandboxBackend::Local => "local",
+            SandboxBackend::E2b => "e2b",
+        },
+        providers: Providers::new(agent.clone()),
+        hub: EventHub::default(),
+        sandbox_lifetime: std::time::Duration::from_secs(30 * 60),
+        limits: TurnLimits {
+            max_steps: agent.max_steps,
+            wall_clock: agent.turn_timeout,
+            ..TurnLimits::default()
+        },
+        retry_base: std::time::Duration::from_secs(2),
+    };
+    Workers::start(
+        engine,
+        WorkerOptions {
+            count: agent.workers,
+            lease: agent.job_lease,
+        },
+    )
+}
+
+/// `ollio worker`: turn workers alone, until Ctrl-C or SIGTERM. Sandboxes
+/// come from E2B (`OLLIO_SANDBOX=e2b`) or from the sandboxd already running
+/// at OLLIO_SANDBOXD_ADDR, whose key OLLIO_SANDBOXD_API_KEY must give.
+async fn worker(config: Config) -> Result<(), RunError> {
+    let store = open_store(&config).await?;
+    let client = match (&config.sandbox.backend, &config.sandbox.e2b) {
+        (SandboxBackend::E2b, Some(endpoint)) => SandboxClient::new(endpoint.clone()),
+        _ => {
+            let key = config
+                .sandbox
+                .sandboxd_api_key
+                .clone()
+                .ok_or(RunError::WorkerSandbox)?;
+            let mut daemon =
+                DaemonConfig::new(config.sandbox.sandboxd_addr, config.data_dir.clone(), key);
+            daemon.preview_domain = config.sandbox.preview_domain.clone();
+            SandboxClient::new(sandboxd::local_endpoint(&daemon))
+        }
+    };
+    let workers = start_workers(&config, &store, client);
+    println!("{} Ollio worker(s) are running", config.agent.workers);
+    http::shutdown_signal().await;
+    workers.shutdown().await;
+    store.close().await;
+    Ok(())
+}
+
+/// `ollio scripted-model`: the test tool, until Ctrl-C or SIGTERM. Prints
+/// its address first, for the script that started it.
+async fn scripted_model(args: &ScriptedModelArgs) -> Result<(), RunError> {
+    let server = ScriptedServer::start(&args.scripts, args.addr)
+        .await
+        .map_err(RunError::Scripted)?;
+    println!("http://{}", server.addr);
+    http::shutdown_signal().await;
     Ok(())
 }

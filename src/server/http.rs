@@ -1,6 +1,7 @@
 //! The HTTP layer: the axum router (pages, server functions, health, static
 //! files) and serving it until a shutdown signal.
 
+mod events;
 pub mod guard;
 mod healthz;
 mod shutdown;
@@ -29,8 +30,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 const HEALTHZ: &str = "/healthz";
 
-/// Routes axum serves itself, beside the Leptos pages and server functions.
-pub const EXTRA_ROUTES: [&str; 1] = [HEALTHZ];
+/// Routes axum serves itself, beside the Leptos pages and server functions
+/// (`:id` marks a project id).
+pub const EXTRA_ROUTES: [&str; 2] = [HEALTHZ, events::ROUTE];
 
 /// The app's page routes, worked out once per process. Leptos finds them by
 /// rendering the app with resource loading switched off, and that switch is
@@ -51,6 +53,10 @@ pub fn router(state: AppState) -> Router {
     let compress = SizeAbove::new(1024).and(NotForContentType::new("text/html"));
     Router::new()
         .route(HEALTHZ, get(healthz::healthz))
+        .route(
+            &events::ROUTE.replace(":id", "{id}"),
+            get(events::project_events),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -4,7 +4,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::{
-    config::Config, http::guard::Limiter, sandbox::SandboxClient, sessions::Sessions, store::Store,
+    agent::{events::EventHub, worker::Workers},
+    config::Config,
+    http::guard::Limiter,
+    sandbox::SandboxClient,
+    sessions::Sessions,
+    store::Store,
 };
 
 /// Everything a request handler or server function may need, built once per
@@ -19,6 +24,11 @@ pub struct AppState {
     /// Where sandboxes run; `None` until one is configured (tests of other
     /// parts leave it out).
     pub sandbox: Option<SandboxAccess>,
+    /// This process's turn workers (possibly none of its own: `OLLIO_WORKERS=0`
+    /// still queues and stops turns); `None` where turns are not set up.
+    pub workers: Option<Workers>,
+    /// Wakes project event streams; the workers' engine shares it.
+    pub hub: EventHub,
 }
 
 /// The sandbox backend as the app uses it.
@@ -45,7 +55,16 @@ impl AppState {
             sessions,
             limiter,
             sandbox: None,
+            workers: None,
+            hub: EventHub::default(),
         }
+    }
+
+    /// Adds the turn workers; their engine's hub becomes the app's.
+    pub fn with_workers(mut self, workers: Workers) -> Self {
+        self.hub = workers.engine().hub.clone();
+        self.workers = Some(workers);
+        self
     }
 
     pub fn with_sandbox(mut self, client: SandboxClient, isolated: bool) -> Self {

@@ -5,7 +5,23 @@
 
 use std::{net::SocketAddr, path::Path};
 
-use ollio::server::{config::Config, http, sessions::Sessions, site, state::AppState};
+use std::time::Duration;
+
+use ollio::server::{
+    agent::{
+        engine::Engine,
+        events::EventHub,
+        providers::Providers,
+        turn::TurnLimits,
+        worker::{WorkerOptions, Workers},
+    },
+    config::Config,
+    http,
+    sandbox::{ApiKey, Endpoint, SandboxClient},
+    sessions::Sessions,
+    site,
+    state::AppState,
+};
 use reqwest::StatusCode;
 use tokio::{net::TcpListener, sync::oneshot};
 
@@ -43,7 +59,33 @@ impl TestApp {
         let mut leptos_options = site::options(addr).expect("site options");
         leptos_options.site_root = site_root.path().display().to_string().into();
         let sessions = Sessions::connect(&db.url).await.expect("session store");
-        let state = AppState::new(config, leptos_options, db.store.clone(), sessions);
+        // Turns are queued and stopped, but no worker of this app runs them:
+        // tests that run turns start their own (see tests/agent_jobs.rs).
+        let engine = Engine {
+            store: db.store.clone(),
+            sandboxes: SandboxClient::new(Endpoint {
+                api_url: "http://127.0.0.1:9".into(),
+                sandbox_url: None,
+                domain: "localhost:9".into(),
+                scheme: "http",
+                api_key: ApiKey::new("e2b_0000000000000000000000000000000000000000"),
+            }),
+            sandbox_backend: "local",
+            providers: Providers::new(config.agent.clone()),
+            hub: EventHub::default(),
+            sandbox_lifetime: Duration::from_secs(600),
+            limits: TurnLimits::default(),
+            retry_base: Duration::from_secs(1),
+        };
+        let workers = Workers::start(
+            engine,
+            WorkerOptions {
+                count: 0,
+                lease: Duration::from_secs(30),
+            },
+        );
+        let state =
+            AppState::new(config, leptos_options, db.store.clone(), sessions).with_workers(workers);
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(http::serve(listener, state, async {
             let _ = stopped.await;

@@ -36,7 +36,8 @@ pub struct AgentConfig {
     pub max_steps: u32,
     /// `OLLIO_TURN_TIMEOUT_SECS`: a turn's wall-clock limit.
     pub turn_timeout: Duration,
-    /// `OLLIO_WORKERS`: turns run at once by this process.
+    /// `OLLIO_WORKERS`: turns run at once by this process (0: none here,
+    /// `ollio worker` processes run them).
     pub workers: usize,
     /// `OLLIO_JOB_LEASE_SECS`: how long a worker's claim on a job lasts
     /// without a heartbeat.
@@ -146,7 +147,7 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
         text_protocol_models,
         max_steps: number(get, "OLLIO_MAX_STEPS", 20, 1)?,
         turn_timeout: Duration::from_secs(number(get, "OLLIO_TURN_TIMEOUT_SECS", 900, 10)?),
-        workers: number(get, "OLLIO_WORKERS", 4, 1)?,
+        workers: number(get, "OLLIO_WORKERS", 4, 0)?,
         job_lease: Duration::from_secs(number(get, "OLLIO_JOB_LEASE_SECS", 30, 2)?),
         job_attempts: number(get, "OLLIO_JOB_ATTEMPTS", 3, 1)?,
     })

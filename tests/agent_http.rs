@@ -1,0 +1,224 @@
+//! The agent as the browser reaches it, on SQLite and on PostgreSQL:
+//! `send_message` and `cancel_turn`, and the project's event stream
+//! (Server-Sent Events) resuming without gaps or duplicates.
+
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/db.rs"]
+mod db;
+
+use std::time::Duration;
+
+use app::{TestApp, Visitor};
+use db::TestDb;
+use ollio::{
+    chat::SentMessage,
+    domain::{ProjectId, ProjectName, UserId},
+    server::store::{MessageStatus, Role},
+};
+use reqwest::StatusCode;
+
+on_both_databases!(
+    a_message_queues_a_turn_and_stop_ends_it,
+    out_of_credits_and_a_running_turn_refuse_a_message,
+    the_event_stream_resumes_without_gaps_or_duplicates,
+    the_event_stream_is_its_owners_only,
+);
+
+async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
+    let store = &app.db.store;
+    let owner = store.user_by_email(email).await.unwrap().unwrap().id;
+    let project = store
+        .create_project(&owner, &ProjectName::parse("Shop").unwrap(), "static")
+        .await
+        .unwrap();
+    (owner, project.id)
+}
+
+async fn send(visitor: &Visitor, project: &ProjectId, text: &str) -> (StatusCode, String) {
+    visitor
+        .call(
+            "send_message",
+            &[("project", project.as_str()), ("content", text)],
+        )
+        .await
+}
+
+async fn a_message_queues_a_turn_and_stop_ends_it(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (owner, project) = project_of(&app, "ada@example.com").await;
+    let (status, body) = send(&ada, &project, "  a dark login form  ").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sent: SentMessage = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent.credits_left, 49);
+    let messages = app.db.store.messages(&owner, &project).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        (messages[0].role, messages[0].content.as_str()),
+        (Role::User, "a dark login form")
+    );
+    assert_eq!(messages[1].id.as_str(), sent.assistant_message);
+    assert_eq!(messages[1].status, MessageStatus::Pending);
+
+    let (status, body) = ada
+        .call("cancel_turn", &[("message", &sent.assistant_message)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let messages = app.db.store.messages(&owner, &project).await.unwrap();
+    assert_eq!(messages[1].status, MessageStatus::Cancelled);
+    // Stopping twice finds nothing left to stop.
+    let (status, _) = ada
+        .call("cancel_turn", &[("message", &sent.assistant_message)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // An empty message is refused with a reason.
+    let (status, body) = send(&ada, &project, "   ").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Describe what you want"), "{body}");
+}
+
+async fn out_of_credits_and_a_running_turn_refuse_a_message(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_FREE_CREDITS", "1")]).await;
+    let ada = app.user("ada@example.com").await;
+    let (owner, project) = project_of(&app, "ada@example.com").await;
+    let (status, body) = send(&ada, &project, "first").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send(&ada, &project, "second").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("still working"), "{body}");
+    let running = app
+        .db
+        .store
+        .messages(&owner, &project)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.role == Role::Assistant)
+        .unwrap();
+    ada.call("cancel_turn", &[("message", running.id.as_str())])
+        .await;
+    let (status, body) = send(&ada, &project, "third").await;
+    assert_eq!(status.as_u16(), 402, "{body}");
+    assert!(body.contains("OutOfCredits"), "{body}");
+    assert_eq!(
+        app.db.store.messages(&owner, &project).await.unwrap().len(),
+        2
+    );
+}
+
+/// Reads SSE events from a streaming response until `count` arrived:
+/// (id, event, data) each.
+async fn read_events(response: &mut reqwest::Response, count: usize) -> Vec<(i64, String, String)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < count {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .expect("the stream goes on");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let (mut id, mut event, mut data) = (None, String::new(), String::new());
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("id:") {
+                    id = value.trim().parse().ok();
+                } else if let Some(value) = line.strip_prefix("event:") {
+                    event = value.trim().to_owned();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data = value.trim().to_owned();
+                }
+            }
+            if let Some(id) = id {
+                events.push((id, event, data));
+            }
+        }
+    }
+    events
+}
+
+async fn stream(visitor: &Visitor, project: &ProjectId, after: Option<i64>) -> reqwest::Response {
+    let query = after
+        .map(|after| format!("?after={after}"))
+        .unwrap_or_default();
+    visitor
+        .client
+        .get(visitor.url(&format!("/api/projects/{project}/events{query}")))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn the_event_stream_resumes_without_gaps_or_duplicates(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (_, project) = project_of(&app, "ada@example.com").await;
+    let store = &app.db.store;
+    let message = store
+        .create_message(&project, Role::Assistant, "", MessageStatus::Running)
+        .await
+        .unwrap()
+        .id;
+    let append = |n: usize| {
+        let (store, project, message) = (store.clone(), project.clone(), message.clone());
+        async move {
+            for index in 0..n {
+                let payload =
+                    format!(r#"{{"kind":"output","stderr":false,"text":"line {index}"}}"#);
+                store
+                    .append_event(&project, &message, "output", &payload)
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    append(5).await;
+    let mut first = stream(&ada, &project, None).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let seen = read_events(&mut first, 5).await;
+    assert_eq!(
+        seen.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(seen[0].1, "output");
+    assert!(seen[4].2.contains("line 4"));
+    // Live: an event recorded now arrives on the open stream.
+    append(1).await;
+    assert_eq!(read_events(&mut first, 1).await[0].0, 6);
+    drop(first);
+    // While away, more happens; the reconnect picks up right after 6.
+    append(3).await;
+    let mut again = stream(&ada, &project, Some(6)).await;
+    let resumed = read_events(&mut again, 3).await;
+    assert_eq!(resumed.iter().map(|e| e.0).collect::<Vec<_>>(), [7, 8, 9]);
+    // Last-Event-ID works the same way.
+    let mut by_header = ada
+        .client
+        .get(ada.url(&format!("/api/projects/{project}/events")))
+        .header("Last-Event-ID", "8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_events(&mut by_header, 1).await[0].0, 9);
+}
+
+async fn the_event_stream_is_its_owners_only(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let _ada = app.user("ada@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let (_, project) = project_of(&app, "ada@example.com").await;
+    assert_eq!(
+        stream(&bob, &project, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stream(&app.visitor(), &project, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
