@@ -1,0 +1,251 @@
+//! Turns across real processes: `ollio serve` killed with SIGKILL in the
+//! middle of a turn and started again (on SQLite and PostgreSQL), and two
+//! `ollio worker` processes sharing one PostgreSQL queue.
+
+#[path = "support/db.rs"]
+mod db;
+#[path = "support/sandboxd.rs"]
+mod sandboxd_support;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use db::TestDb;
+use ollio::{
+    domain::{ProjectName, UserId},
+    server::{
+        agent::scripted::ScriptedServer,
+        store::{EnqueuedTurn, JobState, MessageStatus, Role, Store},
+    },
+};
+use sandboxd_support::TestDaemon;
+
+on_both_databases!(a_turn_survives_the_server_being_killed_mid_turn);
+
+const BIN: &str = env!("CARGO_BIN_EXE_ollio");
+
+async fn scripted() -> ScriptedServer {
+    ScriptedServer::start(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/model_scripts"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The binary with only the settings a test gives it.
+fn ollio(dir: &Path, db: &TestDb, models: &ScriptedServer) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db.url.expose())
+        .env("OLLIO_DATA_DIR", dir.join("data"))
+        .env("OLLIO_ADDR", "127.0.0.1:0")
+        .env("OLLIO_SANDBOXD_ADDR", "127.0.0.1:0")
+        .env("OPENAI_BASE_URL", models.openai_base_url())
+        .env("OLLIO_JOB_LEASE_SECS", "2")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Starts `command`, waiting for the line it prints once it is ready.
+fn start(command: &mut Command, ready: &str) -> Child {
+    let mut child = command.stdout(Stdio::piped()).spawn().expect("start ollio");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("ollio printed that it is ready")
+            .unwrap();
+        if line.contains(ready) {
+            break;
+        }
+    }
+    // Keep reading, so a full pipe never blocks it.
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+async fn owner_and_turns(store: &Store, script: &str, count: usize) -> (UserId, Vec<EnqueuedTurn>) {
+    let owner = store
+        .create_user("ada@example.com", "argon2id-hash-placeholder")
+        .await
+        .unwrap()
+        .id;
+    let mut turns = Vec::new();
+    for index in 0..count {
+        let project = store
+            .create_project(
+                &owner,
+                &ProjectName::parse(&format!("App {index}")).unwrap(),
+                "static",
+            )
+            .await
+            .unwrap();
+        store
+            .set_project_model(&owner, &project.id, Some(&format!("openai:{script}")))
+            .await
+            .unwrap();
+        turns.push(
+            store
+                .enqueue_turn(&owner, &project.id, "build it", 50, 3)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    (owner, turns)
+}
+
+async fn wait_until_done(store: &Store, owner: &UserId, turn: &EnqueuedTurn, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let message = store
+            .messages(owner, &turn.turn.project)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|message| message.id == turn.turn.assistant_message)
+            .unwrap();
+        match message.status {
+            MessageStatus::Done => return,
+            MessageStatus::Failed | MessageStatus::Cancelled => {
+                panic!("the turn ended {:?}: {:?}", message.status, message.error)
+            }
+            _ => {}
+        }
+        assert!(
+            started.elapsed() < limit,
+            "the turn did not finish in {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn kinds(store: &Store, owner: &UserId, turn: &EnqueuedTurn) -> Vec<String> {
+    store
+        .events_after(owner, &turn.turn.project, 0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.message == turn.turn.assistant_message)
+        .map(|event| event.kind)
+        .collect()
+}
+
+async fn a_turn_survives_the_server_being_killed_mid_turn(db: TestDb) {
+    let models = scripted().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = db.store.clone();
+    let (owner, turns) = owner_and_turns(&store, "crash", 1).await;
+    let turn = &turns[0];
+
+    let mut first = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
+    // Kill it while the turn's long command runs.
+    let started = Instant::now();
+    while !kinds(&store, &owner, turn)
+        .await
+        .contains(&"command_started".to_owned())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the turn never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let mut second = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
+    wait_until_done(&store, &owner, turn, Duration::from_secs(60)).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let messages = store.messages(&owner, &turn.turn.project).await.unwrap();
+    let users: Vec<_> = messages.iter().filter(|m| m.role == Role::User).collect();
+    assert_eq!(users.len(), 1, "the user's message exists exactly once");
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].content, "Built it, despite a crash.");
+    let job = store.job(&turn.job.id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Done, 2));
+
+    let events = store
+        .events_after(&owner, &turn.turn.project, 0, 10_000)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = events.iter().map(|event| event.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "numbered once each"
+    );
+    let kinds = kinds(&store, &owner, turn).await;
+    let count = |kind: &str| kinds.iter().filter(|k| *k == kind).count();
+    // The first try's steps were recorded once; the second try starts by
+    // saying so and records its own.
+    assert_eq!(count("sandbox_starting"), 2, "{kinds:?}");
+    assert_eq!(count("retrying"), 1, "{kinds:?}");
+    assert_eq!(count("summary"), 1, "{kinds:?}");
+    assert_eq!(count("failed"), 0, "{kinds:?}");
+    assert_eq!(
+        store
+            .usage(&owner, 50, ollio::server::store::now_ms())
+            .await
+            .unwrap()
+            .used,
+        1
+    );
+    let versions = store.fragments(&owner, &turn.turn.project).await.unwrap();
+    assert_eq!(versions.len(), 1);
+}
+
+#[tokio::test]
+async fn postgres_two_worker_processes_never_run_the_same_job() {
+    let db = db::postgres().await;
+    let models = scripted().await;
+    let daemon = TestDaemon::start().await;
+    let store = db.store.clone();
+    let (owner, turns) = owner_and_turns(&store, "quick", 8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let worker = || {
+        let mut command = ollio(dir.path(), &db, &models);
+        command
+            .arg("worker")
+            .env("OLLIO_WORKERS", "2")
+            .env("OLLIO_SANDBOXD_ADDR", daemon.addr().to_string())
+            .env("OLLIO_SANDBOXD_API_KEY", daemon.key.expose());
+        start(&mut command, "worker(s) are running")
+    };
+    let mut workers = [worker(), worker()];
+    for turn in &turns {
+        wait_until_done(&store, &owner, turn, Duration::from_secs(60)).await;
+    }
+    for child in &mut workers {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    for turn in &turns {
+        let job = store.job(&turn.job.id).await.unwrap().unwrap();
+        assert_eq!((job.state, job.attempts), (JobState::Done, 1), "taken once");
+        let kinds = kinds(&store, &owner, turn).await;
+        let count = |kind: &str| kinds.iter().filter(|k| *k == kind).count();
+        assert_eq!(count("sandbox_starting"), 1, "run once: {kinds:?}");
+        assert_eq!(count("summary"), 1, "{kinds:?}");
+        assert_eq!(
+            store
+                .fragments(&owner, &turn.turn.project)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
