@@ -9,6 +9,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "support/figures.rs"]
+mod figures;
+
+use figures::summary;
 use ollio::server::{
     sandbox::{wire::NewSandbox, ApiKey, Command, SandboxClient},
     sandboxd::{self, DaemonConfig},
@@ -16,17 +20,6 @@ use ollio::server::{
 
 const CREATE_RUNS: usize = 40;
 const PREVIEW_RUNS: usize = 15;
-
-fn summary(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    println!(
-        "{name:<44} median {:>7.1} ms   p95 {:>7.1} ms   ({} runs)",
-        at(0.5).as_secs_f64() * 1e3,
-        at(0.95).as_secs_f64() * 1e3,
-        samples.len()
-    );
-}
 
 #[tokio::main]
 async fn main() {

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod domain;
 pub mod error;
 pub mod projects;
+pub mod provider_keys;
 pub mod theme;
 pub mod usage;
 

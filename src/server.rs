@@ -11,6 +11,7 @@ pub mod config;
 pub mod http;
 pub mod sandbox;
 pub mod sandboxd;
+pub mod secrets;
 pub mod sessions;
 pub mod site;
 pub mod state;

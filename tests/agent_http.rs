@@ -23,6 +23,7 @@ on_both_databases!(
     out_of_credits_and_a_running_turn_refuse_a_message,
     the_event_stream_resumes_without_gaps_or_duplicates,
     the_event_stream_is_its_owners_only,
+    provider_keys_are_sealed_and_never_sent_back,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -221,4 +222,54 @@ async fn the_event_stream_is_its_owners_only(db: TestDb) {
         stream(&app.visitor(), &project, None).await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+async fn provider_keys_are_sealed_and_never_sent_back(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada
+        .call(
+            "save_provider_key",
+            &[("provider", "openai"), ("key", " sk-live-1234567890wxyz ")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("…wxyz") && !body.contains("sk-live"),
+        "{body}"
+    );
+    let (_, listed) = ada.call("list_provider_keys", &[]).await;
+    assert!(
+        listed.contains("openai") && !listed.contains("sk-live"),
+        "{listed}"
+    );
+    // At rest it is sealed, bound to Ada and the provider.
+    let owner = app
+        .db
+        .store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let sealed = app
+        .db
+        .store
+        .sealed_provider_key(&owner, "openai")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!sealed.contains("sk-live"));
+    let (status, body) = ada
+        .call(
+            "save_provider_key",
+            &[("provider", "openai"), ("key", "two words")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = ada
+        .call("delete_provider_key", &[("provider", "openai")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(app.db.store.provider_keys(&owner).await.unwrap().is_empty());
 }

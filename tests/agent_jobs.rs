@@ -13,6 +13,7 @@ use db::TestDb;
 use ollio::{
     domain::{ProjectId, ProjectName, TurnEvent, UserId},
     server::{
+        agent::engine::provider_key_context,
         agent::{
             engine::Engine,
             events::EventHub,
@@ -22,6 +23,7 @@ use ollio::{
             worker::{WorkerOptions, Workers},
         },
         config::agent,
+        secrets::SecretBox,
         store::{EnqueuedTurn, JobState, Message, MessageStatus, Store, StoredEvent},
     },
 };
@@ -35,13 +37,16 @@ on_both_databases!(
     stop_ends_a_queued_turn_at_once,
     a_turn_that_keeps_failing_is_retried_then_refunded,
     a_turn_the_model_refuses_fails_clearly_and_is_refunded,
+    a_users_own_key_is_used_for_their_turns,
 );
+
+const SECRET: &str = "5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc";
 
 struct Rig {
     store: Store,
     workers: Workers,
     daemon: TestDaemon,
-    _models: ScriptedServer,
+    models: ScriptedServer,
     owner: UserId,
     project: ProjectId,
     _db: TestDb,
@@ -82,6 +87,7 @@ async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
             retry_base: Duration::from_millis(10),
             ..TurnLimits::default()
         },
+        secrets: Some(SecretBox::from_hex(SECRET).unwrap()),
         retry_base: Duration::from_millis(20),
     };
     let workers = Workers::start(
@@ -106,7 +112,7 @@ async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
         store,
         workers,
         daemon,
-        _models: models,
+        models,
         owner,
         project,
     }
@@ -473,5 +479,34 @@ async fn a_turn_the_model_refuses_fails_clearly_and_is_refunded(db: TestDb) {
             .unwrap()
             .used,
         0
+    );
+}
+
+async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
+    let rig = rig_with(db, &[("OPENAI_API_KEY", "sk-server-key")], 4).await;
+    let first = rig.send("quick", "with the server's key", 3).await;
+    assert_eq!(rig.settled(&first).await.status, MessageStatus::Done);
+    let keys = |rig: &Rig| -> Vec<String> {
+        rig.models
+            .requests()
+            .iter()
+            .map(|request| request["_key"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert!(keys(&rig).iter().all(|key| key == "Bearer sk-server-key"));
+    let sealed = SecretBox::from_hex(SECRET)
+        .unwrap()
+        .seal("sk-adas-own", &provider_key_context(&rig.owner, "openai"));
+    rig.store
+        .save_provider_key(&rig.owner, "openai", &sealed, "-own")
+        .await
+        .unwrap();
+    let before = keys(&rig).len();
+    let second = rig.send("quick", "with my key", 3).await;
+    assert_eq!(rig.settled(&second).await.status, MessageStatus::Done);
+    let used = keys(&rig);
+    assert!(
+        used[before..].iter().all(|key| key == "Bearer sk-adas-own"),
+        "{used:?}"
     );
 }

@@ -361,3 +361,49 @@ async fn a_model_that_never_finishes_stops_at_the_step_limit() {
         .count();
     assert_eq!(requests, 3);
 }
+
+#[tokio::test]
+async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
+    let server = scripted().await;
+    let daemon = TestDaemon::start().await;
+    let (sandbox, envd) = daemon.sandbox("base").await;
+    let input = TurnInput {
+        tool_calling: false,
+        ..input("text-protocol", "a tiny page")
+    };
+    let (outcome, events) = turn(
+        &openai(&server),
+        &envd,
+        &input,
+        limits(),
+        &CancellationToken::new(),
+    )
+    .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.summary, "All done: a tiny page.");
+    assert_eq!(outcome.title, "Tiny Model Page");
+    let home = daemon.home_of(&sandbox.id);
+    assert!(std::fs::read_to_string(home.join("index.html"))
+        .unwrap()
+        .contains("made by a tiny model"));
+    assert!(!home.join("broken.html").exists(), "a cut block is not run");
+    assert!(events.contains(&TurnEvent::CommandStarted {
+        command: "cat index.html".into()
+    }));
+    let requests = server.requests();
+    assert!(requests
+        .iter()
+        .all(|request| request.get("tools").is_none()));
+    let last = requests
+        .iter()
+        .rev()
+        .find(|request| {
+            request["model"] == "text-protocol"
+                && request["messages"].to_string().contains("cut off")
+        })
+        .expect("the model was told its block was cut off");
+    assert!(last["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("<file path="));
+}

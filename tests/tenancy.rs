@@ -69,6 +69,10 @@ async fn ada(app: &TestApp) -> Ada {
         })
         .await
         .unwrap();
+    store
+        .save_provider_key(&id, "openai", "ADA-SEALED-KEY", "Zq9x")
+        .await
+        .unwrap();
     for _ in 0..2 {
         store
             .consume_credit(&id, 50, now_ms())
@@ -110,6 +114,11 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
         2,
         "after {after}: credits changed"
     );
+    assert_eq!(
+        store.provider_keys(&ada.id).await.unwrap().len(),
+        1,
+        "after {after}: Ada's provider key changed"
+    );
     assert!(
         ada.session.call("current_user", &[]).await.1.contains(ADA),
         "after {after}: Ada was signed out"
@@ -132,6 +141,8 @@ fn leaks(body: &str, ada: &Ada) -> bool {
         "a secret prompt",
         "Secret v1",
         "<h1>secret</h1>",
+        "ADA-SEALED-KEY",
+        "Zq9x",
     ]
     .iter()
     .any(|secret| body.contains(secret))
@@ -191,6 +202,18 @@ async fn check_server_function(
         ),
         "send_message" => (
             vec![("project", project), ("content", "make it mine")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "list_provider_keys" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        // Bob may keep a key of his own; it never touches Ada's.
+        "save_provider_key" => (
+            vec![("provider", "openai"), ("key", "sk-bobs-own-key")],
+            &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "delete_provider_key" => (
+            vec![("provider", "anthropic")],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),

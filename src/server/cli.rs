@@ -19,6 +19,7 @@ use super::{
     http,
     sandbox::SandboxClient,
     sandboxd::{self, DaemonConfig, DaemonError, Isolation, RunningDaemon},
+    secrets::{SecretBox, SecretError},
     sessions::Sessions,
     site,
     state::AppState,
@@ -134,6 +135,8 @@ enum RunError {
     WorkerSandbox,
     #[error("the scripted model server: {0}")]
     Scripted(std::io::Error),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
 }
 
 pub async fn run() -> ExitCode {
@@ -316,10 +319,12 @@ async fn serve(config: Config, isolation: Isolation) -> Result<(), RunError> {
     sessions.spawn_cleanup(std::time::Duration::from_secs(3600));
     super::throttle::spawn_pruning(store.clone(), std::time::Duration::from_secs(3600));
     let (client, isolated, daemon) = sandbox_backend(&config, isolation).await?;
-    let workers = start_workers(&config, &store, client.clone());
+    let secrets = load_secrets(&config)?;
+    let workers = start_workers(&config, &store, client.clone(), secrets.clone());
     let state = AppState::new(config, leptos_options, store.clone(), sessions)
         .with_sandbox(client, isolated)
-        .with_workers(workers.clone());
+        .with_workers(workers.clone())
+        .with_secrets(secrets);
     tracing::info!(%addr, "listening");
     println!("Ollio is running at http://{addr}");
     http::serve(listener, state, http::shutdown_signal())
@@ -336,7 +341,12 @@ async fn serve(config: Config, isolation: Isolation) -> Result<(), RunError> {
 
 /// The turn workers of this process (`OLLIO_WORKERS`; with 0, none run
 /// here but turns are still queued and stopped).
-fn start_workers(config: &Config, store: &Store, sandboxes: SandboxClient) -> Workers {
+fn start_workers(
+    config: &Config,
+    store: &Store,
+    sandboxes: SandboxClient,
+    secrets: SecretBox,
+) -> Workers {
     let agent = &config.agent;
     let engine = Engine {
         store: store.clone(),
@@ -353,6 +363,7 @@ fn start_workers(config: &Config, store: &Store, sandboxes: SandboxClient) -> Wo
             wall_clock: agent.turn_timeout,
             ..TurnLimits::default()
         },
+        secrets: Some(secrets),
         retry_base: std::time::Duration::from_secs(2),
     };
     Workers::start(
@@ -383,7 +394,8 @@ async fn worker(config: Config) -> Result<(), RunError> {
             SandboxClient::new(sandboxd::local_endpoint(&daemon))
         }
     };
-    let workers = start_workers(&config, &store, client);
+    let secrets = load_secrets(&config)?;
+    let workers = start_workers(&config, &store, client, secrets);
     println!("{} Ollio worker(s) are running", config.agent.workers);
     http::shutdown_signal().await;
     workers.shutdown().await;
@@ -400,4 +412,14 @@ async fn scripted_model(args: &ScriptedModelArgs) -> Result<(), RunError> {
     println!("http://{}", server.addr);
     http::shutdown_signal().await;
     Ok(())
+}
+
+/// The key that seals users' provider keys: `OLLIO_SECRET_KEY`, or the one
+/// kept in the data folder (made on first start).
+fn load_secrets(config: &Config) -> Result<SecretBox, RunError> {
+    create_data_dir(config)?;
+    Ok(SecretBox::load(
+        config.secret_key.as_ref().map(|key| key.expose()),
+        &config.data_dir,
+    )?)
 }

@@ -35,6 +35,9 @@ pub struct Config {
     pub trust_proxy: bool,
     pub sandbox: SandboxConfig,
     pub agent: AgentConfig,
+    /// `OLLIO_SECRET_KEY` (64 hex digits): seals users' provider keys. When
+    /// unset, one is generated into the data folder.
+    pub secret_key: Option<crate::server::agent::provider::SecretKey>,
 }
 
 impl Config {
@@ -125,10 +128,23 @@ impl Config {
 
         let sandbox = sandbox::from_lookup(&get)?;
         let agent = agent::from_lookup(&get)?;
+        let secret_key = match get("OLLIO_SECRET_KEY") {
+            Some(hex) => {
+                crate::server::secrets::SecretBox::from_hex(&hex).map_err(|_| {
+                    ConfigError::new(
+                        "OLLIO_SECRET_KEY",
+                        "must be 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`",
+                    )
+                })?;
+                Some(crate::server::agent::provider::SecretKey::new(hex.trim()))
+            }
+            None => None,
+        };
 
         Ok(Self {
             sandbox,
             agent,
+            secret_key,
             database_url,
             addr,
             data_dir,

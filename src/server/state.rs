@@ -8,6 +8,7 @@ use super::{
     config::Config,
     http::guard::Limiter,
     sandbox::SandboxClient,
+    secrets::SecretBox,
     sessions::Sessions,
     store::Store,
 };
@@ -29,6 +30,8 @@ pub struct AppState {
     pub workers: Option<Workers>,
     /// Wakes project event streams; the workers' engine shares it.
     pub hub: EventHub,
+    /// Seals users' provider keys; `None` where keys cannot be saved.
+    pub secrets: Option<SecretBox>,
 }
 
 /// The sandbox backend as the app uses it.
@@ -57,7 +60,13 @@ impl AppState {
             sandbox: None,
             workers: None,
             hub: EventHub::default(),
+            secrets: None,
         }
+    }
+
+    pub fn with_secrets(mut self, secrets: SecretBox) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     /// Adds the turn workers; their engine's hub becomes the app's.

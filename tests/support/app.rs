@@ -3,9 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::{net::SocketAddr, path::Path};
-
-use std::time::Duration;
+use std::{net::SocketAddr, path::Path, time::Duration};
 
 use ollio::server::{
     agent::{
@@ -18,6 +16,7 @@ use ollio::server::{
     config::Config,
     http,
     sandbox::{ApiKey, Endpoint, SandboxClient},
+    secrets::SecretBox,
     sessions::Sessions,
     site,
     state::AppState,
@@ -33,6 +32,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Where static files are served from.
     pub site_root: tempfile::TempDir,
+    /// Wakes the app's event streams (shared with its workers).
+    pub hub: EventHub,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -59,6 +60,7 @@ impl TestApp {
         let mut leptos_options = site::options(addr).expect("site options");
         leptos_options.site_root = site_root.path().display().to_string().into();
         let sessions = Sessions::connect(&db.url).await.expect("session store");
+        let secrets = SecretBox::load(None, &site_root.path().join("data")).expect("secret key");
         // Turns are queued and stopped, but no worker of this app runs them:
         // tests that run turns start their own (see tests/agent_jobs.rs).
         let engine = Engine {
@@ -75,6 +77,7 @@ impl TestApp {
             hub: EventHub::default(),
             sandbox_lifetime: Duration::from_secs(600),
             limits: TurnLimits::default(),
+            secrets: Some(secrets.clone()),
             retry_base: Duration::from_secs(1),
         };
         let workers = Workers::start(
@@ -84,8 +87,10 @@ impl TestApp {
                 lease: Duration::from_secs(30),
             },
         );
-        let state =
-            AppState::new(config, leptos_options, db.store.clone(), sessions).with_workers(workers);
+        let state = AppState::new(config, leptos_options, db.store.clone(), sessions)
+            .with_workers(workers)
+            .with_secrets(secrets);
+        let hub = state.hub.clone();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(http::serve(listener, state, async {
             let _ = stopped.await;
@@ -96,6 +101,7 @@ impl TestApp {
             db,
             client,
             site_root,
+            hub,
             stop: Some(stop),
         }
     }

@@ -12,6 +12,7 @@ use super::{
     chat::ChatMessage,
     events::{self, EventHub},
     model::ModelRef,
+    provider::SecretKey,
     providers::Providers,
     snapshot,
     templates::{self, Template},
@@ -19,9 +20,10 @@ use super::{
     turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
 };
 use crate::{
-    domain::TurnEvent,
+    domain::{TurnEvent, UserId},
     server::{
         sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError},
+        secrets::SecretBox,
         store::{
             now_ms, MessageEnd, MessageStatus, NewFragment, Project, ProjectSandbox, Role, Store,
             StoreError, TurnJob,
@@ -46,6 +48,8 @@ pub struct Engine {
     /// How long a sandbox lives past its last turn.
     pub sandbox_lifetime: Duration,
     pub limits: TurnLimits,
+    /// Opens users' own provider keys; without it, only the server's keys are used.
+    pub secrets: Option<SecretBox>,
     /// The first wait before a job is tried again; each later one is 4×.
     pub retry_base: Duration,
 }
@@ -221,9 +225,13 @@ impl Engine {
             .collect();
         let history = history[history.len().saturating_sub(HISTORY)..].to_vec();
         let model = self.pick_model(&project, !history.is_empty(), &request.content)?;
-        let provider = self.providers.for_model(&model).map_err(|reason| {
-            Stop::Fail(format!("The model {model} cannot be used: {reason}."), true)
-        })?;
+        let user_key = self.user_key(&turn.owner, &model).await?;
+        let provider = self
+            .providers
+            .for_model_with_key(&model, user_key)
+            .map_err(|reason| {
+                Stop::Fail(format!("The model {model} cannot be used: {reason}."), true)
+            })?;
 
         let (sandbox, envd, preview_url) = tokio::select! {
             ready = self.ensure_sandbox(&project, template, turn, sink) => ready?,
@@ -296,6 +304,25 @@ impl Engine {
             title,
         });
         Ok(())
+    }
+
+    /// The user's own key for the model's provider, from settings.
+    async fn user_key(&self, owner: &UserId, model: &ModelRef) -> Result<Option<SecretKey>, Stop> {
+        let Some(secrets) = &self.secrets else {
+            return Ok(None);
+        };
+        let provider = model.provider.id();
+        let Some(sealed) = self.store.sealed_provider_key(owner, provider).await? else {
+            return Ok(None);
+        };
+        match secrets.open(&sealed, &provider_key_context(owner, provider)) {
+            Ok(key) => Ok(Some(SecretKey::new(key))),
+            Err(_) => Err(Stop::Fail(
+                "Your saved key for this provider can no longer be read; save it again in Settings."
+                    .into(),
+                true,
+            )),
+        }
     }
 
     /// The project's own model, else the quick-edit model for a short
@@ -409,4 +436,9 @@ pub fn retry_delay(base: Duration, attempt: i64) -> Duration {
     let exponent = u32::try_from(attempt.clamp(1, 6) - 1).unwrap_or(0);
     base.saturating_mul(4u32.pow(exponent))
         .min(Duration::from_secs(120))
+}
+
+/// What a user's sealed provider key is bound to: its owner and provider.
+pub fn provider_key_context(owner: &UserId, provider: &str) -> String {
+    format!("provider-key:{owner}:{provider}")
 }

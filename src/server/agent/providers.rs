@@ -8,7 +8,7 @@ use super::{
     anthropic::Anthropic,
     model::{ModelRef, ProviderKind},
     openai::OpenAiCompatible,
-    provider::ChatProvider,
+    provider::{ChatProvider, SecretKey},
 };
 use crate::server::config::AgentConfig;
 
@@ -35,9 +35,26 @@ impl Providers {
 
     /// The provider that serves `model`, or why there is none.
     pub fn for_model(&self, model: &ModelRef) -> Result<Arc<dyn ChatProvider>, String> {
+        self.for_model_with_key(model, None)
+    }
+
+    /// Like [`Providers::for_model`], with the user's own key (from
+    /// settings) instead of the server's, when there is one.
+    pub fn for_model_with_key(
+        &self,
+        model: &ModelRef,
+        user_key: Option<SecretKey>,
+    ) -> Result<Arc<dyn ChatProvider>, String> {
         match model.provider {
             ProviderKind::OpenAi => {
                 let endpoint = &self.config.openai;
+                if let Some(key) = user_key {
+                    return Ok(Arc::new(OpenAiCompatible::new(
+                        self.http.clone(),
+                        endpoint.base_url.clone(),
+                        Some(key),
+                    )));
+                }
                 if !endpoint.configured {
                     return Err(
                         "no OpenAI-compatible endpoint is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for other services)"
@@ -52,9 +69,8 @@ impl Providers {
             }
             ProviderKind::Anthropic => {
                 let endpoint = &self.config.anthropic;
-                let key = endpoint
-                    .key
-                    .clone()
+                let key = user_key
+                    .or_else(|| endpoint.key.clone())
                     .ok_or("no Anthropic key is configured: set ANTHROPIC_API_KEY")?;
                 Ok(Arc::new(Anthropic::new(
                     self.http.clone(),

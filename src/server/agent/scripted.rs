@@ -5,8 +5,8 @@
 //! `three-files.json`). It is never offered to users as a model.
 //!
 //! A script's `steps` are the answers of one turn: a request with *n*
-//! assistant messages since the user's last message gets step *n*. A request without tools gets
-//! the script's `title`. A step may first fail a few times (an HTTP status
+//! assistant messages since the user's last message gets step *n*. The title
+//! request (its system prompt is [`TITLE_PROMPT`]) gets the script's `title`. A step may first fail a few times (an HTTP status
 //! with `Retry-After`, or a stream cut off half-way), once per failure, so
 //! that retries are exercised; the server remembers which failures it served.
 
@@ -27,6 +27,8 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+use super::{text_protocol::RESULTS_HEADER, turn::TITLE_PROMPT};
 
 /// One script file.
 #[derive(Debug, Clone, Deserialize)]
@@ -158,7 +160,8 @@ impl ScriptedServer {
         format!("http://{}", self.addr)
     }
 
-    /// The request bodies received so far.
+    /// The request bodies received so far, each with the key it was sent
+    /// with under `_key` (`Bearer …`, or Anthropic's `x-api-key`).
     pub fn requests(&self) -> Vec<Value> {
         self.scripts
             .requests
@@ -172,11 +175,11 @@ fn router(scripts: Arc<Scripts>) -> Router {
     Router::new()
         .route(
             "/v1/chat/completions",
-            post(|state, body| answer(state, body, Dialect::OpenAi)),
+            post(|state, headers, body| answer(state, headers, body, Dialect::OpenAi)),
         )
         .route(
             "/v1/messages",
-            post(|state, body| answer(state, body, Dialect::Anthropic)),
+            post(|state, headers, body| answer(state, headers, body, Dialect::Anthropic)),
         )
         .with_state(scripts)
 }
@@ -191,11 +194,20 @@ fn failure(status: StatusCode, message: &str) -> Response {
 
 async fn answer(
     State(scripts): State<Arc<Scripts>>,
+    headers: axum::http::HeaderMap,
     Json(request): Json<Value>,
     dialect: Dialect,
 ) -> Response {
     if let Ok(mut requests) = scripts.requests.lock() {
-        requests.push(request.clone());
+        // The key the request came with, for tests of whose key is used.
+        let key = headers
+            .get(header::AUTHORIZATION)
+            .or_else(|| headers.get("x-api-key"))
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let mut recorded = request.clone();
+        recorded["_key"] = key.into();
+        requests.push(recorded);
     }
     let name = request["model"].as_str().unwrap_or_default().to_owned();
     if name.is_empty()
@@ -214,10 +226,7 @@ async fn answer(
             return failure(StatusCode::NOT_FOUND, &format!("script {name}: {error}"));
         }
     };
-    let has_tools = request["tools"]
-        .as_array()
-        .is_some_and(|tools| !tools.is_empty());
-    let (index, step) = if has_tools {
+    let (index, step) = if !is_title_request(&request, dialect) {
         let index = step_index(&request);
         match script.steps.get(index) {
             Some(step) => (index, step.clone()),
@@ -273,6 +282,27 @@ async fn answer(
     }
 }
 
+/// Whether `request` asks for a version title: its system prompt is
+/// [`TITLE_PROMPT`].
+fn is_title_request(request: &Value, dialect: Dialect) -> bool {
+    let system = match dialect {
+        Dialect::Anthropic => request["system"].as_str().map(str::to_owned).or_else(|| {
+            request["system"]
+                .as_array()
+                .and_then(|blocks| blocks.first())
+                .and_then(|block| block["text"].as_str())
+                .map(str::to_owned)
+        }),
+        Dialect::OpenAi => request["messages"]
+            .as_array()
+            .and_then(|messages| messages.first())
+            .filter(|message| message["role"] == "system")
+            .and_then(|message| message["content"].as_str())
+            .map(str::to_owned),
+    };
+    system.is_some_and(|text| text.starts_with(TITLE_PROMPT))
+}
+
 /// Which step a request is at: the assistant messages since the user's
 /// last own message (tool results, sent as user messages by Anthropic's
 /// protocol, do not count as the user's).
@@ -280,10 +310,20 @@ fn step_index(request: &Value) -> usize {
     let Some(messages) = request["messages"].as_array() else {
         return 0;
     };
+    // Tool results (Anthropic's `tool_result` blocks, or the text
+    // protocol's results) come as user messages but are not the user's.
     let is_tool_result = |message: &Value| {
-        message["content"]
-            .as_array()
-            .is_some_and(|blocks| blocks.iter().any(|block| block["type"] == "tool_result"))
+        let text = message["content"].as_str().map(str::to_owned).or_else(|| {
+            message["content"]
+                .as_array()
+                .and_then(|blocks| blocks.first())
+                .and_then(|block| block["text"].as_str())
+                .map(str::to_owned)
+        });
+        text.is_some_and(|text| text.starts_with(RESULTS_HEADER))
+            || message["content"]
+                .as_array()
+                .is_some_and(|blocks| blocks.iter().any(|block| block["type"] == "tool_result"))
     };
     let start = messages
         .iter()

@@ -41,6 +41,10 @@ pub const INSTRUCTIONS: &str =
 <command>the command</command>. Use several blocks in one answer if needed. When the work is done, \
 answer without any block, with a short summary for the user.";
 
+/// How the results of an answer's blocks begin, in the user message that
+/// carries them back to the model.
+pub const RESULTS_HEADER: &str = "Results of your blocks:\n";
+
 pub fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut prose = String::new();

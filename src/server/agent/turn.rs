@@ -21,6 +21,11 @@ use super::{
 };
 use crate::{domain::TurnEvent, server::sandbox::Envd};
 
+/// The system prompt of the title request (the scripted model server knows
+/// a title request by it).
+pub const TITLE_PROMPT: &str = "You name versions of an app. Answer with a title of at most \
+five words, nothing else: no quotes, no punctuation at the end.";
+
 #[derive(Debug, Clone, Copy)]
 pub struct TurnLimits {
     /// Model requests that may ask for tools (`OLLIO_MAX_STEPS`).
@@ -184,7 +189,7 @@ impl Turn<'_> {
                     return Ok(strip_summary(&parsed.prose));
                 }
                 messages.push(ChatMessage::assistant(completion.text.clone(), Vec::new()));
-                let mut results = String::from("Results:\n");
+                let mut results = String::from(text_protocol::RESULTS_HEADER);
                 for action in parsed.actions {
                     results.push_str(&self.text_action(action).await);
                     results.push('\n');
@@ -292,10 +297,7 @@ impl Turn<'_> {
     /// tools; the user's own words if the model cannot give one.
     async fn title(&mut self, summary: &str) -> String {
         let messages = vec![
-            ChatMessage::system(
-                "You name versions of an app. Answer with a title of at most five words, \
-                 nothing else: no quotes, no punctuation at the end.",
-            ),
+            ChatMessage::system(TITLE_PROMPT),
             ChatMessage::user(format!(
                 "The request: {}\n\nWhat was done: {summary}",
                 self.input.message

@@ -1,0 +1,319 @@
+//! Agent figures with the scripted model at zero latency, on SQLite and the
+//! bundled sandboxd: `cargo bench --features ssr --bench agent`.
+//!
+//! - send → enqueued: `send_message` over HTTP until it answers (the turn is
+//!   queued by then); target p95 ≤ 20 ms;
+//! - turn overhead: from enqueueing to the preview serving a 5-file static
+//!   app; target p50 ≤ 150 ms;
+//! - event → SSE client: from a worker emitting a step to a browser-like
+//!   client reading it off the event stream; target p95 ≤ 50 ms;
+//! - 50 concurrent turns: all must end done, with 0 errors.
+
+#[path = "../tests/support/app.rs"]
+mod app;
+#[path = "../tests/support/db.rs"]
+mod db;
+#[path = "support/figures.rs"]
+mod figures;
+#[path = "../tests/support/sandboxd.rs"]
+mod sandboxd_support;
+
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use app::TestApp;
+use figures::summary;
+use ollio::{
+    domain::{ProjectId, ProjectName, TurnEvent, UserId},
+    server::{
+        agent::{
+            engine::Engine,
+            events::{self, EventHub},
+            providers::Providers,
+            scripted::ScriptedServer,
+            turn::TurnLimits,
+            worker::{WorkerOptions, Workers},
+        },
+        config::agent,
+        store::{MessageStatus, Role, Store},
+    },
+};
+use sandboxd_support::TestDaemon;
+
+const SENDS: usize = 200;
+const TURNS: usize = 20;
+const EVENTS: usize = 200;
+const CONCURRENT: usize = 50;
+
+async fn projects(store: &Store, owner: &UserId, count: usize, model: &str) -> Vec<ProjectId> {
+    let mut ids = Vec::new();
+    for index in 0..count {
+        let project = store
+            .create_project(
+                owner,
+                &ProjectName::parse(&format!("Bench {index}")).unwrap(),
+                "static",
+            )
+            .await
+            .unwrap();
+        store
+            .set_project_model(owner, &project.id, Some(model))
+            .await
+            .unwrap();
+        ids.push(project.id);
+    }
+    ids
+}
+
+async fn send_to_enqueued() {
+    let app = TestApp::start_with(
+        db::sqlite().await,
+        &[
+            ("OLLIO_FREE_CREDITS", "100000"),
+            ("OLLIO_RATE_LIMIT", "100000"),
+        ],
+    )
+    .await;
+    let visitor = app.user("bench@example.com").await;
+    let owner = app
+        .db
+        .store
+        .user_by_email("bench@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let ids = projects(&app.db.store, &owner, SENDS + 5, "openai:quick").await;
+    // Warm-up.
+    for id in &ids[SENDS..] {
+        visitor
+            .call(
+                "send_message",
+                &[("project", id.as_str()), ("content", "warm up")],
+            )
+            .await;
+    }
+    let mut samples = Vec::new();
+    for id in &ids[..SENDS] {
+        let started = Instant::now();
+        let (status, body) = visitor
+            .call(
+                "send_message",
+                &[("project", id.as_str()), ("content", "a five-file site")],
+            )
+            .await;
+        samples.push(started.elapsed());
+        assert!(status.is_success(), "{status} {body}");
+    }
+    summary("send_message → turn enqueued (HTTP)", samples);
+}
+
+fn engine(store: &Store, daemon: &TestDaemon, models: &ScriptedServer, hub: EventHub) -> Engine {
+    let base_url = models.openai_base_url();
+    let config =
+        agent::from_lookup(&|name: &str| (name == "OPENAI_BASE_URL").then(|| base_url.clone()))
+            .unwrap();
+    Engine {
+        store: store.clone(),
+        sandboxes: daemon.client.clone(),
+        sandbox_backend: "local",
+        providers: Providers::new(config),
+        hub,
+        sandbox_lifetime: Duration::from_secs(600),
+        limits: TurnLimits::default(),
+        secrets: None,
+        retry_base: Duration::from_millis(100),
+    }
+}
+
+async fn scripted() -> ScriptedServer {
+    ScriptedServer::start(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/model_scripts"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn turn_overhead() {
+    let db = db::sqlite().await;
+    let models = scripted().await;
+    let daemon = TestDaemon::start_with(|config| config.max_sandboxes = 256).await;
+    let hub = EventHub::default();
+    let workers = Workers::start(
+        engine(&db.store, &daemon, &models, hub.clone()),
+        WorkerOptions {
+            count: 4,
+            lease: Duration::from_secs(30),
+        },
+    );
+    let store = &db.store;
+    let owner = store
+        .create_user("bench@example.com", "hash")
+        .await
+        .unwrap()
+        .id;
+    let ids = projects(store, &owner, TURNS + 2, "openai:five-files").await;
+    let mut samples = Vec::new();
+    for (index, id) in ids.iter().enumerate() {
+        let mut woken = hub.subscribe();
+        let started = Instant::now();
+        let queued = store
+            .enqueue_turn(&owner, id, "a five-file site", 1000, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        workers.wake();
+        // Wait for the turn's summary, woken by its events.
+        loop {
+            let _ = tokio::time::timeout(Duration::from_millis(50), woken.recv()).await;
+            let done =
+                store.messages(&owner, id).await.unwrap().iter().any(|m| {
+                    m.id == queued.turn.assistant_message && m.status == MessageStatus::Done
+                });
+            if done {
+                break;
+            }
+        }
+        let version = &store.fragments(&owner, id).await.unwrap()[0];
+        let (client, origin) = daemon.preview_client(version.sandbox_id.as_deref().unwrap(), 3000);
+        let page = client
+            .get(format!("{origin}/about.html"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let elapsed = started.elapsed();
+        // The first two warm up the binaries and the connections.
+        if index >= 2 {
+            samples.push(elapsed);
+        }
+    }
+    summary("enqueue → preview serves a 5-file static app", samples);
+    workers.shutdown().await;
+}
+
+async fn event_to_sse() {
+    let app = TestApp::start(db::sqlite().await).await;
+    let visitor = app.user("bench@example.com").await;
+    let store = &app.db.store;
+    let owner = store
+        .user_by_email("bench@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let project = projects(store, &owner, 1, "openai:quick").await.remove(0);
+    let message = store
+        .create_message(&project, Role::Assistant, "", MessageStatus::Running)
+        .await
+        .unwrap()
+        .id;
+    let (sink, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let recorder = tokio::spawn(events::record(
+        store.clone(),
+        app.hub.clone(),
+        project.clone(),
+        message,
+        receiver,
+    ));
+    let mut stream = visitor
+        .client
+        .get(visitor.url(&format!("/api/projects/{project}/events")))
+        .send()
+        .await
+        .unwrap();
+    let mut samples = Vec::new();
+    let mut buffer = String::new();
+    for index in 0..EVENTS {
+        let started = Instant::now();
+        sink.send(TurnEvent::CommandStarted {
+            command: format!("step {index}"),
+        })
+        .unwrap();
+        let marker = format!("step {index}\"");
+        while !buffer.contains(&marker) {
+            let chunk = stream.chunk().await.unwrap().expect("the stream goes on");
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        samples.push(started.elapsed());
+        buffer.clear();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(sink);
+    recorder.await.unwrap();
+    summary("worker event → SSE client", samples);
+}
+
+async fn concurrent_turns() {
+    let db = db::sqlite().await;
+    let models = scripted().await;
+    let daemon = TestDaemon::start_with(|config| config.max_sandboxes = 256).await;
+    let hub = EventHub::default();
+    let workers = Workers::start(
+        engine(&db.store, &daemon, &models, hub.clone()),
+        WorkerOptions {
+            count: 4,
+            lease: Duration::from_secs(30),
+        },
+    );
+    let store = &db.store;
+    let owner = store
+        .create_user("bench@example.com", "hash")
+        .await
+        .unwrap()
+        .id;
+    let ids = projects(store, &owner, CONCURRENT, "openai:five-files").await;
+    let started = Instant::now();
+    let mut queued = Vec::new();
+    for id in &ids {
+        queued.push(
+            store
+                .enqueue_turn(&owner, id, "a five-file site", 1000, 3)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    workers.wake();
+    let (mut done, mut errors) = (0, 0);
+    while done + errors < CONCURRENT {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        (done, errors) = (0, 0);
+        for turn in &queued {
+            let message = store
+                .messages(&owner, &turn.turn.project)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.id == turn.turn.assistant_message)
+                .unwrap();
+            match message.status {
+                MessageStatus::Done => done += 1,
+                MessageStatus::Failed | MessageStatus::Cancelled => errors += 1,
+                _ => {}
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the turns did not finish"
+        );
+    }
+    println!(
+        "{:<52} {done} done, {errors} errors in {:.2} s (4 workers)",
+        format!("{CONCURRENT} concurrent turns"),
+        started.elapsed().as_secs_f64()
+    );
+    workers.shutdown().await;
+    assert_eq!(errors, 0, "turns failed");
+}
+
+#[tokio::main]
+async fn main() {
+    send_to_enqueued().await;
+    turn_overhead().await;
+    event_to_sse().await;
+    concurrent_turns().await;
+}
