@@ -75,3 +75,56 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
     })
     .await
 }
+
+/// The models a project may use: the configured ones, then those the local
+/// Ollama serves. The first is the default.
+#[server(prefix = "/api", endpoint = "list_models")]
+pub async fn list_models() -> Result<Vec<String>, AppError> {
+    use crate::server::{api, auth};
+    api::respond(async move {
+        auth::require_user().await?;
+        let workers = api::state()?
+            .workers
+            .ok_or_else(|| api::internal("list_models: no agent is configured"))?;
+        let models = workers.engine().providers.available_models().await;
+        Ok(models.iter().map(ToString::to_string).collect())
+    })
+    .await
+}
+
+/// Sets the model a project's turns use (`provider:model`, one of
+/// [`list_models`]'s), or back to the default with an empty `model`.
+#[server(prefix = "/api", endpoint = "set_project_model")]
+pub async fn set_project_model(id: String, model: String) -> Result<ProjectSummary, AppError> {
+    use crate::{
+        domain::ProjectId,
+        server::{api, auth},
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let state = api::state()?;
+        let model = model.trim();
+        if !model.is_empty() {
+            let workers = state
+                .workers
+                .clone()
+                .ok_or_else(|| api::internal("set_project_model: no agent is configured"))?;
+            let available = workers.engine().providers.available_models().await;
+            if !available.iter().any(|known| known.to_string() == model) {
+                return Err(AppError::invalid(format!(
+                    "`{model}` is not one of the models this Ollio offers."
+                )));
+            }
+        }
+        let project = state
+            .store
+            .set_project_model(
+                &user.id,
+                &ProjectId::from_raw(id),
+                (!model.is_empty()).then_some(model),
+            )
+            .await?;
+        project.map(ProjectSummary::from).ok_or(AppError::NotFound)
+    })
+    .await
+}

@@ -24,6 +24,8 @@ on_both_databases!(
     the_event_stream_resumes_without_gaps_or_duplicates,
     the_event_stream_is_its_owners_only,
     provider_keys_are_sealed_and_never_sent_back,
+    a_project_uses_one_of_the_offered_models,
+    ollamas_models_are_offered_when_it_answers,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -272,4 +274,89 @@ async fn provider_keys_are_sealed_and_never_sent_back(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(app.db.store.provider_keys(&owner).await.unwrap().is_empty());
+}
+
+async fn a_project_uses_one_of_the_offered_models(db: TestDb) {
+    let app = TestApp::start_with(
+        db,
+        &[
+            ("OLLIO_MODEL", "anthropic:claude-sonnet-4-5"),
+            ("OLLIO_EDIT_MODEL", "openai:gpt-4.1-mini"),
+            ("OLLAMA_HOST", "http://127.0.0.1:9"),
+        ],
+    )
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let (owner, project) = project_of(&app, "ada@example.com").await;
+    let (status, body) = ada.call("list_models", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let models: Vec<String> = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        models,
+        ["anthropic:claude-sonnet-4-5", "openai:gpt-4.1-mini"]
+    );
+    let (status, body) = ada
+        .call(
+            "set_project_model",
+            &[("id", project.as_str()), ("model", "openai:gpt-4.1-mini")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored = app
+        .db
+        .store
+        .project(&owner, &project)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.model.as_deref(), Some("openai:gpt-4.1-mini"));
+    let (status, body) = ada
+        .call(
+            "set_project_model",
+            &[("id", project.as_str()), ("model", "openai:made-up")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    ada.call(
+        "set_project_model",
+        &[("id", project.as_str()), ("model", "")],
+    )
+    .await;
+    let stored = app
+        .db
+        .store
+        .project(&owner, &project)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.model, None);
+}
+
+async fn ollamas_models_are_offered_when_it_answers(db: TestDb) {
+    // A stand-in for Ollama's OpenAI-compatible model listing.
+    let listing = axum::Router::new().route(
+        "/v1/models",
+        axum::routing::get(|| async {
+            axum::Json(serde_json::json!({
+                "object": "list",
+                "data": [{ "id": "qwen2.5-coder", "object": "model" }, { "id": "llama3.2", "object": "model" }]
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ollama = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, listing).await });
+    let app = TestApp::start_with(
+        db,
+        &[
+            ("OLLIO_MODEL", "ollama:qwen2.5-coder"),
+            ("OLLAMA_HOST", ollama.as_str()),
+        ],
+    )
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada.call("list_models", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let models: Vec<String> = serde_json::from_str(&body).unwrap();
+    assert_eq!(models, ["ollama:qwen2.5-coder", "ollama:llama3.2"]);
 }

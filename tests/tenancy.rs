@@ -21,6 +21,7 @@ on_both_databases!(nothing_of_one_user_reaches_another);
 const ADA: &str = "ada@example.com";
 const ADA_PASSWORD: &str = "ada's own long password";
 const SECRET_NAME: &str = "Ada's secret project";
+const ADA_MODEL: &str = "anthropic:ada-secret-model";
 
 struct Ada {
     id: UserId,
@@ -70,6 +71,10 @@ async fn ada(app: &TestApp) -> Ada {
         .await
         .unwrap();
     store
+        .set_project_model(&id, &project.id, Some(ADA_MODEL))
+        .await
+        .unwrap();
+    store
         .save_provider_key(&id, "openai", "ADA-SEALED-KEY", "Zq9x")
         .await
         .unwrap();
@@ -94,6 +99,11 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
     let user = store.user(&ada.id).await.unwrap();
     assert!(user.is_some(), "after {after}: Ada's account is gone");
     let project = store.project(&ada.id, &ada.project).await.unwrap();
+    assert_eq!(
+        project.as_ref().and_then(|p| p.model.clone()).as_deref(),
+        Some(ADA_MODEL),
+        "after {after}: project model changed"
+    );
     assert_eq!(
         project.map(|p| p.name).as_deref(),
         Some(SECRET_NAME),
@@ -142,6 +152,7 @@ fn leaks(body: &str, ada: &Ada) -> bool {
         "Secret v1",
         "<h1>secret</h1>",
         "ADA-SEALED-KEY",
+        "ada-secret-model",
         "Zq9x",
     ]
     .iter()
@@ -202,6 +213,12 @@ async fn check_server_function(
         ),
         "send_message" => (
             vec![("project", project), ("content", "make it mine")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "list_models" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        "set_project_model" => (
+            vec![("id", project), ("model", "")],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),

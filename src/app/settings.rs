@@ -1,4 +1,4 @@
-//! `/settings`: usage, password, and deleting the account.
+//! `/settings`: usage, model keys, password, and deleting the account.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,6 +9,10 @@ use super::{
 };
 use crate::{
     account::{ChangePassword as ChangePasswordFn, DeleteAccount as DeleteAccountFn, Viewer},
+    provider_keys::{
+        list_provider_keys, DeleteProviderKey as DeleteProviderKeyFn, ProviderKeyView,
+        SaveProviderKey as SaveProviderKeyFn, PROVIDERS,
+    },
     usage::UsageView,
 };
 
@@ -33,6 +37,7 @@ fn Settings() -> impl IntoView {
                 <p class="muted">"Signed in as " <strong>{viewer.email}</strong></p>
                 <Usage usage=viewer.usage />
             })}
+            <ModelKeys />
             <ChangePassword />
             <DeleteAccount />
         </section>
@@ -136,5 +141,82 @@ fn DeleteAccount() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The user's own provider keys: saved sealed, shown only by their last
+/// four characters, used for the user's turns instead of the server's.
+#[component]
+fn ModelKeys() -> impl IntoView {
+    let save = ServerAction::<SaveProviderKeyFn>::new();
+    let remove = ServerAction::<DeleteProviderKeyFn>::new();
+    let keys = Resource::new(
+        move || (save.version().get(), remove.version().get()),
+        |_| list_provider_keys(),
+    );
+    view! {
+        <section class="panel" aria-labelledby="keys-title">
+            <h2 id="keys-title">"Model keys"</h2>
+            <p class="muted">
+                "Use your own provider account for your builds. Keys are stored encrypted, never shown again and never put in a sandbox."
+            </p>
+            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading your keys…"</p> }>
+                {move || keys.get().map(|listed| match listed {
+                    Ok(saved) => PROVIDERS
+                        .iter()
+                        .map(|(id, name)| {
+                            let current = saved.iter().find(|key| key.provider == *id).cloned();
+                            view! { <ProviderKeyRow id=id name=name current=current save=save remove=remove /> }
+                        })
+                        .collect_view()
+                        .into_any(),
+                    Err(error) => view! {
+                        <p class="notice notice-error" role="alert">{error.to_string()}</p>
+                    }
+                        .into_any(),
+                })}
+            </Transition>
+            {action_error(save.value())}
+            {action_error(remove.value())}
+        </section>
+    }
+}
+
+#[component]
+fn ProviderKeyRow(
+    id: &'static str,
+    name: &'static str,
+    current: Option<ProviderKeyView>,
+    save: ServerAction<SaveProviderKeyFn>,
+    remove: ServerAction<DeleteProviderKeyFn>,
+) -> impl IntoView {
+    let input_id = format!("key-{id}");
+    let label = format!("{name} API key");
+    let status = match &current {
+        Some(key) => format!("Saved {} on {}", key.hint, key.saved),
+        None => "Not set: the server's key is used.".to_owned(),
+    };
+    view! {
+        <div class="key-row">
+            <ActionForm action=save attr:class="key-form">
+                <input type="hidden" name="provider" value=id />
+                <div class="field">
+                    <label for=input_id.clone()>{label}</label>
+                    <input id=input_id name="key" type="password" autocomplete="off" spellcheck="false" required />
+                    <p class="muted small">{status}</p>
+                </div>
+                <button type="submit" class="button" disabled=move || save.pending().get()>
+                    "Save key"
+                </button>
+            </ActionForm>
+            {current.map(|_| view! {
+                <ActionForm action=remove attr:class="key-form">
+                    <input type="hidden" name="provider" value=id />
+                    <button type="submit" class="button button-ghost" disabled=move || remove.pending().get()>
+                        {format!("Remove {name} key")}
+                    </button>
+                </ActionForm>
+            })}
+        </div>
     }
 }
