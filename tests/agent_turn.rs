@@ -336,6 +336,15 @@ async fn stop_ends_the_turn_within_a_second_and_keeps_what_was_written() {
         std::fs::read_to_string(daemon.home_of(&sandbox.id).join("kept.txt")).unwrap(),
         "written before the stop"
     );
+    // And the command it was running was stopped too.
+    let left = envd
+        .run(
+            &ollio::server::sandbox::Command::new("ps -eo args | grep -c '^sleep 3[0]' || true"),
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
 }
 
 #[tokio::test]

@@ -240,6 +240,7 @@ impl Engine {
         let files = match (ToolRunner {
             envd: &envd,
             events: sink,
+            stop: cancel.clone(),
         })
         .run(super::tools::ToolCallArgs::ListFiles(String::new()))
         .await

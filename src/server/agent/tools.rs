@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use super::chat::ToolSpec;
 use crate::{
     domain::TurnEvent,
-    server::sandbox::{Command, Envd, SandboxError},
+    server::sandbox::{wire::Signal, Command, CommandEvent, CommandOutput, Envd, SandboxError},
 };
 
 pub const WRITE_FILES: &str = "write_files";
@@ -294,6 +295,8 @@ pub type EventSink = tokio::sync::mpsc::UnboundedSender<TurnEvent>;
 pub struct ToolRunner<'a> {
     pub envd: &'a Envd,
     pub events: &'a EventSink,
+    /// Cancelled when the turn stops: a running command is then killed.
+    pub stop: CancellationToken,
 }
 
 impl ToolRunner<'_> {
@@ -397,20 +400,16 @@ impl ToolRunner<'_> {
         let mut output: Vec<u8> = Vec::new();
         let mut cut = 0usize;
         let run = self
-            .envd
-            .run(
-                &Command::new(command).timeout(Duration::from_millis(timeout_ms)),
-                |stderr, bytes| {
-                    output.extend_from_slice(bytes);
-                    if output.len() > 4 * MAX_OUTPUT {
-                        let end = output.len() - MAX_OUTPUT;
-                        cut += end - MAX_OUTPUT;
-                        output.drain(MAX_OUTPUT..end);
-                    }
-                    let text = String::from_utf8_lossy(bytes).into_owned();
-                    let _ = self.events.send(TurnEvent::Output { stderr, text });
-                },
-            )
+            .stream_command(command, timeout_ms, |stderr, bytes| {
+                output.extend_from_slice(bytes);
+                if output.len() > 4 * MAX_OUTPUT {
+                    let end = output.len() - MAX_OUTPUT;
+                    cut += end - MAX_OUTPUT;
+                    output.drain(MAX_OUTPUT..end);
+                }
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let _ = self.events.send(TurnEvent::Output { stderr, text });
+            })
             .await;
         match run {
             Ok(result) => {
@@ -433,6 +432,52 @@ impl ToolRunner<'_> {
             Err(error) => {
                 self.emit(TurnEvent::CommandExited { exit_code: -1 });
                 Err(sandbox_error("running the command", &error))
+            }
+        }
+    }
+}
+
+impl ToolRunner<'_> {
+    /// Runs a command to its end. When the turn stops, the command is
+    /// killed as soon as its process is known (even if the stop came while
+    /// it was starting), so a stopped turn leaves nothing of its own running.
+    async fn stream_command(
+        &self,
+        command: &str,
+        timeout_ms: u64,
+        mut on_output: impl FnMut(bool, &[u8]),
+    ) -> Result<CommandOutput, SandboxError> {
+        let mut stream = self
+            .envd
+            .start(&Command::new(command).timeout(Duration::from_millis(timeout_ms)))
+            .await?;
+        let mut result = CommandOutput::default();
+        let mut pid = None;
+        let mut killed = false;
+        loop {
+            let stopping = self.stop.is_cancelled();
+            if stopping && !killed {
+                if let Some(pid) = pid {
+                    killed = true;
+                    self.envd.send_signal(pid, Signal::Kill).await.ok();
+                }
+            }
+            let event = tokio::select! {
+                event = stream.next() => event?,
+                () = self.stop.cancelled(), if !stopping => continue,
+            };
+            match event {
+                Some(CommandEvent::Started { pid: started }) => {
+                    result.pid = started;
+                    pid = Some(started);
+                }
+                Some(CommandEvent::Stdout(bytes)) => on_output(false, &bytes),
+                Some(CommandEvent::Stderr(bytes)) => on_output(true, &bytes),
+                Some(CommandEvent::Exited { exit_code, error }) => {
+                    result.exit_code = exit_code;
+                    result.error = error;
+                }
+                None => return Ok(result),
             }
         }
     }

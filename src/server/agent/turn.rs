@@ -21,6 +21,9 @@ use super::{
 };
 use crate::{domain::TurnEvent, server::sandbox::Envd};
 
+/// How long a stopped turn's tools get to end what they started.
+const STOP_GRACE: Duration = Duration::from_millis(800);
+
 /// The system prompt of the title request (the scripted model server knows
 /// a title request by it).
 pub const TITLE_PROMPT: &str = "You name versions of an app. Answer with a title of at most \
@@ -104,10 +107,16 @@ pub async fn run_turn(
     events: &EventSink,
     cancel: &CancellationToken,
 ) -> Result<TurnOutcome, TurnError> {
+    // Tools stop on this; the turn itself is dropped a moment later.
+    let stop = cancel.child_token();
     let work = async {
         let mut turn = Turn {
             provider,
-            runner: ToolRunner { envd, events },
+            runner: ToolRunner {
+                envd,
+                events,
+                stop: stop.clone(),
+            },
             input,
             limits,
             events,
@@ -123,11 +132,17 @@ pub async fn run_turn(
             requests: turn.requests,
         })
     };
-    tokio::select! {
-        outcome = work => outcome,
-        () = cancel.cancelled() => Err(TurnError::Cancelled),
-        () = tokio::time::sleep(limits.wall_clock) => Err(TurnError::TooLong(limits.wall_clock)),
-    }
+    tokio::pin!(work);
+    let ended = tokio::select! {
+        outcome = &mut work => return outcome,
+        () = cancel.cancelled() => TurnError::Cancelled,
+        () = tokio::time::sleep(limits.wall_clock) => TurnError::TooLong(limits.wall_clock),
+    };
+    // Let a running command be killed (it is, as soon as its process is
+    // known), then leave whatever else was under way.
+    stop.cancel();
+    let _ = tokio::time::timeout(STOP_GRACE, &mut work).await;
+    Err(ended)
 }
 
 struct Turn<'a> {
@@ -165,6 +180,9 @@ impl Turn<'_> {
     async fn work(&mut self) -> Result<String, TurnError> {
         let mut messages = self.first_messages();
         for _ in 0..self.limits.max_steps {
+            if self.runner.stop.is_cancelled() {
+                return Err(TurnError::Cancelled);
+            }
             let tools = if self.input.tool_calling {
                 tools::specs()
             } else {
