@@ -41,6 +41,10 @@ export RUST_LOG="warn"
 # sign-in throttling in one test never locks out another.
 export OLLIO_TRUST_PROXY="true"
 export OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)"
+# Models to offer (never called: the address answers nothing), and no local
+# Ollama's models mixed in.
+export OLLIO_MODEL="openai:gpt-4.1" OLLIO_EDIT_MODEL="openai:gpt-4.1-mini"
+export OPENAI_BASE_URL="http://127.0.0.1:9/v1" OLLAMA_HOST="http://127.0.0.1:9"
 cargo leptos end-to-end
 rm -rf "$E2E_DIR"
 

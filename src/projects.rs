@@ -1,4 +1,5 @@
-//! The user's projects: listing, renaming, deleting.
+//! The user's projects: creating, listing, renaming, deleting, and the
+//! model each one uses.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,8 @@ pub struct ProjectSummary {
     pub id: String,
     pub name: String,
     pub template: String,
+    /// The project's own model (`provider:model`); `None` uses the default.
+    pub model: Option<String>,
     /// When the project last changed ("22 Nov 2026, 09:05 UTC").
     pub updated: String,
 }
@@ -21,9 +24,36 @@ impl From<crate::server::store::Project> for ProjectSummary {
             id: project.id.to_string(),
             name: project.name,
             template: project.template,
+            model: project.model,
             updated: crate::domain::calendar::format_date_time(project.updated_at),
         }
     }
+}
+
+/// Creates an empty project named `name` from `template` (only `static`
+/// so far).
+#[server(prefix = "/api", endpoint = "create_project")]
+pub async fn create_project(name: String, template: String) -> Result<ProjectSummary, AppError> {
+    use crate::{
+        domain::ProjectName,
+        server::{agent::templates, api, auth},
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let name = ProjectName::parse(&name).map_err(AppError::invalid)?;
+        let template = templates::find(template.trim()).ok_or_else(|| {
+            AppError::invalid(format!(
+                "There is no template called `{}`.",
+                template.trim()
+            ))
+        })?;
+        let project = api::state()?
+            .store
+            .create_project(&user.id, &name, template.id)
+            .await?;
+        Ok(project.into())
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "list_projects")]

@@ -26,6 +26,7 @@ on_both_databases!(
     provider_keys_are_sealed_and_never_sent_back,
     a_project_uses_one_of_the_offered_models,
     ollamas_models_are_offered_when_it_answers,
+    a_project_is_created_from_a_known_template,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -359,4 +360,31 @@ async fn ollamas_models_are_offered_when_it_answers(db: TestDb) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let models: Vec<String> = serde_json::from_str(&body).unwrap();
     assert_eq!(models, ["ollama:qwen2.5-coder", "ollama:llama3.2"]);
+}
+
+async fn a_project_is_created_from_a_known_template(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada
+        .call(
+            "create_project",
+            &[("name", "  Dark login  "), ("template", "static")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"name\":\"Dark login\""), "{body}");
+    let (status, body) = ada
+        .call(
+            "create_project",
+            &[("name", "Other"), ("template", "cobol")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("no template called"), "{body}");
+    let (status, _) = ada
+        .call("create_project", &[("name", "   "), ("template", "static")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, listed) = ada.call("list_projects", &[]).await;
+    assert_eq!(listed.matches("\"id\"").count(), 1, "{listed}");
 }

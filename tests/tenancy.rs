@@ -216,6 +216,12 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Bob may make projects of his own; Ada's are untouched.
+        "create_project" => (
+            vec![("name", "Bob's own"), ("template", "static")],
+            &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         "list_models" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
         "set_project_model" => (
             vec![("id", project), ("model", "")],

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{forms::action_error, session::RequireUser};
-use crate::projects::{list_projects, DeleteProject, ProjectSummary, RenameProject};
+use crate::projects::{
+    list_models, list_projects, DeleteProject, ProjectSummary, RenameProject, SetProjectModel,
+};
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
@@ -20,10 +22,18 @@ pub fn ProjectsPage() -> impl IntoView {
 fn Projects() -> impl IntoView {
     let rename = ServerAction::<RenameProject>::new();
     let delete = ServerAction::<DeleteProject>::new();
+    let choose = ServerAction::<SetProjectModel>::new();
     let projects = Resource::new(
-        move || (rename.version().get(), delete.version().get()),
+        move || {
+            (
+                rename.version().get(),
+                delete.version().get(),
+                choose.version().get(),
+            )
+        },
         |_| list_projects(),
     );
+    let models = Resource::new(|| (), |_| list_models());
     view! {
         <section class="container page">
             <div class="page-head">
@@ -32,13 +42,15 @@ fn Projects() -> impl IntoView {
             </div>
             {action_error(rename.value())}
             {action_error(delete.value())}
+            {action_error(choose.value())}
             <Transition fallback=|| view! { <div class="skeleton skeleton-card"></div> }>
                 {move || Suspend::new(async move {
+                    let offered = models.await.unwrap_or_default();
                     match projects.await {
                         Ok(list) if list.is_empty() => view! { <EmptyProjects /> }.into_any(),
                         Ok(list) => view! {
                             <ul class="project-list" aria-label="Projects">
-                                {list.into_iter().map(|project| view! { <ProjectRow project rename delete /> }).collect_view()}
+                                {list.into_iter().map(|project| view! { <ProjectRow project rename delete choose models=offered.clone() /> }).collect_view()}
                             </ul>
                         }
                         .into_any(),
@@ -66,22 +78,31 @@ fn ProjectRow(
     project: ProjectSummary,
     rename: ServerAction<RenameProject>,
     delete: ServerAction<DeleteProject>,
+    choose: ServerAction<SetProjectModel>,
+    models: Vec<String>,
 ) -> impl IntoView {
     let ProjectSummary {
         id,
         name,
         template,
+        model,
         updated,
     } = project;
     let input_id = format!("name-{id}");
+    let model_id = format!("model-{id}");
     let question = format!("Delete “{name}” and all its versions?");
-    let (rename_id, delete_id) = (id.clone(), id);
+    let (rename_id, delete_id, model_project) = (id.clone(), id.clone(), id);
+    let model_text = model.clone().unwrap_or_else(|| "default model".to_owned());
+    let default_label = models.first().map_or_else(
+        || "Default".to_owned(),
+        |first| format!("Default ({first})"),
+    );
     let new_name = name.clone();
     view! {
         <li class="project-row">
             <div class="project-main">
                 <span class="project-name">{name}</span>
-                <span class="muted small">{format!("{template} · updated {updated}")}</span>
+                <span class="muted small">{format!("{template} · {model_text} · updated {updated}")}</span>
             </div>
             <div class="project-actions">
                 <details class="inline-menu">
@@ -91,6 +112,21 @@ fn ProjectRow(
                         <label class="visually-hidden" for=input_id.clone()>"New name"</label>
                         <input id=input_id name="name" value=new_name required maxlength="80" />
                         <button type="submit" class="button button-primary">"Save"</button>
+                    </ActionForm>
+                </details>
+                <details class="inline-menu">
+                    <summary class="button button-ghost">"Model"</summary>
+                    <ActionForm action=choose attr:class="inline-form">
+                        <input type="hidden" name="id" value=model_project />
+                        <label class="visually-hidden" for=model_id.clone()>"Model"</label>
+                        <select id=model_id name="model">
+                            <option value="" selected=model.is_none()>{default_label}</option>
+                            {models.into_iter().map(|offered| {
+                                let selected = model.as_deref() == Some(offered.as_str());
+                                view! { <option value=offered.clone() selected=selected>{offered.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                        <button type="submit" class="button button-primary">"Use model"</button>
                     </ActionForm>
                 </details>
                 <details class="inline-menu">
