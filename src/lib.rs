@@ -12,6 +12,7 @@ pub mod projects;
 pub mod provider_keys;
 pub mod theme;
 pub mod usage;
+pub mod workspace;
 
 #[cfg(feature = "ssr")]
 pub mod server;

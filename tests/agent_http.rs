@@ -27,6 +27,7 @@ on_both_databases!(
     a_project_uses_one_of_the_offered_models,
     ollamas_models_are_offered_when_it_answers,
     a_project_is_created_from_a_known_template,
+    a_prompt_starts_a_project_and_its_page_shows_chat_and_versions,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -387,4 +388,103 @@ async fn a_project_is_created_from_a_known_template(db: TestDb) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, listed) = ada.call("list_projects", &[]).await;
     assert_eq!(listed.matches("\"id\"").count(), 1, "{listed}");
+}
+
+async fn a_prompt_starts_a_project_and_its_page_shows_chat_and_versions(db: TestDb) {
+    use ollio::{
+        server::store::{MessageEnd, NewFile, NewFragment},
+        workspace::{FileView, ProjectPage, StartedProject, VersionView},
+    };
+    let app = TestApp::start_with(db, &[("OLLIO_FREE_CREDITS", "1")]).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada
+        .call(
+            "start_project",
+            &[
+                ("prompt", "A dark login form\nwith a logo"),
+                ("template", "static"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let started: StartedProject = serde_json::from_str(&body).unwrap();
+    let (status, body) = ada.call("project_view", &[("id", &started.project)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page: ProjectPage = serde_json::from_str(&body).unwrap();
+    assert_eq!(page.project.name, "A dark login form");
+    assert_eq!(page.messages.len(), 2);
+    assert_eq!(page.messages[0].content, "A dark login form\nwith a logo");
+    assert_eq!(
+        page.running.as_deref(),
+        Some(started.assistant_message.as_str())
+    );
+    assert!(page.versions.is_empty());
+    // Restoring waits for the running turn.
+    let store = &app.db.store;
+    let owner = store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let project = ollio::domain::ProjectId::from_raw(started.project.clone());
+    let first = store
+        .create_fragment(NewFragment {
+            project: project.clone(),
+            message: None,
+            title: "Dark login".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![NewFile {
+                path: "index.html".into(),
+                content: "<h1>Sign in</h1>".into(),
+                language: "html".into(),
+            }],
+        })
+        .await
+        .unwrap();
+    let (status, body) = ada
+        .call("restore_version", &[("version", first.id.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let end = MessageEnd {
+        content: "Built it.",
+        status: MessageStatus::Done,
+        error: None,
+        model: None,
+        tokens_in: 0,
+        tokens_out: 0,
+    };
+    let assistant = ollio::domain::MessageId::from_raw(started.assistant_message.clone());
+    store.finish_message(&assistant, &end).await.unwrap();
+    let (status, body) = ada
+        .call("restore_version", &[("version", first.id.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let restored: VersionView = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (restored.version, restored.title.as_str()),
+        (2, "Restored version 1")
+    );
+    let (_, body) = ada
+        .call("version_files", &[("version", &restored.id)])
+        .await;
+    let files: Vec<FileView> = serde_json::from_str(&body).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].content, "<h1>Sign in</h1>");
+    assert_eq!(
+        store.fragments(&owner, &project).await.unwrap().len(),
+        2,
+        "nothing deleted"
+    );
+    // Out of credits: refused, and no empty project is left behind.
+    let (status, body) = ada
+        .call(
+            "start_project",
+            &[("prompt", "Another app"), ("template", "static")],
+        )
+        .await;
+    assert_eq!(status.as_u16(), 402, "{body}");
+    assert_eq!(store.projects(&owner).await.unwrap().len(), 1);
 }

@@ -27,6 +27,7 @@ struct Ada {
     id: UserId,
     project: ProjectId,
     message: String,
+    version: String,
     session: Visitor,
 }
 
@@ -54,7 +55,7 @@ async fn ada(app: &TestApp) -> Ada {
         .append_event(&project.id, &message.id, "step", "{}")
         .await
         .unwrap();
-    store
+    let version = store
         .create_fragment(NewFragment {
             project: project.id.clone(),
             message: Some(message.id),
@@ -89,6 +90,7 @@ async fn ada(app: &TestApp) -> Ada {
         id,
         project: project.id,
         message: message_id,
+        version: version.id.to_string(),
         session,
     }
 }
@@ -220,6 +222,26 @@ async fn check_server_function(
         "create_project" => (
             vec![("name", "Bob's own"), ("template", "static")],
             &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "start_project" => (
+            vec![("prompt", "Bob's own app"), ("template", "static")],
+            &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "project_view" => (
+            vec![("id", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "version_files" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "restore_version" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
         "list_models" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),

@@ -151,4 +151,21 @@ impl Store {
         .await?;
         Ok(rows.iter().map(file).collect::<Result<_, _>>()?)
     }
+
+    /// One of the owner's versions.
+    pub async fn fragment(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+    ) -> Result<Option<Fragment>, StoreError> {
+        let row = sqlx::query(
+            "SELECT f.* FROM fragments f JOIN projects p ON p.id = f.project_id
+             WHERE f.id = $1 AND p.owner_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(fragment).transpose()?)
+    }
 }

@@ -1,0 +1,297 @@
+//! What the project page works with: starting a project from a prompt,
+//! the project's chat and versions, a version's files, and restoring an
+//! old version as the newest.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A project just started: where to go, and the turn building it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedProject {
+    pub project: String,
+    pub assistant_message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    /// `pending`, `running`, `done`, `failed` or `cancelled`.
+    pub status: String,
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub preview_url: Option<String>,
+    pub created: String,
+}
+
+/// Everything the project page shows at first, newest version first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub project: crate::projects::ProjectSummary,
+    pub messages: Vec<MessageView>,
+    pub versions: Vec<VersionView>,
+    /// The assistant message of the turn still queued or running, if any.
+    pub running: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileView {
+    pub path: String,
+    pub language: String,
+    pub content: String,
+    pub size: i64,
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::{MessageView, VersionView};
+    use crate::{
+        domain::calendar::format_date_time,
+        server::store::{Fragment, Message, Role},
+    };
+
+    impl From<Message> for MessageView {
+        fn from(message: Message) -> Self {
+            Self {
+                id: message.id.to_string(),
+                role: match message.role {
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                }
+                .into(),
+                content: message.content,
+                status: message.status.as_str().into(),
+                error: message.error,
+                model: message.model,
+                created: format_date_time(message.created_at),
+            }
+        }
+    }
+
+    impl From<Fragment> for VersionView {
+        fn from(fragment: Fragment) -> Self {
+            Self {
+                id: fragment.id.to_string(),
+                version: fragment.version,
+                title: fragment.title,
+                preview_url: fragment.preview_url,
+                created: format_date_time(fragment.created_at),
+            }
+        }
+    }
+}
+
+/// Creates a project named after `prompt` and starts its first turn. With
+/// no credit left, nothing is created.
+#[server(prefix = "/api", endpoint = "start_project")]
+pub async fn start_project(prompt: String, template: String) -> Result<StartedProject, AppError> {
+    use crate::{
+        domain::{ProjectName, Prompt},
+        server::{agent::templates, api, auth, store::EnqueueRefusal},
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let prompt = Prompt::parse(&prompt).map_err(AppError::invalid)?;
+        let template = templates::find(template.trim()).ok_or_else(|| {
+            AppError::invalid(format!(
+                "There is no template called `{}`.",
+                template.trim()
+            ))
+        })?;
+        let state = api::state()?;
+        let workers = state
+            .workers
+            .clone()
+            .ok_or_else(|| api::internal("start_project: no agent workers are configured"))?;
+        let store = &state.store;
+        let usage = store
+            .usage(
+                &user.id,
+                state.config.free_credits,
+                crate::server::store::now_ms(),
+            )
+            .await?;
+        if usage.remaining() <= 0 {
+            return Err(crate::usage::out_of_credits(usage));
+        }
+        let project = store
+            .create_project(&user.id, &ProjectName::from_prompt(&prompt), template.id)
+            .await?;
+        let queued = store
+            .enqueue_turn(
+                &user.id,
+                &project.id,
+                prompt.as_str(),
+                state.config.free_credits,
+                state.config.agent.job_attempts,
+            )
+            .await?;
+        match queued {
+            Ok(queued) => {
+                workers.wake();
+                Ok(StartedProject {
+                    project: project.id.to_string(),
+                    assistant_message: queued.turn.assistant_message.to_string(),
+                })
+            }
+            Err(refusal) => {
+                // Spent meanwhile (another tab): leave no empty project behind.
+                store.delete_project(&user.id, &project.id).await?;
+                match refusal {
+                    EnqueueRefusal::OutOfCredits(usage) => Err(crate::usage::out_of_credits(usage)),
+                    _ => Err(api::internal(
+                        "start_project: a new project refused its turn",
+                    )),
+                }
+            }
+        }
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "project_view")]
+pub async fn project_view(id: String) -> Result<ProjectPage, AppError> {
+    use crate::{
+        domain::ProjectId,
+        server::{
+            api, auth,
+            store::{MessageStatus, Role},
+        },
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let store = api::state()?.store;
+        let id = ProjectId::from_raw(id);
+        let project = store
+            .project(&user.id, &id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let messages = store.messages(&user.id, &id).await?;
+        let running = messages
+            .iter()
+            .find(|message| {
+                message.role == Role::Assistant
+                    && matches!(
+                        message.status,
+                        MessageStatus::Pending | MessageStatus::Running
+                    )
+            })
+            .map(|message| message.id.to_string());
+        let versions = store.fragments(&user.id, &id).await?;
+        Ok(ProjectPage {
+            project: project.into(),
+            messages: messages.into_iter().map(MessageView::from).collect(),
+            versions: versions.into_iter().map(VersionView::from).collect(),
+            running,
+        })
+    })
+    .await
+}
+
+/// A version's files, sorted by path.
+#[server(prefix = "/api", endpoint = "version_files")]
+pub async fn version_files(version: String) -> Result<Vec<FileView>, AppError> {
+    use crate::{
+        domain::FragmentId,
+        server::{api, auth},
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let store = api::state()?.store;
+        let id = FragmentId::from_raw(version);
+        if store.fragment(&user.id, &id).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let files = store.fragment_files(&user.id, &id).await?;
+        Ok(files
+            .into_iter()
+            .map(|file| FileView {
+                path: file.path,
+                language: file.language,
+                content: file.content,
+                size: file.size,
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Makes an older version the newest: a new version with its files.
+/// Nothing is deleted. The project's sandbox is let go, so the next turn
+/// or preview starts from the restored files.
+#[server(prefix = "/api", endpoint = "restore_version")]
+pub async fn restore_version(version: String) -> Result<VersionView, AppError> {
+    use crate::{
+        domain::FragmentId,
+        server::{
+            api, auth,
+            store::{MessageStatus, NewFile, NewFragment, Role},
+        },
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let state = api::state()?;
+        let store = &state.store;
+        let id = FragmentId::from_raw(version);
+        let old = store
+            .fragment(&user.id, &id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let busy = store
+            .messages(&user.id, &old.project)
+            .await?
+            .iter()
+            .any(|message| {
+                message.role == Role::Assistant
+                    && matches!(
+                        message.status,
+                        MessageStatus::Pending | MessageStatus::Running
+                    )
+            });
+        if busy {
+            return Err(AppError::invalid(
+                "Ollio is still working on this project. Wait for it, or press Stop, then restore.",
+            ));
+        }
+        let files = store.fragment_files(&user.id, &id).await?;
+        let restored = store
+            .create_fragment(NewFragment {
+                project: old.project.clone(),
+                message: None,
+                title: format!("Restored version {}", old.version),
+                template: old.template.clone(),
+                sandbox_id: None,
+                preview_url: None,
+                files: files
+                    .into_iter()
+                    .map(|file| NewFile {
+                        path: file.path,
+                        content: file.content,
+                        language: file.language,
+                    })
+                    .collect(),
+            })
+            .await?;
+        if let Some(current) = store.current_sandbox(&old.project).await? {
+            store.end_sandbox(&current.id).await?;
+            if let Some(sandbox) = &state.sandbox {
+                // Best effort: it also dies at its end time.
+                let _ = sandbox.client.kill(&current.id).await;
+            }
+        }
+        Ok(restored.into())
+    })
+    .await
+}
