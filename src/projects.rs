@@ -93,10 +93,12 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
     };
     api::respond(async move {
         let user = auth::require_user().await?;
-        let deleted = api::state()?
-            .store
-            .delete_project(&user.id, &ProjectId::from_raw(id))
-            .await?;
+        let state = api::state()?;
+        let id = ProjectId::from_raw(id);
+        if let Some(workers) = &state.workers {
+            workers.forget_projects(&user.id, Some(&id)).await?;
+        }
+        let deleted = state.store.delete_project(&user.id, &id).await?;
         if deleted {
             Ok(())
         } else {

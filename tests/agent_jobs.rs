@@ -38,6 +38,7 @@ on_both_databases!(
     a_turn_that_keeps_failing_is_retried_then_refunded,
     a_turn_the_model_refuses_fails_clearly_and_is_refunded,
     a_users_own_key_is_used_for_their_turns,
+    deleting_a_project_stops_its_turn_and_kills_its_sandbox,
 );
 
 const SECRET: &str = "5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc";
@@ -509,4 +510,45 @@ async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
         used[before..].iter().all(|key| key == "Bearer sk-adas-own"),
         "{used:?}"
     );
+}
+
+async fn deleting_a_project_stops_its_turn_and_kills_its_sandbox(db: TestDb) {
+    let rig = rig(db).await;
+    let queued = rig.send("stoppable", "stop me by deleting", 3).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !rig
+        .events()
+        .await
+        .iter()
+        .any(|event| event.kind == "command_started")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never started"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let sandbox = rig
+        .store
+        .current_sandbox(&rig.project)
+        .await
+        .unwrap()
+        .unwrap();
+    rig.workers
+        .forget_projects(&rig.owner, Some(&rig.project))
+        .await
+        .unwrap();
+    assert!(rig
+        .store
+        .delete_project(&rig.owner, &rig.project)
+        .await
+        .unwrap());
+    assert_eq!(
+        rig.store.job(&queued.job.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    assert!(matches!(
+        rig.daemon.client.get(&sandbox.id).await,
+        Err(ollio::server::sandbox::SandboxError::NotFound)
+    ));
 }

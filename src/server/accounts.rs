@@ -95,7 +95,11 @@ pub async fn delete_account(user: &User, confirmation: &str) -> Result<(), AppEr
             "Type your account's email address exactly to confirm.",
         ));
     }
-    api::state()?.store.delete_user(&user.id).await?;
+    let state = api::state()?;
+    if let Some(workers) = &state.workers {
+        workers.forget_projects(&user.id, None).await?;
+    }
+    state.store.delete_user(&user.id).await?;
     auth::sign_out().await?;
     tracing::info!(user = %user.id, "account deleted");
     Ok(())

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::{Engine, JobOutcome};
 use crate::{
-    domain::{MessageId, TurnEvent, UserId},
+    domain::{MessageId, ProjectId, TurnEvent, UserId},
     server::store::{now_ms, Job, JobState, MessageEnd, MessageStatus, StoreError},
 };
 
@@ -138,6 +138,33 @@ impl Workers {
             }
         }
         Ok(true)
+    }
+
+    /// Before the owner's project (or, with `None`, every project of the
+    /// owner) is deleted: its turns are stopped and its sandboxes killed,
+    /// so nothing of it keeps running.
+    pub async fn forget_projects(
+        &self,
+        owner: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<(), StoreError> {
+        let store = &self.engine.store;
+        let cancelled = store.cancel_project_jobs(owner, project).await?;
+        // This process's workers stop at once; others at their next heartbeat.
+        if let Ok(running) = self.running.lock() {
+            for id in &cancelled {
+                if let Some(token) = running.get(id) {
+                    token.cancel();
+                }
+            }
+        }
+        for sandbox in store.live_sandboxes(owner, project).await? {
+            if let Err(error) = self.engine.sandboxes.kill(&sandbox.id).await {
+                tracing::warn!(%error, sandbox = %sandbox.id, "a deleted project's sandbox could not be killed");
+            }
+            store.end_sandbox(&sandbox.id).await?;
+        }
+        Ok(())
     }
 
     async fn work(self, id: String, lease: Duration) {

@@ -123,7 +123,18 @@ impl Store {
     ) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, StoreError> {
         let now = now_ms();
         self.prepare_usage(owner, default_credits, now).await?;
+        // The first statement writes: on SQLite a transaction that read
+        // first could not wait for the write lock (it fails at once with
+        // "database is locked" when another write landed in between).
         let mut tx = self.pool.begin().await?;
+        let spent = sqlx::query(
+            "UPDATE usage SET credits_used = credits_used + 1
+             WHERE user_id = $1 AND credits_used < credits_limit
+             RETURNING credits_limit, credits_used, period_start",
+        )
+        .bind(owner.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
         let owned: Option<String> =
             sqlx::query_scalar("SELECT id FROM projects WHERE id = $1 AND owner_id = $2")
                 .bind(project.as_str())
@@ -141,16 +152,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if busy.is_some() {
+            // Dropping the transaction gives a spent credit back.
             return Ok(Err(EnqueueRefusal::Busy));
         }
-        let spent = sqlx::query(
-            "UPDATE usage SET credits_used = credits_used + 1
-             WHERE user_id = $1 AND credits_used < credits_limit
-             RETURNING credits_limit, credits_used, period_start",
-        )
-        .bind(owner.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
         let Some(spent) = spent else {
             drop(tx);
             let usage = self.usage(owner, default_credits, now).await?;
@@ -356,6 +360,29 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(job).transpose()
+    }
+
+    /// Cancels every queued or running turn of the owner's project (or, with
+    /// `None`, of all the owner's projects), before they are deleted;
+    /// returns the jobs' ids.
+    pub async fn cancel_project_jobs(
+        &self,
+        owner: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<String>, StoreError> {
+        let ids = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'cancelled', updated_at = $1
+             WHERE state IN ('queued', 'running') AND message_id IN (
+                 SELECT m.id FROM messages m JOIN projects p ON p.id = m.project_id
+                 WHERE p.owner_id = $2 AND ($3 = '' OR p.id = $3))
+             RETURNING id",
+        )
+        .bind(now_ms())
+        .bind(owner.as_str())
+        .bind(project.map_or("", ProjectId::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
     }
 
     pub async fn job(&self, id: &str) -> Result<Option<Job>, StoreError> {

@@ -4,7 +4,7 @@
 use sqlx::{any::AnyRow, Row};
 
 use super::{now_ms, Store, StoreError};
-use crate::domain::ProjectId;
+use crate::domain::{ProjectId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectSandbox {
@@ -80,6 +80,24 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The sandboxes still marked running of the owner's project (or, with
+    /// `None`, of all the owner's projects).
+    pub async fn live_sandboxes(
+        &self,
+        owner: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<ProjectSandbox>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.* FROM sandboxes s JOIN projects p ON p.id = s.project_id
+             WHERE s.state = 'running' AND p.owner_id = $1 AND ($2 = '' OR p.id = $2)",
+        )
+        .bind(owner.as_str())
+        .bind(project.map_or("", ProjectId::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(sandbox).collect::<Result<_, _>>()?)
     }
 
     /// Marks a sandbox ended (it expired, or was found gone).
