@@ -171,6 +171,15 @@ impl Rig {
         }
     }
 
+    /// Waits until the project has an event of `kind`.
+    async fn wait_for(&self, kind: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !self.events().await.iter().any(|event| event.kind == kind) {
+            assert!(std::time::Instant::now() < deadline, "no {kind} event came");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     async fn events(&self) -> Vec<StoredEvent> {
         self.store
             .events_after(&self.owner, &self.project, 0, 10_000)
@@ -331,20 +340,7 @@ async fn a_follow_up_after_the_sandbox_expired_revives_the_files(db: TestDb) {
 async fn stop_ends_a_running_turn_and_keeps_its_files(db: TestDb) {
     let rig = rig(db).await;
     let queued = rig.send("stoppable", "stop me", 3).await;
-    // Wait for the long command to start.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !rig
-        .events()
-        .await
-        .iter()
-        .any(|event| event.kind == "command_started")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command never started"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    rig.wait_for("command_started").await;
     let asked = std::time::Instant::now();
     assert!(rig
         .workers
@@ -515,19 +511,7 @@ async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
 async fn deleting_a_project_stops_its_turn_and_kills_its_sandbox(db: TestDb) {
     let rig = rig(db).await;
     let queued = rig.send("stoppable", "stop me by deleting", 3).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !rig
-        .events()
-        .await
-        .iter()
-        .any(|event| event.kind == "command_started")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command never started"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    rig.wait_for("command_started").await;
     let sandbox = rig
         .store
         .current_sandbox(&rig.project)
