@@ -137,31 +137,57 @@ async fn scripted() -> ScriptedServer {
     .unwrap()
 }
 
+/// Four workers over a fresh SQLite database, the scripted model and the
+/// bundled sandboxd, and a user to run turns for.
+struct Rig {
+    db: db::TestDb,
+    _models: ScriptedServer,
+    daemon: TestDaemon,
+    hub: EventHub,
+    workers: Workers,
+    owner: UserId,
+}
+
+impl Rig {
+    async fn start() -> Self {
+        let db = db::sqlite().await;
+        let models = scripted().await;
+        let daemon = TestDaemon::start_with(|config| config.max_sandboxes = 256).await;
+        let hub = EventHub::default();
+        let workers = Workers::start(
+            engine(&db.store, &daemon, &models, hub.clone()),
+            WorkerOptions {
+                count: 4,
+                lease: Duration::from_secs(30),
+            },
+        );
+        let owner = db
+            .store
+            .create_user("bench@example.com", "hash")
+            .await
+            .unwrap()
+            .id;
+        Self {
+            db,
+            _models: models,
+            daemon,
+            hub,
+            workers,
+            owner,
+        }
+    }
+}
+
 async fn turn_overhead() {
-    let db = db::sqlite().await;
-    let models = scripted().await;
-    let daemon = TestDaemon::start_with(|config| config.max_sandboxes = 256).await;
-    let hub = EventHub::default();
-    let workers = Workers::start(
-        engine(&db.store, &daemon, &models, hub.clone()),
-        WorkerOptions {
-            count: 4,
-            lease: Duration::from_secs(30),
-        },
-    );
-    let store = &db.store;
-    let owner = store
-        .create_user("bench@example.com", "hash")
-        .await
-        .unwrap()
-        .id;
-    let ids = projects(store, &owner, TURNS + 2, "openai:five-files").await;
+    let rig = Rig::start().await;
+    let (store, owner, workers, hub) = (&rig.db.store, &rig.owner, &rig.workers, &rig.hub);
+    let ids = projects(store, owner, TURNS + 2, "openai:five-files").await;
     let mut samples = Vec::new();
     for (index, id) in ids.iter().enumerate() {
         let mut woken = hub.subscribe();
         let started = Instant::now();
         let queued = store
-            .enqueue_turn(&owner, id, "a five-file site", 1000, 3)
+            .enqueue_turn(owner, id, "a five-file site", 1000, 3)
             .await
             .unwrap()
             .unwrap();
@@ -170,15 +196,17 @@ async fn turn_overhead() {
         loop {
             let _ = tokio::time::timeout(Duration::from_millis(50), woken.recv()).await;
             let done =
-                store.messages(&owner, id).await.unwrap().iter().any(|m| {
+                store.messages(owner, id).await.unwrap().iter().any(|m| {
                     m.id == queued.turn.assistant_message && m.status == MessageStatus::Done
                 });
             if done {
                 break;
             }
         }
-        let version = &store.fragments(&owner, id).await.unwrap()[0];
-        let (client, origin) = daemon.preview_client(version.sandbox_id.as_deref().unwrap(), 3000);
+        let version = &store.fragments(owner, id).await.unwrap()[0];
+        let (client, origin) = rig
+            .daemon
+            .preview_client(version.sandbox_id.as_deref().unwrap(), 3000);
         let page = client
             .get(format!("{origin}/about.html"))
             .send()
@@ -248,30 +276,15 @@ async fn event_to_sse() {
 }
 
 async fn concurrent_turns() {
-    let db = db::sqlite().await;
-    let models = scripted().await;
-    let daemon = TestDaemon::start_with(|config| config.max_sandboxes = 256).await;
-    let hub = EventHub::default();
-    let workers = Workers::start(
-        engine(&db.store, &daemon, &models, hub.clone()),
-        WorkerOptions {
-            count: 4,
-            lease: Duration::from_secs(30),
-        },
-    );
-    let store = &db.store;
-    let owner = store
-        .create_user("bench@example.com", "hash")
-        .await
-        .unwrap()
-        .id;
-    let ids = projects(store, &owner, CONCURRENT, "openai:five-files").await;
+    let rig = Rig::start().await;
+    let (store, owner, workers) = (&rig.db.store, &rig.owner, &rig.workers);
+    let ids = projects(store, owner, CONCURRENT, "openai:five-files").await;
     let started = Instant::now();
     let mut queued = Vec::new();
     for id in &ids {
         queued.push(
             store
-                .enqueue_turn(&owner, id, "a five-file site", 1000, 3)
+                .enqueue_turn(owner, id, "a five-file site", 1000, 3)
                 .await
                 .unwrap()
                 .unwrap(),
@@ -284,7 +297,7 @@ async fn concurrent_turns() {
         (done, errors) = (0, 0);
         for turn in &queued {
             let message = store
-                .messages(&owner, &turn.turn.project)
+                .messages(owner, &turn.turn.project)
                 .await
                 .unwrap()
                 .into_iter()

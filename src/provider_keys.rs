@@ -69,7 +69,7 @@ pub async fn list_provider_keys() -> Result<Vec<ProviderKeyView>, AppError> {
 
 #[server(prefix = "/api", endpoint = "save_provider_key")]
 pub async fn save_provider_key(provider: String, key: String) -> Result<ProviderKeyView, AppError> {
-    use crate::server::{agent::engine::provider_key_context, api, auth};
+    use crate::server::{api, auth, secrets::provider_key_context};
     api::respond(async move {
         let user = auth::require_user().await?;
         let key = check_key(&provider, &key).map_err(AppError::invalid)?;

@@ -13,7 +13,6 @@ use db::TestDb;
 use ollio::{
     domain::{ProjectId, ProjectName, TurnEvent, UserId},
     server::{
-        agent::engine::provider_key_context,
         agent::{
             engine::Engine,
             events::EventHub,
@@ -23,7 +22,7 @@ use ollio::{
             worker::{WorkerOptions, Workers},
         },
         config::agent,
-        secrets::SecretBox,
+        secrets::{provider_key_context, SecretBox},
         store::{EnqueuedTurn, JobState, Message, MessageStatus, Store, StoredEvent},
     },
 };
@@ -39,6 +38,7 @@ on_both_databases!(
     a_turn_the_model_refuses_fails_clearly_and_is_refunded,
     a_users_own_key_is_used_for_their_turns,
     deleting_a_project_stops_its_turn_and_kills_its_sandbox,
+    parallel_calls_and_the_models_mistakes_through_jobs,
 );
 
 const SECRET: &str = "5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc";
@@ -169,6 +169,14 @@ impl Rig {
             assert!(std::time::Instant::now() < deadline, "the turn never ended");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    async fn credits_used(&self) -> i64 {
+        self.store
+            .usage(&self.owner, 50, ollio::server::store::now_ms())
+            .await
+            .unwrap()
+            .used
     }
 
     /// Waits until the project has an event of `kind`.
@@ -370,14 +378,7 @@ async fn stop_ends_a_running_turn_and_keeps_its_files(db: TestDb) {
         "written before the stop"
     );
     // Stopping is the user's choice: the credit stays spent.
-    assert_eq!(
-        rig.store
-            .usage(&rig.owner, 50, ollio::server::store::now_ms())
-            .await
-            .unwrap()
-            .used,
-        1
-    );
+    assert_eq!(rig.credits_used().await, 1);
 }
 
 async fn stop_ends_a_queued_turn_at_once(db: TestDb) {
@@ -427,17 +428,7 @@ async fn a_turn_that_keeps_failing_is_retried_then_refunded(db: TestDb) {
             .attempts,
         4
     );
-    let used = |rig: &Rig| {
-        let (store, owner) = (rig.store.clone(), rig.owner.clone());
-        async move {
-            store
-                .usage(&owner, 50, ollio::server::store::now_ms())
-                .await
-                .unwrap()
-                .used
-        }
-    };
-    assert_eq!(used(&rig).await, 1, "one credit for the whole turn");
+    assert_eq!(rig.credits_used().await, 1, "one credit for the whole turn");
 
     let down = rig.send("always-down", "never", 2).await;
     let message = rig.settled(&down).await;
@@ -452,7 +443,7 @@ async fn a_turn_that_keeps_failing_is_retried_then_refunded(db: TestDb) {
         .await
         .iter()
         .any(|event| matches!(event, TurnEvent::Failed { .. })));
-    assert_eq!(used(&rig).await, 1, "the failed turn was refunded");
+    assert_eq!(rig.credits_used().await, 1, "the failed turn was refunded");
 }
 
 async fn a_turn_the_model_refuses_fails_clearly_and_is_refunded(db: TestDb) {
@@ -469,14 +460,7 @@ async fn a_turn_the_model_refuses_fails_clearly_and_is_refunded(db: TestDb) {
     // OPENAI_BASE_URL alone makes openai:gpt-4.1 the default; the scripted
     // server has no such script, so the provider refuses the request.
     assert!(message.error.unwrap().contains("The model failed"));
-    assert_eq!(
-        rig.store
-            .usage(&rig.owner, 50, ollio::server::store::now_ms())
-            .await
-            .unwrap()
-            .used,
-        0
-    );
+    assert_eq!(rig.credits_used().await, 0);
 }
 
 async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
@@ -535,4 +519,41 @@ async fn deleting_a_project_stops_its_turn_and_kills_its_sandbox(db: TestDb) {
         rig.daemon.client.get(&sandbox.id).await,
         Err(ollio::server::sandbox::SandboxError::NotFound)
     ));
+}
+
+async fn parallel_calls_and_the_models_mistakes_through_jobs(db: TestDb) {
+    let rig = rig(db).await;
+    let parallel = rig.send("parallel", "two notes", 3).await;
+    assert_eq!(rig.settled(&parallel).await.status, MessageStatus::Done);
+    let version = rig.store.fragments(&rig.owner, &rig.project).await.unwrap()[0].clone();
+    let files = rig
+        .store
+        .fragment_files(&rig.owner, &version.id)
+        .await
+        .unwrap();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(paths, ["notes/a.txt", "notes/b.txt"]);
+
+    let mistakes = rig.send("mistakes", "a page", 3).await;
+    let message = rig.settled(&mistakes).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    // What the model was told, in the last request of that turn.
+    let told = rig
+        .models
+        .requests()
+        .iter()
+        .rev()
+        .find(|request| request["model"] == "mistakes" && request["tools"].is_array())
+        .map(|request| request["messages"].to_string())
+        .unwrap();
+    assert!(told.contains("not valid JSON"), "{told}");
+    assert!(told.contains("leaves the project root"), "{told}");
+    let sandbox = rig
+        .store
+        .current_sandbox(&rig.project)
+        .await
+        .unwrap()
+        .unwrap();
+    let home = rig.daemon.home_of(&sandbox.id);
+    assert!(!home.parent().unwrap().join("escape.txt").exists());
 }

@@ -67,6 +67,50 @@ fn limits() -> TurnLimits {
     }
 }
 
+/// A scripted model server and a sandbox of a fresh daemon.
+struct Stage {
+    server: ScriptedServer,
+    daemon: TestDaemon,
+    sandbox: ollio::server::sandbox::Sandbox,
+    envd: Envd,
+}
+
+impl Stage {
+    async fn new(template: &str) -> Self {
+        let server = scripted().await;
+        let daemon = TestDaemon::start().await;
+        let (sandbox, envd) = daemon.sandbox(template).await;
+        Self {
+            server,
+            daemon,
+            sandbox,
+            envd,
+        }
+    }
+
+    /// Runs a turn over the OpenAI-compatible protocol.
+    async fn run(
+        &self,
+        input: &TurnInput,
+        limits: TurnLimits,
+    ) -> (Result<TurnOutcome, TurnError>, Vec<TurnEvent>) {
+        let provider = openai(&self.server);
+        turn(
+            &provider,
+            &self.envd,
+            input,
+            limits,
+            &CancellationToken::new(),
+        )
+        .await
+    }
+
+    /// The sandbox's home folder on the host.
+    fn home(&self) -> PathBuf {
+        self.daemon.home_of(&self.sandbox.id)
+    }
+}
+
 /// Runs a turn, collecting its events.
 async fn turn(
     provider: &dyn ChatProvider,
@@ -183,19 +227,10 @@ async fn a_three_file_static_app_is_built_through_anthropic_streaming() {
 
 #[tokio::test]
 async fn parallel_tool_calls_all_run_and_are_answered_in_order() {
-    let server = scripted().await;
-    let daemon = TestDaemon::start().await;
-    let (sandbox, envd) = daemon.sandbox("base").await;
-    let (outcome, _) = turn(
-        &openai(&server),
-        &envd,
-        &input("parallel", "two notes"),
-        limits(),
-        &CancellationToken::new(),
-    )
-    .await;
+    let stage = Stage::new("base").await;
+    let (outcome, _) = stage.run(&input("parallel", "two notes"), limits()).await;
     assert_eq!(outcome.unwrap().summary, "Wrote two notes at once.");
-    let home = daemon.home_of(&sandbox.id);
+    let home = stage.home();
     assert_eq!(
         std::fs::read_to_string(home.join("notes/a.txt")).unwrap(),
         "alpha"
@@ -204,7 +239,7 @@ async fn parallel_tool_calls_all_run_and_are_answered_in_order() {
         std::fs::read_to_string(home.join("notes/b.txt")).unwrap(),
         "beta"
     );
-    let results = tool_results(&server);
+    let results = tool_results(&stage.server);
     assert_eq!(results.len(), 3, "{results:?}");
     assert!(results[0].contains("notes/a.txt"));
     assert!(results[1].contains("notes/b.txt"));
@@ -252,39 +287,26 @@ async fn rate_limits_cut_streams_and_outages_are_retried() {
 
 #[tokio::test]
 async fn a_provider_that_keeps_failing_ends_the_turn_with_a_retryable_error() {
-    let server = scripted().await;
-    let daemon = TestDaemon::start().await;
-    let (_, envd) = daemon.sandbox("base").await;
-    let (outcome, _) = turn(
-        &openai(&server),
-        &envd,
-        &input("flaky", "steady"),
-        TurnLimits {
-            model_attempts: 1,
-            ..limits()
-        },
-        &CancellationToken::new(),
-    )
-    .await;
+    let stage = Stage::new("base").await;
+    let (outcome, _) = stage
+        .run(
+            &input("flaky", "steady"),
+            TurnLimits {
+                model_attempts: 1,
+                ..limits()
+            },
+        )
+        .await;
     let error = outcome.unwrap_err();
     assert!(error.is_transient(), "{error:?}");
 }
 
 #[tokio::test]
 async fn malformed_arguments_and_paths_outside_the_project_are_told_to_the_model() {
-    let server = scripted().await;
-    let daemon = TestDaemon::start().await;
-    let (sandbox, envd) = daemon.sandbox("base").await;
-    let (outcome, _) = turn(
-        &openai(&server),
-        &envd,
-        &input("mistakes", "a page"),
-        limits(),
-        &CancellationToken::new(),
-    )
-    .await;
+    let stage = Stage::new("base").await;
+    let (outcome, _) = stage.run(&input("mistakes", "a page"), limits()).await;
     assert_eq!(outcome.unwrap().summary, "Fixed my own mistakes.");
-    let results = tool_results(&server);
+    let results = tool_results(&stage.server);
     assert!(
         results[0].starts_with("Error:") && results[0].contains("not valid JSON"),
         "{}",
@@ -301,7 +323,7 @@ async fn malformed_arguments_and_paths_outside_the_project_are_told_to_the_model
         results[2]
     );
     assert!(results[3].contains("Wrote 1 file(s)"));
-    let home = daemon.home_of(&sandbox.id);
+    let home = stage.home();
     assert_eq!(
         std::fs::read_to_string(home.join("index.html")).unwrap(),
         "<p>fixed</p>"
@@ -349,20 +371,16 @@ async fn stop_ends_the_turn_within_a_second_and_keeps_what_was_written() {
 
 #[tokio::test]
 async fn a_model_that_never_finishes_stops_at_the_step_limit() {
-    let server = scripted().await;
-    let daemon = TestDaemon::start().await;
-    let (_, envd) = daemon.sandbox("base").await;
-    let (outcome, events) = turn(
-        &openai(&server),
-        &envd,
-        &input("endless", "loop"),
-        TurnLimits {
-            max_steps: 3,
-            ..limits()
-        },
-        &CancellationToken::new(),
-    )
-    .await;
+    let stage = Stage::new("base").await;
+    let (outcome, events) = stage
+        .run(
+            &input("endless", "loop"),
+            TurnLimits {
+                max_steps: 3,
+                ..limits()
+            },
+        )
+        .await;
     assert_eq!(outcome.unwrap_err(), TurnError::TooManySteps(3));
     let requests = events
         .iter()
@@ -373,25 +391,16 @@ async fn a_model_that_never_finishes_stops_at_the_step_limit() {
 
 #[tokio::test]
 async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
-    let server = scripted().await;
-    let daemon = TestDaemon::start().await;
-    let (sandbox, envd) = daemon.sandbox("base").await;
+    let stage = Stage::new("base").await;
     let input = TurnInput {
         tool_calling: false,
         ..input("text-protocol", "a tiny page")
     };
-    let (outcome, events) = turn(
-        &openai(&server),
-        &envd,
-        &input,
-        limits(),
-        &CancellationToken::new(),
-    )
-    .await;
+    let (outcome, events) = stage.run(&input, limits()).await;
     let outcome = outcome.unwrap();
     assert_eq!(outcome.summary, "All done: a tiny page.");
     assert_eq!(outcome.title, "Tiny Model Page");
-    let home = daemon.home_of(&sandbox.id);
+    let home = stage.home();
     assert!(std::fs::read_to_string(home.join("index.html"))
         .unwrap()
         .contains("made by a tiny model"));
@@ -399,7 +408,7 @@ async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
     assert!(events.contains(&TurnEvent::CommandStarted {
         command: "cat index.html".into()
     }));
-    let requests = server.requests();
+    let requests = stage.server.requests();
     assert!(requests
         .iter()
         .all(|request| request.get("tools").is_none()));

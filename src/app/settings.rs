@@ -203,20 +203,22 @@ fn ProviderKeyRow(
                 <div class="field">
                     <label for=input_id.clone()>{label}</label>
                     <input id=input_id name="key" type="password" autocomplete="off" spellcheck="false" required />
-                    <p class="muted small">{status}</p>
                 </div>
-                <button type="submit" class="button" disabled=move || save.pending().get()>
+                <button type="submit" class="button button-ghost" disabled=move || save.pending().get()>
                     "Save key"
                 </button>
             </ActionForm>
-            {current.map(|_| view! {
-                <ActionForm action=remove attr:class="key-form">
-                    <input type="hidden" name="provider" value=id />
-                    <button type="submit" class="button button-ghost" disabled=move || remove.pending().get()>
-                        {format!("Remove {name} key")}
-                    </button>
-                </ActionForm>
-            })}
+            <div class="key-status">
+                <p class="muted small">{status}</p>
+                {current.map(|_| view! {
+                    <ActionForm action=remove attr:class="key-remove">
+                        <input type="hidden" name="provider" value=id />
+                        <button type="submit" class="button button-ghost button-small" disabled=move || remove.pending().get()>
+                            {format!("Remove {name} key")}
+                        </button>
+                    </ActionForm>
+                })}
+            </div>
         </div>
     }
 }

@@ -16,6 +16,11 @@ const NONCE_LEN: usize = 12;
 /// Where a generated secret key is kept, inside the data folder.
 pub const KEY_FILE: &str = "secret.key";
 
+/// What a user's sealed provider key is bound to: its owner and provider.
+pub fn provider_key_context(owner: &crate::domain::UserId, provider: &str) -> String {
+    format!("provider-key:{owner}:{provider}")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     #[error(

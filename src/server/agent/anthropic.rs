@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{
     chat::{ChatRequest, Completion, Finish, Role, ToolCall, Usage},
-    provider::{read_events, ChatProvider, Delta, ProviderError, SecretKey},
+    provider::{stream_events, ChatProvider, Delta, ProviderError, SecretKey},
 };
 
 const API_VERSION: &str = "2023-06-01";
@@ -319,15 +319,8 @@ impl ChatProvider for Anthropic {
             .header("x-api-key", self.key.expose())
             .header("anthropic-version", API_VERSION)
             .json(&body(request));
-        let response = tokio::time::timeout(self.idle_timeout, builder.send())
-            .await
-            .map_err(|_| ProviderError::Timeout)?
-            .map_err(|error| ProviderError::from_transport(&error))?;
-        if !response.status().is_success() {
-            return Err(ProviderError::from_response(response).await);
-        }
         let mut assembler = Assembler::default();
-        read_events(response, self.idle_timeout, |event| {
+        stream_events(builder, self.idle_timeout, |event| {
             assembler.take(&event.data, on_delta)
         })
         .await?;

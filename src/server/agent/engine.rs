@@ -23,7 +23,7 @@ use crate::{
     domain::{TurnEvent, UserId},
     server::{
         sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError},
-        secrets::SecretBox,
+        secrets::{provider_key_context, SecretBox},
         store::{
             now_ms, MessageEnd, MessageStatus, NewFragment, Project, ProjectSandbox, Role, Store,
             StoreError, TurnJob,
@@ -437,9 +437,4 @@ pub fn retry_delay(base: Duration, attempt: i64) -> Duration {
     let exponent = u32::try_from(attempt.clamp(1, 6) - 1).unwrap_or(0);
     base.saturating_mul(4u32.pow(exponent))
         .min(Duration::from_secs(120))
-}
-
-/// What a user's sealed provider key is bound to: its owner and provider.
-pub fn provider_key_context(owner: &UserId, provider: &str) -> String {
-    format!("provider-key:{owner}:{provider}")
 }

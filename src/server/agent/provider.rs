@@ -120,14 +120,22 @@ pub trait ChatProvider: Send + Sync {
     ) -> Result<Completion, ProviderError>;
 }
 
-/// Reads a streamed response as server-sent events, handing each to
-/// `on_event`, which returns `true` once the stream's end marker came.
-/// A stream that stops before that is a [`ProviderError::CutStream`].
-pub(crate) async fn read_events(
-    mut response: reqwest::Response,
+/// Sends a streaming request and reads the answer as server-sent events,
+/// handing each to `on_event`, which returns `true` once the stream's end
+/// marker came. A stream that stops before that is a
+/// [`ProviderError::CutStream`]; an error answer becomes its error.
+pub(crate) async fn stream_events(
+    request: reqwest::RequestBuilder,
     idle_timeout: Duration,
     mut on_event: impl FnMut(SseEvent) -> Result<bool, ProviderError>,
 ) -> Result<(), ProviderError> {
+    let mut response = tokio::time::timeout(idle_timeout, request.send())
+        .await
+        .map_err(|_| ProviderError::Timeout)?
+        .map_err(|error| ProviderError::from_transport(&error))?;
+    if !response.status().is_success() {
+        return Err(ProviderError::from_response(response).await);
+    }
     let mut decoder = SseDecoder::new();
     loop {
         let chunk = tokio::time::timeout(idle_timeout, response.chunk())
