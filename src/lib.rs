@@ -8,6 +8,7 @@ pub mod app;
 pub mod chat;
 pub mod domain;
 pub mod error;
+pub mod preview;
 pub mod projects;
 pub mod provider_keys;
 pub mod theme;

@@ -244,6 +244,11 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        "preview_status" | "start_preview" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         "list_models" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
         "set_project_model" => (
             vec![("id", project), ("model", "")],

@@ -7,7 +7,8 @@
 //!   calling (`text_protocol`);
 //! - the work: the tool contract (`tools`), one turn's loop (`turn`), the
 //!   project templates' prompts (`templates`), versions' files
-//!   (`snapshot`);
+//!   (`snapshot`), making a project's sandbox from a version
+//!   (`project_sandbox`, shared with the Preview tab);
 //! - the durable side: a turn job from start to end (`engine`), the
 //!   workers and their leases (`worker`), the recorded and streamed steps
 //!   (`events`);
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod events;
 pub mod model;
 pub mod openai;
+pub mod project_sandbox;
 pub mod provider;
 pub mod providers;
 pub mod scripted;

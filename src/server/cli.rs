@@ -357,7 +357,7 @@ fn start_workers(
         },
         providers: Providers::new(agent.clone()),
         hub: EventHub::default(),
-        sandbox_lifetime: std::time::Duration::from_secs(30 * 60),
+        sandbox_lifetime: crate::server::agent::project_sandbox::DEFAULT_LIFETIME,
         limits: TurnLimits {
             max_steps: agent.max_steps,
             wall_clock: agent.turn_timeout,

@@ -44,6 +44,26 @@ impl TestApp {
 
     /// Starts the app with extra configuration variables.
     pub async fn start_with(db: TestDb, vars: &[(&str, &str)]) -> Self {
+        Self::start_full(db, vars, None, 0).await
+    }
+
+    /// Starts the app with a sandbox backend and `workers` turn workers
+    /// that use it (their models come from `vars`, say OPENAI_BASE_URL).
+    pub async fn start_with_sandbox(
+        db: TestDb,
+        vars: &[(&str, &str)],
+        sandboxes: SandboxClient,
+        workers: usize,
+    ) -> Self {
+        Self::start_full(db, vars, Some(sandboxes), workers).await
+    }
+
+    async fn start_full(
+        db: TestDb,
+        vars: &[(&str, &str)],
+        sandboxes: Option<SandboxClient>,
+        worker_count: usize,
+    ) -> Self {
         let site_root = tempfile::tempdir().expect("site folder");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("free port");
         let addr = listener.local_addr().unwrap();
@@ -61,16 +81,18 @@ impl TestApp {
         leptos_options.site_root = site_root.path().display().to_string().into();
         let sessions = Sessions::connect(&db.url).await.expect("session store");
         let secrets = SecretBox::load(None, &site_root.path().join("data")).expect("secret key");
-        // Turns are queued and stopped, but no worker of this app runs them:
-        // tests that run turns start their own (see tests/agent_jobs.rs).
+        // Without a sandbox backend, turns are queued and stopped but no
+        // worker of this app runs them (tests/agent_jobs.rs starts its own).
         let engine = Engine {
             store: db.store.clone(),
-            sandboxes: SandboxClient::new(Endpoint {
-                api_url: "http://127.0.0.1:9".into(),
-                sandbox_url: None,
-                domain: "localhost:9".into(),
-                scheme: "http",
-                api_key: ApiKey::new("e2b_0000000000000000000000000000000000000000"),
+            sandboxes: sandboxes.clone().unwrap_or_else(|| {
+                SandboxClient::new(Endpoint {
+                    api_url: "http://127.0.0.1:9".into(),
+                    sandbox_url: None,
+                    domain: "localhost:9".into(),
+                    scheme: "http",
+                    api_key: ApiKey::new("e2b_0000000000000000000000000000000000000000"),
+                })
             }),
             sandbox_backend: "local",
             providers: Providers::new(config.agent.clone()),
@@ -83,13 +105,16 @@ impl TestApp {
         let workers = Workers::start(
             engine,
             WorkerOptions {
-                count: 0,
+                count: worker_count,
                 lease: Duration::from_secs(30),
             },
         );
-        let state = AppState::new(config, leptos_options, db.store.clone(), sessions)
+        let mut state = AppState::new(config, leptos_options, db.store.clone(), sessions)
             .with_workers(workers)
             .with_secrets(secrets);
+        if let Some(client) = sandboxes {
+            state = state.with_sandbox(client, true);
+        }
         let hub = state.hub.clone();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(http::serve(listener, state, async {

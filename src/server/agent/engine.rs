@@ -12,6 +12,7 @@ use super::{
     chat::ChatMessage,
     events::{self, EventHub},
     model::ModelRef,
+    project_sandbox::SandboxMaker,
     provider::SecretKey,
     providers::Providers,
     snapshot,
@@ -22,11 +23,11 @@ use super::{
 use crate::{
     domain::{TurnEvent, UserId},
     server::{
-        sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError},
+        sandbox::{Envd, Sandbox, SandboxClient, SandboxError},
         secrets::{provider_key_context, SecretBox},
         store::{
-            now_ms, MessageEnd, MessageStatus, NewFragment, Project, ProjectSandbox, Role, Store,
-            StoreError, TurnJob,
+            now_ms, MessageEnd, MessageStatus, NewFragment, Project, Role, Store, StoreError,
+            TurnJob,
         },
     },
 };
@@ -353,8 +354,19 @@ impl Engine {
         })
     }
 
-    /// The project's live sandbox, extended; or a new one with the latest
-    /// version's files written back.
+    /// How this engine makes project sandboxes (the Preview tab makes
+    /// them the same way).
+    pub fn sandbox_maker(&self) -> SandboxMaker {
+        SandboxMaker {
+            store: self.store.clone(),
+            client: self.sandboxes.clone(),
+            backend: self.sandbox_backend,
+            lifetime: self.sandbox_lifetime,
+        }
+    }
+
+    /// The project's live working sandbox, extended; or a new one with the
+    /// latest version's files written back.
     async fn ensure_sandbox(
         &self,
         project: &Project,
@@ -362,13 +374,14 @@ impl Engine {
         turn: &TurnJob,
         sink: &EventSink,
     ) -> Result<(Sandbox, Envd, String), Stop> {
-        let seconds = self.sandbox_lifetime.as_secs().max(60);
+        let maker = self.sandbox_maker();
         let _ = sink.send(TurnEvent::SandboxStarting);
         if let Some(current) = self.store.current_sandbox(&project.id).await? {
-            match self.sandboxes.connect(&current.id, seconds).await {
+            match self.sandboxes.connect(&current.id, maker.seconds()).await {
                 Ok(sandbox) => {
-                    let expires = now_ms() + i64::try_from(seconds * 1000).unwrap_or(i64::MAX);
-                    self.store.extend_sandbox(&current.id, expires).await?;
+                    self.store
+                        .extend_sandbox(&current.id, maker.expiry(now_ms()))
+                        .await?;
                     let envd = self.sandboxes.envd(&sandbox);
                     let preview_url = self
                         .sandboxes
@@ -384,51 +397,23 @@ impl Engine {
                 Err(error) => return Err(error.into()),
             }
         }
-        let mut metadata = std::collections::BTreeMap::new();
-        metadata.insert("project".to_owned(), project.id.to_string());
-        let sandbox = self
-            .sandboxes
-            .create(&NewSandbox {
-                template_id: template.sandbox_template.into(),
-                timeout: Some(seconds),
-                metadata,
-                ..NewSandbox::default()
-            })
-            .await?;
-        let envd = self.sandboxes.envd(&sandbox);
-        let revived = match self
+        let files = match self
             .store
             .fragments(&turn.owner, &project.id)
             .await?
             .first()
         {
-            Some(latest) => {
-                let files = self.store.fragment_files(&turn.owner, &latest.id).await?;
-                snapshot::write_project(&envd, &files).await?
-            }
-            None => 0,
+            Some(latest) => self.store.fragment_files(&turn.owner, &latest.id).await?,
+            None => Vec::new(),
         };
-        let preview_url = self
-            .sandboxes
-            .preview_url(&sandbox.id, template.preview_port);
-        let now = now_ms();
-        self.store
-            .save_sandbox(&ProjectSandbox {
-                id: sandbox.id.clone(),
-                project: project.id.clone(),
-                backend: self.sandbox_backend.into(),
-                template: template.sandbox_template.into(),
-                preview_url: Some(preview_url.clone()),
-                created_at: now,
-                expires_at: now + i64::try_from(seconds * 1000).unwrap_or(i64::MAX),
-            })
-            .await?;
+        let fresh = maker.create(&project.id, template, &files, None).await?;
+        maker.record(&fresh).await?;
         let _ = sink.send(TurnEvent::SandboxReady {
-            sandbox_id: sandbox.id.clone(),
-            preview_url: preview_url.clone(),
-            revived_files: revived,
+            sandbox_id: fresh.sandbox.id.clone(),
+            preview_url: fresh.preview_url.clone(),
+            revived_files: fresh.revived_files,
         });
-        Ok((sandbox, envd, preview_url))
+        Ok((fresh.sandbox, fresh.envd, fresh.preview_url))
     }
 }
 

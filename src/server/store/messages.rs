@@ -127,6 +127,25 @@ impl Store {
         rows.iter().map(message).collect()
     }
 
+    /// Whether a turn of the owner's project is still queued or running
+    /// (its assistant message is pending or running).
+    pub async fn turn_in_progress(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+    ) -> Result<bool, StoreError> {
+        let busy: Option<String> = sqlx::query_scalar(
+            "SELECT m.id FROM messages m JOIN projects p ON p.id = m.project_id
+             WHERE m.project_id = $1 AND p.owner_id = $2 AND m.role = 'assistant'
+             AND m.status IN ('pending', 'running') LIMIT 1",
+        )
+        .bind(project.as_str())
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(busy.is_some())
+    }
+
     /// Moves a message to `status`, with a reason when it failed.
     pub async fn set_message_status(
         &self,

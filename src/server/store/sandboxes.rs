@@ -1,10 +1,12 @@
-//! Which sandbox a project's turns work in: the newest live one is reused
-//! until it expires, then a new one is made from the latest version.
+//! A project's sandboxes. Its **working** sandbox (no version) is the one
+//! turns reuse until it expires, then a new one is made from the latest
+//! version. Besides it, at most one **preview-only** sandbox runs an older
+//! version for the Preview tab; turns never use it.
 
 use sqlx::{any::AnyRow, Row};
 
 use super::{now_ms, Store, StoreError};
-use crate::domain::{ProjectId, UserId};
+use crate::domain::{FragmentId, ProjectId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectSandbox {
@@ -16,6 +18,9 @@ pub struct ProjectSandbox {
     pub preview_url: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The older version this sandbox only previews; `None` for the
+    /// project's working sandbox.
+    pub preview_of: Option<FragmentId>,
 }
 
 fn sandbox(row: &AnyRow) -> Result<ProjectSandbox, sqlx::Error> {
@@ -27,17 +32,21 @@ fn sandbox(row: &AnyRow) -> Result<ProjectSandbox, sqlx::Error> {
         preview_url: row.try_get("preview_url")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        preview_of: row
+            .try_get::<Option<String>, _>("fragment_id")?
+            .map(FragmentId::from_raw),
     })
 }
 
 impl Store {
-    /// The project's newest sandbox that has not been marked ended.
+    /// The project's newest working sandbox that has not been marked ended.
     pub async fn current_sandbox(
         &self,
         project: &ProjectId,
     ) -> Result<Option<ProjectSandbox>, StoreError> {
         let row = sqlx::query(
-            "SELECT * FROM sandboxes WHERE project_id = $1 AND state = 'running'
+            "SELECT * FROM sandboxes
+             WHERE project_id = $1 AND state = 'running' AND fragment_id IS NULL
              ORDER BY created_at DESC LIMIT 1",
         )
         .bind(project.as_str())
@@ -46,18 +55,49 @@ impl Store {
         Ok(row.as_ref().map(sandbox).transpose()?)
     }
 
-    /// Records the project's new sandbox; older ones are marked ended.
-    pub async fn save_sandbox(&self, new: &ProjectSandbox) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE sandboxes SET state = 'ended' WHERE project_id = $1 AND state = 'running'",
+    /// The preview-only sandbox of the owner's `version`, unless it was
+    /// marked ended.
+    pub async fn preview_sandbox(
+        &self,
+        owner: &UserId,
+        version: &FragmentId,
+    ) -> Result<Option<ProjectSandbox>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.* FROM sandboxes s JOIN projects p ON p.id = s.project_id
+             WHERE s.fragment_id = $1 AND p.owner_id = $2 AND s.state = 'running'
+             ORDER BY s.created_at DESC LIMIT 1",
         )
-        .bind(new.project.as_str())
-        .execute(&mut *tx)
+        .bind(version.as_str())
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
         .await?;
+        Ok(row.as_ref().map(sandbox).transpose()?)
+    }
+
+    /// Records the project's new sandbox. The ones of the same kind it
+    /// replaces (the older working sandbox, or the other preview-only one)
+    /// are marked ended; their ids are returned so the caller can kill them.
+    pub async fn save_sandbox(&self, new: &ProjectSandbox) -> Result<Vec<String>, StoreError> {
+        let replaced = match new.preview_of {
+            None => {
+                "UPDATE sandboxes SET state = 'ended'
+                 WHERE project_id = $1 AND state = 'running' AND fragment_id IS NULL
+                 RETURNING id"
+            }
+            Some(_) => {
+                "UPDATE sandboxes SET state = 'ended'
+                 WHERE project_id = $1 AND state = 'running' AND fragment_id IS NOT NULL
+                 RETURNING id"
+            }
+        };
+        let mut tx = self.pool.begin().await?;
+        let ended: Vec<String> = sqlx::query_scalar(replaced)
+            .bind(new.project.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
         sqlx::query(
-            "INSERT INTO sandboxes (id, project_id, backend, template, state, preview_url, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
+            "INSERT INTO sandboxes (id, project_id, backend, template, state, preview_url, created_at, expires_at, fragment_id)
+             VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8)",
         )
         .bind(&new.id)
         .bind(new.project.as_str())
@@ -66,10 +106,11 @@ impl Store {
         .bind(new.preview_url.as_deref())
         .bind(new.created_at)
         .bind(new.expires_at)
+        .bind(new.preview_of.as_ref().map(FragmentId::as_str))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(ended)
     }
 
     /// Notes that the sandbox lives until `expires_at` (it was extended).
@@ -83,7 +124,7 @@ impl Store {
     }
 
     /// The sandboxes still marked running of the owner's project (or, with
-    /// `None`, of all the owner's projects).
+    /// `None`, of all the owner's projects): working and preview-only ones.
     pub async fn live_sandboxes(
         &self,
         owner: &UserId,

@@ -1,0 +1,291 @@
+//! Previews per version, for the Preview tab. The newest version is served
+//! by the project's working sandbox, the one turns reuse; an older one by
+//! the project's single preview-only sandbox, which turns never touch.
+//! Asking never starts anything; starting makes sure a sandbox serves the
+//! version, making one from its files when none does.
+
+use super::{
+    agent::{
+        project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
+        templates::{self, Template},
+    },
+    config::SandboxBackend,
+    sandbox::SandboxError,
+    state::AppState,
+    store::{now_ms, Fragment, ProjectSandbox, Store, StoreError},
+};
+use crate::{
+    domain::{FragmentId, ProjectId, UserId},
+    error::AppError,
+};
+
+const NO_BACKEND: &str = "Previews are not available: this server has no sandbox service set up.";
+
+/// Where a version's preview is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preview {
+    /// Served at `url` until `expires_at` (unix ms).
+    Running { url: String, expires_at: i64 },
+    /// Its sandbox ended or expired (or there never was one).
+    Asleep,
+    /// The project has no version yet.
+    Nothing,
+    /// Why it cannot be shown, in words for users.
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("no such version")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<PreviewError> for AppError {
+    fn from(error: PreviewError) -> Self {
+        match error {
+            PreviewError::NotFound => AppError::NotFound,
+            PreviewError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// The version asked about, and what serving it takes.
+struct Target {
+    version: Fragment,
+    /// Whether it is the project's newest version.
+    newest: bool,
+    template: &'static Template,
+}
+
+/// Previews as the app serves them.
+pub struct Previews {
+    store: Store,
+    /// `None` when no sandbox backend is set up.
+    maker: Option<SandboxMaker>,
+}
+
+impl Previews {
+    /// Sandboxes made for previews live as long as turns keep theirs.
+    pub fn new(state: &AppState) -> Self {
+        let lifetime = state.workers.as_ref().map_or(DEFAULT_LIFETIME, |workers| {
+            workers.engine().sandbox_lifetime
+        });
+        let maker = state.sandbox.as_ref().map(|access| SandboxMaker {
+            store: state.store.clone(),
+            client: access.client.clone(),
+            backend: match state.config.sandbox.backend {
+                SandboxBackend::Local => "local",
+                SandboxBackend::E2b => "e2b",
+            },
+            lifetime,
+        });
+        Self {
+            store: state.store.clone(),
+            maker,
+        }
+    }
+
+    /// Where the owner's `version` is previewed now; starts nothing. An
+    /// empty id (the project has no version yet) is [`Preview::Nothing`].
+    pub async fn status(
+        &self,
+        owner: &UserId,
+        version: &FragmentId,
+    ) -> Result<Preview, PreviewError> {
+        if version.as_str().is_empty() {
+            return Ok(Preview::Nothing);
+        }
+        match self.target(owner, version).await? {
+            Ok(target) => self.check(owner, &target).await,
+            Err(failed) => Ok(failed),
+        }
+    }
+
+    /// Makes sure a sandbox serves the owner's `version`: the one that
+    /// already does, else a new one with the version's files.
+    pub async fn start(
+        &self,
+        owner: &UserId,
+        version: &FragmentId,
+    ) -> Result<Preview, PreviewError> {
+        if version.as_str().is_empty() {
+            return Ok(Preview::Nothing);
+        }
+        let target = match self.target(owner, version).await? {
+            Ok(target) => target,
+            Err(failed) => return Ok(failed),
+        };
+        let now = self.check(owner, &target).await?;
+        if now != Preview::Asleep {
+            return Ok(now);
+        }
+        let Some(maker) = &self.maker else {
+            return Ok(Preview::Failed(NO_BACKEND.into()));
+        };
+        let project = &target.version.project;
+        // The working sandbox belongs to a turn while one is queued or running.
+        if target.newest && self.store.turn_in_progress(owner, project).await? {
+            return Ok(now);
+        }
+        let files = self.store.fragment_files(owner, &target.version.id).await?;
+        let preview_of = (!target.newest).then_some(&target.version.id);
+        let fresh = match maker
+            .create(project, target.template, &files, preview_of)
+            .await
+        {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::warn!(%error, version = %version, "a preview could not be started");
+                return Ok(Preview::Failed(reason(&error).into()));
+            }
+        };
+        // A turn queued meanwhile makes (or reuses) its own working sandbox.
+        if target.newest && self.store.turn_in_progress(owner, project).await? {
+            maker.kill(&fresh.sandbox.id).await;
+            return self.check(owner, &target).await;
+        }
+        if let Err(error) = maker.record(&fresh).await {
+            maker.kill(&fresh.sandbox.id).await;
+            return Err(error.into());
+        }
+        Ok(Preview::Running {
+            url: fresh.preview_url,
+            expires_at: fresh.record.expires_at,
+        })
+    }
+
+    /// The owner's version and its project's template; a template this
+    /// server no longer has is a failed preview.
+    async fn target(
+        &self,
+        owner: &UserId,
+        version: &FragmentId,
+    ) -> Result<Result<Target, Preview>, PreviewError> {
+        let store = &self.store;
+        let version = store
+            .fragment(owner, version)
+            .await?
+            .ok_or(PreviewError::NotFound)?;
+        let project = store
+            .project(owner, &version.project)
+            .await?
+            .ok_or(PreviewError::NotFound)?;
+        let Some(template) = templates::find(&project.template) else {
+            return Ok(Err(Preview::Failed(format!(
+                "This project's template `{}` is not available.",
+                project.template
+            ))));
+        };
+        let newest = self
+            .newest(owner, &version.project)
+            .await?
+            .is_none_or(|newest| newest == version.id);
+        Ok(Ok(Target {
+            version,
+            newest,
+            template,
+        }))
+    }
+
+    async fn newest(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+    ) -> Result<Option<FragmentId>, StoreError> {
+        let versions = self.store.fragments(owner, project).await?;
+        Ok(versions.into_iter().next().map(|version| version.id))
+    }
+
+    /// Whether the sandbox recorded for the target still runs: it has not
+    /// reached its end time and the backend still has it. One the backend
+    /// no longer has is marked ended.
+    async fn check(&self, owner: &UserId, target: &Target) -> Result<Preview, PreviewError> {
+        let Some(sandbox) = self.recorded(owner, target).await? else {
+            return Ok(Preview::Asleep);
+        };
+        if sandbox.expires_at <= now_ms() {
+            return Ok(Preview::Asleep);
+        }
+        let Some(maker) = &self.maker else {
+            return Ok(Preview::Failed(NO_BACKEND.into()));
+        };
+        match maker.client.get(&sandbox.id).await {
+            Ok(_) => Ok(Preview::Running {
+                url: sandbox.preview_url.clone().unwrap_or_else(|| {
+                    maker
+                        .client
+                        .preview_url(&sandbox.id, target.template.preview_port)
+                }),
+                expires_at: sandbox.expires_at,
+            }),
+            Err(SandboxError::NotFound) => {
+                self.store.end_sandbox(&sandbox.id).await?;
+                Ok(Preview::Asleep)
+            }
+            Err(error) => {
+                tracing::warn!(%error, sandbox = %sandbox.id, "a preview's sandbox could not be checked");
+                Ok(Preview::Failed(reason(&error).into()))
+            }
+        }
+    }
+
+    /// The newest version's working sandbox, or an older one's preview-only one.
+    async fn recorded(
+        &self,
+        owner: &UserId,
+        target: &Target,
+    ) -> Result<Option<ProjectSandbox>, StoreError> {
+        if target.newest {
+            self.store.current_sandbox(&target.version.project).await
+        } else {
+            self.store.preview_sandbox(owner, &target.version.id).await
+        }
+    }
+}
+
+/// A sandbox failure in words for users; the details go to the log.
+fn reason(error: &SandboxError) -> &'static str {
+    match error {
+        SandboxError::RateLimited { .. } => "All sandboxes are busy; try again in a minute.",
+        SandboxError::Unavailable(_) | SandboxError::Timeout => {
+            "The sandbox service is not reachable."
+        }
+        SandboxError::Unauthorized => {
+            "The sandbox service refused this server's key; the operator has to fix it."
+        }
+        SandboxError::NotFound => "The sandbox ended while it was starting; try again.",
+        SandboxError::Missing(_)
+        | SandboxError::Rejected(_)
+        | SandboxError::Rpc { .. }
+        | SandboxError::Protocol(_) => "The preview could not be started; try again later.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn sandbox_failures_read_as_advice() {
+        let busy = SandboxError::RateLimited {
+            retry_after: Duration::from_secs(1),
+        };
+        assert_eq!(
+            reason(&busy),
+            "All sandboxes are busy; try again in a minute."
+        );
+        assert_eq!(
+            reason(&SandboxError::Unavailable("connection refused".into())),
+            "The sandbox service is not reachable."
+        );
+        assert_eq!(
+            reason(&SandboxError::Timeout),
+            "The sandbox service is not reachable."
+        );
+        assert!(!reason(&SandboxError::Rejected("secret detail".into())).contains("secret"));
+    }
+}
