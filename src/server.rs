@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod http;
+pub mod render;
 pub mod sandbox;
 pub mod sandboxd;
 pub mod secrets;
