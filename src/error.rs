@@ -25,6 +25,10 @@ pub enum AppError {
     /// The monthly credits are spent (HTTP 402).
     #[error("You have used all {limit} credits for this month. They reset on {resets_on}.")]
     OutOfCredits { limit: i64, resets_on: String },
+    /// More than the server hands out at once; the message says what
+    /// (HTTP 413).
+    #[error("{message}")]
+    TooLarge { message: String },
     /// A request from another site (HTTP 403).
     #[error("This request came from another site and was refused.")]
     CrossSite,
@@ -48,6 +52,7 @@ impl AppError {
             Self::Invalid { .. } => 422,
             Self::RateLimited { .. } => 429,
             Self::OutOfCredits { .. } => 402,
+            Self::TooLarge { .. } => 413,
             Self::CrossSite => 403,
             Self::Internal => 500,
         }

@@ -10,6 +10,7 @@ pub mod client_ip;
 pub mod config;
 pub mod http;
 pub mod previews;
+pub mod render;
 pub mod sandbox;
 pub mod sandboxd;
 pub mod secrets;

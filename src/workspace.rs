@@ -1,6 +1,6 @@
 //! What the project page works with: starting a project from a prompt,
-//! the project's chat and versions, a version's files, and restoring an
-//! old version as the newest.
+//! the project's chat and versions, a version's files (plain or
+//! highlighted), and restoring an old version as the newest.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,10 @@ pub struct MessageView {
     /// `user` or `assistant`.
     pub role: String,
     pub content: String,
+    /// An assistant's summary as safe HTML (Markdown rendered, raw HTML
+    /// escaped, code blocks left out); empty for users' messages, which
+    /// are shown as plain text.
+    pub html: String,
     /// `pending`, `running`, `done`, `failed` or `cancelled`.
     pub status: String,
     pub error: Option<String>,
@@ -54,16 +58,33 @@ pub struct FileView {
     pub size: i64,
 }
 
+/// One file of a version, highlighted for the Code tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HighlightedFile {
+    pub path: String,
+    pub language: String,
+    /// One self-contained HTML fragment per source line (escaped text in
+    /// `<span class="hl-…">`s); none for an empty file.
+    pub lines: Vec<String>,
+}
+
 #[cfg(feature = "ssr")]
 mod convert {
     use super::{MessageView, VersionView};
     use crate::{
         domain::calendar::format_date_time,
-        server::store::{Fragment, Message, Role},
+        server::{
+            render::markdown::summary_html,
+            store::{Fragment, Message, Role},
+        },
     };
 
     impl From<Message> for MessageView {
         fn from(message: Message) -> Self {
+            let html = match message.role {
+                Role::User => String::new(),
+                Role::Assistant => summary_html(&message.content),
+            };
             Self {
                 id: message.id.to_string(),
                 role: match message.role {
@@ -72,6 +93,7 @@ mod convert {
                 }
                 .into(),
                 content: message.content,
+                html,
                 status: message.status.as_str().into(),
                 error: message.error,
                 model: message.model,
@@ -224,6 +246,34 @@ pub async fn version_files(version: String) -> Result<Vec<FileView>, AppError> {
                 size: file.size,
             })
             .collect())
+    })
+    .await
+}
+
+/// One file of a version with its lines highlighted (see
+/// `server::render::highlight`). The call's own type is named
+/// `HighlightedFileCall`, as [`HighlightedFile`] is the answer.
+#[server(name = HighlightedFileCall, prefix = "/api", endpoint = "highlighted_file")]
+pub async fn highlighted_file(version: String, path: String) -> Result<HighlightedFile, AppError> {
+    use crate::{
+        domain::FragmentId,
+        server::{api, auth, render},
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let store = api::state()?.store;
+        let file = store
+            .fragment_file(&user.id, &FragmentId::from_raw(version), &path)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let lines = render::highlighted_lines(file.language.clone(), file.content)
+            .await
+            .map_err(api::internal)?;
+        Ok(HighlightedFile {
+            path: file.path,
+            language: file.language,
+            lines,
+        })
     })
     .await
 }

@@ -5,6 +5,7 @@ mod events;
 pub mod guard;
 mod healthz;
 mod shutdown;
+mod version_zip;
 
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
@@ -31,8 +32,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const HEALTHZ: &str = "/healthz";
 
 /// Routes axum serves itself, beside the Leptos pages and server functions
-/// (`:id` marks a project id).
-pub const EXTRA_ROUTES: [&str; 2] = [HEALTHZ, events::ROUTE];
+/// (`:id` marks a project's id, or under `/api/versions/` a version's).
+pub const EXTRA_ROUTES: [&str; 3] = [HEALTHZ, events::ROUTE, version_zip::ROUTE];
 
 /// The app's page routes, worked out once per process. Leptos finds them by
 /// rendering the app with resource loading switched off, and that switch is
@@ -56,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             &events::ROUTE.replace(":id", "{id}"),
             get(events::project_events),
+        )
+        .route(
+            &version_zip::ROUTE.replace(":id", "{id}"),
+            get(version_zip::version_zip),
         )
         .leptos_routes_with_context(
             &state,

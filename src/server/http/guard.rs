@@ -40,7 +40,9 @@ pub fn limiter(per_minute: u32) -> Arc<Limiter> {
     limiter
 }
 
-fn error_response(error: &AppError) -> Response {
+/// An error as the JSON body the server functions answer with, under its
+/// HTTP status.
+pub(super) fn error_response(error: &AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(error)).into_response();
     if let AppError::RateLimited { retry_after_secs } = error {

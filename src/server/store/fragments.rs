@@ -152,6 +152,50 @@ impl Store {
         Ok(rows.iter().map(file).collect::<Result<_, _>>()?)
     }
 
+    /// One file of a version, if the version is `owner`'s and has `path`.
+    pub async fn fragment_file(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+        path: &str,
+    ) -> Result<Option<FragmentFile>, StoreError> {
+        let row = sqlx::query(
+            "SELECT ff.path, ff.content, ff.language, ff.size
+             FROM fragment_files ff
+             JOIN fragments f ON f.id = ff.fragment_id
+             JOIN projects p ON p.id = f.project_id
+             WHERE ff.fragment_id = $1 AND ff.path = $2 AND p.owner_id = $3",
+        )
+        .bind(id.as_str())
+        .bind(path)
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(file).transpose()?)
+    }
+
+    /// The bytes of all a version's files together (0 when it has none or
+    /// is not `owner`'s), read without loading them.
+    pub async fn fragment_files_size(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+    ) -> Result<i64, StoreError> {
+        // PostgreSQL sums BIGINTs as NUMERIC, which the Any driver cannot read.
+        let size: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(ff.size), 0) AS BIGINT)
+             FROM fragment_files ff
+             JOIN fragments f ON f.id = ff.fragment_id
+             JOIN projects p ON p.id = f.project_id
+             WHERE ff.fragment_id = $1 AND p.owner_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(size)
+    }
+
     /// One of the owner's versions.
     pub async fn fragment(
         &self,

@@ -1,0 +1,131 @@
+//! `GET /api/versions/{id}/zip`: all of a version's files as one zip
+//! (deflate), for its owner only, named `<project-slug>-v<N>.zip`.
+
+use std::io::{Cursor, Write};
+
+use axum::{
+    extract::{Path, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+use tower_sessions::Session;
+use zip::{write::SimpleFileOptions, CompressionMethod, ZipWriter};
+
+use super::guard::error_response;
+use crate::{
+    domain::{FragmentId, UserId},
+    error::AppError,
+    server::{api, auth, state::AppState, store::FragmentFile},
+};
+
+/// The route as the tenancy suite lists routes (`:id` for the version).
+pub const ROUTE: &str = "/api/versions/:id/zip";
+/// Versions whose files together are larger are refused (413): the zip is
+/// built in memory.
+pub const MAX_BYTES: i64 = 50 * 1024 * 1024;
+
+pub async fn version_zip(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    match zip_response(&state, &session, FragmentId::from_raw(id)).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error),
+    }
+}
+
+async fn zip_response(
+    state: &AppState,
+    session: &Session,
+    id: FragmentId,
+) -> Result<Response, AppError> {
+    let owner = auth::session_user_id(session)
+        .await
+        .map(UserId::from_raw)
+        .ok_or(AppError::Unauthorized)?;
+    let store = &state.store;
+    let version = store
+        .fragment(&owner, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let project = store
+        .project(&owner, &version.project)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if store.fragment_files_size(&owner, &id).await? > MAX_BYTES {
+        return Err(AppError::TooLarge {
+            message:
+                "This version's files add up to more than 50 MB, too large to download as one zip."
+                    .into(),
+        });
+    }
+    let files = store.fragment_files(&owner, &id).await?;
+    let bytes = tokio::task::spawn_blocking(move || zip_files(&files))
+        .await
+        .map_err(api::internal)?
+        .map_err(api::internal)?;
+    let disposition = format!(
+        "attachment; filename=\"{}-v{}.zip\"",
+        slug(&project.name),
+        version.version
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The files, at their paths, deflated into one zip.
+fn zip_files(files: &[FragmentFile]) -> zip::result::ZipResult<Vec<u8>> {
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .unix_permissions(0o644);
+    for file in files {
+        zip.start_file(file.path.as_str(), options)?;
+        zip.write_all(file.content.as_bytes())?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+/// A project name as a file name: lowercase ASCII letters and digits, runs
+/// of anything else as one `-`; `project` when nothing is left.
+fn slug(name: &str) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let slug: String = slug.chars().take(60).collect();
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "project".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_safe_file_names() {
+        assert_eq!(slug("Ada's Secret Project"), "ada-s-secret-project");
+        assert_eq!(slug("  --Todo   app 2!  "), "todo-app-2");
+        assert_eq!(slug("Café \"quoted\"; x=1"), "caf-quoted-x-1");
+        assert_eq!(slug("日本語"), "project");
+        assert_eq!(slug(""), "project");
+        assert_eq!(slug(&"a".repeat(100)).len(), 60);
+    }
+}
