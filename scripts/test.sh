@@ -41,11 +41,24 @@ export RUST_LOG="warn"
 # sign-in throttling in one test never locks out another.
 export OLLIO_TRUST_PROXY="true"
 export OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)"
-# Models to offer (never called: the address answers nothing), and no local
+# The model is the scripted model server, speaking OpenAI's protocol: the
+# `journey` script picks what to play from the user's message. No local
 # Ollama's models mixed in.
-export OLLIO_MODEL="openai:gpt-4.1" OLLIO_EDIT_MODEL="openai:gpt-4.1-mini"
-export OPENAI_BASE_URL="http://127.0.0.1:9/v1" OLLAMA_HOST="http://127.0.0.1:9"
+model_port="$(free_port)"
+target/debug/ollio scripted-model --scripts tests/model_scripts --addr "127.0.0.1:$model_port" \
+  >"$E2E_DIR/scripted-model.log" 2>&1 &
+model_pid=$!
+trap 'kill $model_pid 2>/dev/null || true; stop_postgres' EXIT
+export OLLIO_MODEL="openai:journey" OLLIO_EDIT_MODEL="openai:journey-mini"
+export OPENAI_BASE_URL="http://127.0.0.1:$model_port/v1" OPENAI_API_KEY="sk-e2e" OLLAMA_HOST="http://127.0.0.1:9"
+# Few credits, so running out is quick to show; the sandbox API key lets a
+# test put a preview to sleep.
+export OLLIO_FREE_CREDITS="4"
+export OLLIO_SANDBOXD_API_KEY="e2b_$(od -An -N20 -tx1 /dev/urandom | tr -d " \n")"
+# Screenshots for the README land here.
+export OLLIO_SCREENSHOTS="$ROOT/docs/screenshots"
 cargo leptos end-to-end
+kill $model_pid 2>/dev/null || true
 rm -rf "$E2E_DIR"
 
 step "All tests passed in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"

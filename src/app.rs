@@ -5,12 +5,15 @@ mod auth_pages;
 mod error_page;
 mod escape;
 mod forms;
+mod home;
 mod landing;
 mod layout;
 mod not_found;
+mod project;
 mod projects_page;
 pub mod session;
 mod settings;
+pub mod toasts;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -22,11 +25,13 @@ use leptos_router::{
 use self::{
     auth_pages::{LoginPage, SignupPage},
     error_page::ErrorPage,
-    landing::Landing,
+    home::HomeRoute,
     layout::{SiteFooter, SiteHeader},
     not_found::NotFound,
+    project::ProjectRoute,
     projects_page::ProjectsPage,
     settings::SettingsPage,
+    toasts::{provide_toasts, Toaster},
 };
 
 /// The document around the app, rendered on the server only.
@@ -83,6 +88,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Site() -> impl IntoView {
     session::provide_session();
+    provide_toasts();
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"
@@ -94,16 +100,20 @@ fn Site() -> impl IntoView {
                     // Pages stream in order, so the parts that wait for data
                     // (the header's account area) arrive in place, not as
                     // out-of-order chunks that need JavaScript to swap in.
-                    <Route path=path!("/") view=Landing ssr=SsrMode::InOrder />
+                    // Whole before answering: a visitor's prompt is answered
+                    // with a real redirect to sign-up.
+                    <Route path=path!("/") view=HomeRoute ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     // Pages for signed-in users render whole before answering,
                     // so a signed-out visitor gets a real 302 to /login.
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:id") view=ProjectRoute ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>
         </main>
         <SiteFooter />
+        <Toaster />
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod app;
+pub mod changes;
 pub mod chat;
 pub mod domain;
 pub mod error;

@@ -6,6 +6,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// A template a project can start from, as the home page offers it. Each id
+/// is one of the agent's templates (`server::agent::templates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateChoice {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub description: &'static str,
+}
+
+pub const TEMPLATES: [TemplateChoice; 1] = [TemplateChoice {
+    id: "static",
+    label: "Static web app",
+    description: "HTML, CSS and JavaScript, no build step",
+}];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectSummary {
     pub id: String,

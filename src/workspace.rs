@@ -34,6 +34,8 @@ pub struct MessageView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionView {
     pub id: String,
+    /// The assistant message whose turn made it (none for a restore).
+    pub message: Option<String>,
     pub version: i64,
     pub title: String,
     pub preview_url: Option<String>,
@@ -48,6 +50,23 @@ pub struct ProjectPage {
     pub versions: Vec<VersionView>,
     /// The assistant message of the turn still queued or running, if any.
     pub running: Option<String>,
+    /// What that turn did so far, so a reload shows its steps.
+    pub running_events: Vec<StepEvent>,
+    /// The project's newest event number: the page's event stream starts
+    /// after it.
+    pub last_seq: i64,
+    /// The server's clock when this was read (step times are server times).
+    pub now_ms: i64,
+    pub usage: crate::usage::UsageView,
+    /// The newest version's files (paths and sizes), for the Code tab.
+    pub files: Vec<FileEntry>,
+}
+
+/// One recorded step of a turn and when it happened (unix ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepEvent {
+    pub at_ms: i64,
+    pub event: crate::domain::TurnEvent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,16 +85,18 @@ pub struct HighlightedFile {
     /// One self-contained HTML fragment per source line (escaped text in
     /// `<span class="hl-…">`s); none for an empty file.
     pub lines: Vec<String>,
+    /// The file as it is, for Copy.
+    pub content: String,
 }
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use super::{MessageView, VersionView};
+    use super::{FileEntry, MessageView, VersionView};
     use crate::{
         domain::calendar::format_date_time,
         server::{
             render::markdown::summary_html,
-            store::{Fragment, Message, Role},
+            store::{Fragment, FragmentFile, Message, Role},
         },
     };
 
@@ -102,10 +123,21 @@ mod convert {
         }
     }
 
+    impl From<FragmentFile> for FileEntry {
+        fn from(file: FragmentFile) -> Self {
+            Self {
+                path: file.path,
+                language: file.language,
+                size: file.size,
+            }
+        }
+    }
+
     impl From<Fragment> for VersionView {
         fn from(fragment: Fragment) -> Self {
             Self {
                 id: fragment.id.to_string(),
+                message: fragment.message.map(|id| id.to_string()),
                 version: fragment.version,
                 title: fragment.title,
                 preview_url: fragment.preview_url,
@@ -187,37 +219,49 @@ pub async fn start_project(prompt: String, template: String) -> Result<StartedPr
 pub async fn project_view(id: String) -> Result<ProjectPage, AppError> {
     use crate::{
         domain::ProjectId,
-        server::{
-            api, auth,
-            store::{MessageStatus, Role},
-        },
+        server::{api, auth},
+    };
+    api::respond(async move {
+        let user = auth::require_user().await?;
+        let state = api::state()?;
+        let page = crate::server::workspace::project_page(
+            &state.store,
+            &user.id,
+            &ProjectId::from_raw(id),
+            state.config.free_credits,
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
+        Ok(page)
+    })
+    .await
+}
+
+/// A file of a version as the Code tab's tree lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub language: String,
+    pub size: i64,
+}
+
+/// A version's file list, sorted by path: what the tree shows, without the
+/// contents (a version can have hundreds of files).
+#[server(prefix = "/api", endpoint = "version_tree")]
+pub async fn version_tree(version: String) -> Result<Vec<FileEntry>, AppError> {
+    use crate::{
+        domain::FragmentId,
+        server::{api, auth},
     };
     api::respond(async move {
         let user = auth::require_user().await?;
         let store = api::state()?.store;
-        let id = ProjectId::from_raw(id);
-        let project = store
-            .project(&user.id, &id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let messages = store.messages(&user.id, &id).await?;
-        let running = messages
-            .iter()
-            .find(|message| {
-                message.role == Role::Assistant
-                    && matches!(
-                        message.status,
-                        MessageStatus::Pending | MessageStatus::Running
-                    )
-            })
-            .map(|message| message.id.to_string());
-        let versions = store.fragments(&user.id, &id).await?;
-        Ok(ProjectPage {
-            project: project.into(),
-            messages: messages.into_iter().map(MessageView::from).collect(),
-            versions: versions.into_iter().map(VersionView::from).collect(),
-            running,
-        })
+        let id = FragmentId::from_raw(version);
+        if store.fragment(&user.id, &id).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let files = store.fragment_file_list(&user.id, &id).await?;
+        Ok(files.into_iter().map(FileEntry::from).collect())
     })
     .await
 }
@@ -266,13 +310,14 @@ pub async fn highlighted_file(version: String, path: String) -> Result<Highlight
             .fragment_file(&user.id, &FragmentId::from_raw(version), &path)
             .await?
             .ok_or(AppError::NotFound)?;
-        let lines = render::highlighted_lines(file.language.clone(), file.content)
+        let lines = render::highlighted_lines(file.language.clone(), file.content.clone())
             .await
             .map_err(api::internal)?;
         Ok(HighlightedFile {
             path: file.path,
             language: file.language,
             lines,
+            content: file.content,
         })
     })
     .await

@@ -250,7 +250,11 @@ async fn the_session_cookie_is_locked_down_and_rotates(db: TestDb) {
 async fn protected_pages_send_visitors_to_sign_in_and_back(db: TestDb) {
     let app = TestApp::start(db).await;
     let visitor = app.visitor();
-    for path in ["/projects", "/settings"] {
+    for path in [
+        "/projects",
+        "/settings",
+        "/projects/01a20a1f-c221-7608-8aee-931980000000",
+    ] {
         let (status, location, _) = visitor.page(path).await;
         assert!(status.is_redirection(), "{path}: {status}");
         assert_eq!(location.unwrap_or_default(), format!("/login?next={path}"));

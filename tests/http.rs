@@ -53,14 +53,18 @@ async fn the_prompt_box_validates_on_the_server_too() {
         .unwrap();
     assert!(too_long.contains("the limit is 4000"));
 
-    let good = app
-        .get("/?prompt=a+dark+login+form")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(good.contains("Good prompt."));
-    assert!(good.contains("a dark login form"));
+    // A visitor's good prompt goes on through sign-up, and comes back.
+    let visitor = app.visitor();
+    let (status, location, _) = visitor.page("/?prompt=a+dark+login+form").await;
+    assert!(status.is_redirection(), "{status}");
+    let location = location.unwrap_or_default();
+    assert_eq!(
+        location,
+        "/signup?next=/%3Fprompt%3Da%2Bdark%2Blogin%2Bform"
+    );
+    let (_, _, signup) = visitor.page(&location).await;
+    assert!(signup.contains("your prompt is ready to build"), "{signup}");
+    assert!(signup.contains("a dark login form"));
 
     // An example link fills the box without submitting it.
     let example = app
@@ -70,7 +74,7 @@ async fn the_prompt_box_validates_on_the_server_too() {
         .await
         .unwrap();
     assert!(example.contains("A pomodoro timer"));
-    assert!(!example.contains("Good prompt."));
+    assert!(!example.contains("Create your account"));
 }
 
 #[tokio::test]

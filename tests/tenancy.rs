@@ -239,6 +239,16 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        "version_tree" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "version_changes" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         "highlighted_file" => (
             vec![("version", ada.version.as_str()), ("path", "index.html")],
             &[StatusCode::NOT_FOUND],

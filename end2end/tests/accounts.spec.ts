@@ -1,11 +1,13 @@
-import { gotoHydrated, PASSWORD, signIn, signOut, signUp, uniqueEmail, expect, test } from './helpers';
+import { CREDITS, gotoHydrated, PASSWORD, signIn, signOut, signUp, uniqueEmail, expect, test } from './helpers';
 
 test('an account from sign-up to deletion', async ({ page }) => {
+  // Many steps, each hashing a password; the first test also meets a cold server.
+  test.setTimeout(60_000);
   const email = uniqueEmail('journey');
   await signUp(page, email);
   await expect(page.getByRole('heading', { name: 'Your projects' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'No projects yet' })).toBeVisible();
-  await expect(page.getByRole('link', { name: '50 of 50 credits left this month' })).toBeVisible();
+  await expect(page.getByRole('link', { name: `${CREDITS} of ${CREDITS} credits left this month` })).toBeVisible();
 
   await signOut(page);
   await gotoHydrated(page, '/login');
@@ -13,7 +15,7 @@ test('an account from sign-up to deletion', async ({ page }) => {
   await expect(page).toHaveURL(/\/projects$/);
 
   await gotoHydrated(page, '/settings');
-  await expect(page.getByText('You have used 0 of 50 credits this month.')).toBeVisible();
+  await expect(page.getByText(`You have used 0 of ${CREDITS} credits this month.`)).toBeVisible();
   const newPassword = 'an even better passphrase';
   await page.getByLabel('Current password').fill(PASSWORD);
   await page.getByLabel('New password').fill(newPassword);

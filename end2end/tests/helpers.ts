@@ -34,6 +34,9 @@ export async function gotoHydrated(page: Page, path: string) {
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** Each account's monthly credits, as the server under test was started. */
+export const CREDITS = process.env.OLLIO_FREE_CREDITS ?? '50';
+
 export async function signUp(page: Page, email: string, password = PASSWORD) {
   await gotoHydrated(page, '/signup');
   await page.getByLabel('Email').fill(email);

@@ -13,12 +13,12 @@ test('a project uses the model picked for it', async ({ page }) => {
   await expect(row).toContainText('default model');
   await row.locator('summary', { hasText: 'Model' }).click();
   const picker = row.getByLabel('Model', { exact: true });
-  await expect(picker.locator('option').first()).toHaveText('Default (openai:gpt-4.1)');
-  await picker.selectOption('openai:gpt-4.1-mini');
+  await expect(picker.locator('option').first()).toHaveText('Default (openai:journey)');
+  await picker.selectOption('openai:journey-mini');
   await row.getByRole('button', { name: 'Use model' }).click();
-  await expect(row).toContainText('openai:gpt-4.1-mini · updated');
+  await expect(row).toContainText('openai:journey-mini · updated');
 
   await page.reload();
   const again = page.getByRole('listitem').filter({ hasText: 'Model pick' });
-  await expect(again).toContainText('openai:gpt-4.1-mini');
+  await expect(again).toContainText('openai:journey-mini');
 });

@@ -25,6 +25,16 @@ fn with_next(path: &str, next: &str) -> String {
     }
 }
 
+/// The prompt a visitor typed on the landing page, carried in `next`.
+fn waiting_prompt(next: &str) -> Option<String> {
+    let query = next.strip_prefix("/?")?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("prompt="))
+        .map(super::session::decode_query_value)
+        .filter(|prompt| !prompt.trim().is_empty())
+}
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
@@ -36,6 +46,11 @@ pub fn SignupPage() -> impl IntoView {
             <div class="auth-card">
                 <h1>"Create your account"</h1>
                 <p class="muted">"Every account gets free monthly credits. Describe an app, watch it run."</p>
+                {move || waiting_prompt(&next.get()).map(|prompt| view! {
+                    <p class="notice notice-info" role="status">
+                        "Create your account and your prompt is ready to build: “"{prompt}"”"
+                    </p>
+                })}
                 <ActionForm action=signup attr:class="form-stack">
                     <input type="hidden" name="next" value=move || next.get() />
                     <div class="field">

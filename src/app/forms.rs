@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::{domain::Password, error::AppError};
+use crate::{
+    domain::{Password, Prompt},
+    error::AppError,
+};
 
 /// The error an action ended with, as an alert.
 pub fn action_error<T: 'static>(
@@ -43,5 +46,18 @@ pub fn NewPasswordField(
                 {format!("At least {} characters.", Password::MIN_CHARS)}
             </p>
         </div>
+    }
+}
+
+/// "123 / 4000" beside a prompt box, marked when over the limit.
+#[component]
+pub fn PromptCounter(id: &'static str, text: RwSignal<String>) -> impl IntoView {
+    let length = move || text.with(|text| text.trim().chars().count());
+    view! {
+        <span id=id class="counter small" class:over-limit=move || { length() > Prompt::MAX_CHARS }>
+            {length}
+            " / "
+            {Prompt::MAX_CHARS}
+        </span>
     }
 }

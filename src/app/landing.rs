@@ -1,11 +1,16 @@
-//! The landing page: what Ollio is, and a prompt box. Until accounts and the
-//! build agent exist, the prompt box checks the prompt and says what happens next.
+//! The landing page: what Ollio is, and a prompt box. A visitor's prompt goes
+//! through sign-up: a good one leads to `/signup`, which comes back to the
+//! home page's prompt box with it filled in.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map, params::ParamsMap};
+use leptos_router::{
+    components::{Form, Redirect},
+    hooks::use_query_map,
+    params::ParamsMap,
+};
 
-use super::{escape::textarea_text, session::encode_query_value};
+use super::{escape::textarea_text, forms::PromptCounter, session::encode_query_value};
 use crate::domain::Prompt;
 
 const EXAMPLES: [&str; 4] = [
@@ -21,6 +26,12 @@ fn prefill(query: &ParamsMap) -> String {
         .get("prompt")
         .or_else(|| query.get("idea"))
         .unwrap_or_default()
+}
+
+/// Sign-up, coming back to the home page with `prompt` in its box.
+pub fn signup_with(prompt: &str) -> String {
+    let home = format!("/?prompt={}", encode_query_value(prompt));
+    format!("/signup?next={}", encode_query_value(&home))
 }
 
 /// A link that puts an example into the prompt box, with or without JavaScript.
@@ -39,7 +50,6 @@ pub fn Landing() -> impl IntoView {
             .with(|q| q.get("prompt"))
             .map(|raw| Prompt::parse(&raw))
     };
-    let length = move || draft.with(|text| text.trim().chars().count());
 
     view! {
         <Title text="" />
@@ -70,15 +80,7 @@ pub fn Landing() -> impl IntoView {
                         <p id="prompt-help" class="muted small">
                             "Plain words are enough. You can refine it later in the chat."
                         </p>
-                        <span
-                            id="prompt-count"
-                            class="counter small"
-                            class:over-limit=move || { length() > Prompt::MAX_CHARS }
-                        >
-                            {length}
-                            " / "
-                            {Prompt::MAX_CHARS}
-                        </span>
+                        <PromptCounter id="prompt-count" text=draft />
                         <button type="submit" class="button button-primary">
                             "Build"
                         </button>
@@ -86,24 +88,7 @@ pub fn Landing() -> impl IntoView {
                     {move || {
                         outcome()
                             .map(|result| match result {
-                                Ok(prompt) => {
-                                    view! {
-                                        <div class="notice notice-info" role="status">
-                                            <p>
-                                                <strong>"Good prompt. "</strong>
-                                                "Ollio would start building “"
-                                                {prompt.to_string()}
-                                                "”."
-                                            </p>
-                                            <p>
-                                                "The build agent arrives in the next release, so nothing was built or stored yet. "
-                                                <a href="/signup">"Create an account"</a>
-                                                " to be ready for it."
-                                            </p>
-                                        </div>
-                                    }
-                                        .into_any()
-                                }
+                                Ok(prompt) => view! { <Redirect path=signup_with(prompt.as_str()) /> }.into_any(),
                                 Err(error) => {
                                     view! {
                                         <p class="notice notice-error" role="alert">
@@ -193,6 +178,14 @@ pub fn Landing() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prompt_goes_through_sign_up_and_back() {
+        assert_eq!(
+            signup_with("A dark form & more"),
+            "/signup?next=/%3Fprompt%3DA%2Bdark%2Bform%2B%2526%2Bmore"
+        );
+    }
 
     #[test]
     fn example_links_encode_their_text() {

@@ -34,6 +34,11 @@ pub fn provide_session() {
 }
 
 impl Session {
+    /// Reads the viewer again (the header's credits after a turn).
+    pub fn reload(&self) {
+        self.revision.update(|revision| *revision += 1);
+    }
+
     /// Reloads the viewer whenever `action` has run. Pages create their own
     /// actions (so a plain form post's error, read from the URL by the
     /// routes, reaches them) and register them here.
@@ -61,6 +66,7 @@ pub fn use_session() -> Session {
 #[component]
 pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
+    let (pathname, search) = (location.pathname, location.search);
     let children = StoredValue::new(children);
     // Its own resource, loaded once: the shared viewer reloads after account
     // actions, and following it would rebuild the page (and lose what its
@@ -71,21 +77,28 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(_)) => children.read_value()().into_any(),
-                    Ok(None) => {
-                        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-                        let path = format!("/login?next={}", encode_query_value(&here));
-                        view! { <Redirect path /> }.into_any()
-                    }
-                    Err(error) => view! {
-                        <section class="container page">
-                            <p class="notice notice-error" role="alert">{error.to_string()}</p>
-                        </section>
-                    }
-                    .into_any(),
+                    Ok(None) => to_sign_in(&format!("{}{}", pathname.get_untracked(), search.get_untracked())),
+                    Err(error) => page_error(&error),
                 }
             })}
         </Suspense>
     }
+}
+
+/// Sends the visitor to sign in, and back to `here` afterwards.
+pub fn to_sign_in(here: &str) -> AnyView {
+    let path = format!("/login?next={}", encode_query_value(here));
+    view! { <Redirect path /> }.into_any()
+}
+
+/// A page that could not load, with the reason.
+pub fn page_error(error: &AppError) -> AnyView {
+    view! {
+        <section class="container page">
+            <p class="notice notice-error" role="alert">{error.to_string()}</p>
+        </section>
+    }
+    .into_any()
 }
 
 /// A placeholder with the page's shape while it loads.
@@ -113,9 +126,43 @@ pub fn encode_query_value(value: &str) -> String {
     encoded
 }
 
+/// Decodes a query-string value (`+` is a space; bad escapes stay as
+/// they are).
+pub fn decode_query_value(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => decoded.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        decoded.push((high * 16 + low) as u8);
+                        i += 2;
+                    }
+                    _ => decoded.push(b'%'),
+                }
+            }
+            byte => decoded.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_what_it_encodes() {
+        for text in ["A dark login form", "a&b=c/d?e", "naïve — ✓", "100%"] {
+            assert_eq!(decode_query_value(&encode_query_value(text)), text);
+        }
+        assert_eq!(decode_query_value("50%zz"), "50%zz");
+    }
 
     #[test]
     fn encodes_a_path_with_its_query() {

@@ -49,6 +49,29 @@ pub enum TurnEvent {
 }
 
 impl TurnEvent {
+    /// Every event name, as the event stream labels its events.
+    pub const KINDS: [&'static str; 11] = [
+        "sandbox_starting",
+        "sandbox_ready",
+        "file_written",
+        "command_started",
+        "output",
+        "command_exited",
+        "model_request",
+        "retrying",
+        "summary",
+        "failed",
+        "cancelled",
+    ];
+
+    /// Whether the turn ended with this event.
+    pub fn is_last(&self) -> bool {
+        matches!(
+            self,
+            Self::Summary { .. } | Self::Failed { .. } | Self::Cancelled
+        )
+    }
+
     /// The event's name, as stored beside its payload.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -85,6 +108,7 @@ mod tests {
         for event in events {
             let json = serde_json::to_value(&event).unwrap();
             assert_eq!(json["kind"], event.kind());
+            assert!(TurnEvent::KINDS.contains(&event.kind()));
             let back: TurnEvent = serde_json::from_value(json).unwrap();
             assert_eq!(back, event);
         }

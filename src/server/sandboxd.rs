@@ -15,7 +15,12 @@ pub mod jail;
 pub mod preview;
 pub mod registry;
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -97,9 +102,38 @@ impl DaemonConfig {
         }
     }
 
+    /// Where sandbox roots live: `{data_dir}/sandboxes`, unless a folder on
+    /// the way there is closed to other users (a 0700 home folder, or
+    /// mktemp's) while the daemon runs as root, where sandboxes run as uids
+    /// of their own and could not reach their roots: then under
+    /// [`SHARED_ROOT`], in a folder named after the data folder.
     pub fn sandboxes_dir(&self) -> PathBuf {
-        self.data_dir.join("sandboxes")
+        let wanted = self.data_dir.join("sandboxes");
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        if !root || reachable_by_others(&self.data_dir) {
+            return wanted;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::path::absolute(&self.data_dir)
+            .unwrap_or_else(|_| self.data_dir.clone())
+            .hash(&mut hasher);
+        PathBuf::from(SHARED_ROOT).join(format!("sandboxes-{:016x}", hasher.finish()))
     }
+}
+
+/// Where a root daemon keeps sandboxes whose data folder others cannot reach.
+pub const SHARED_ROOT: &str = "/var/lib/ollio";
+
+/// Whether every folder from `/` down to `path` (as far as it exists) lets
+/// other users pass through.
+fn reachable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    path.ancestors()
+        .filter_map(|folder| std::fs::metadata(folder).ok())
+        .all(|meta| meta.permissions().mode() & 0o001 != 0)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -285,4 +319,22 @@ pub fn router(registry: Arc<Registry>) -> Router {
             preview::route_by_host,
         ))
         .with_state(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable_by_others;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_private_folder_on_the_way_makes_the_data_folder_unreachable() {
+        let top = tempfile::tempdir().unwrap();
+        let data = top.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(top.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(!reachable_by_others(&data));
+        assert!(!reachable_by_others(&data.join("not-made-yet")));
+        std::fs::set_permissions(top.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(reachable_by_others(&data));
+    }
 }

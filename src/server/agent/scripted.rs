@@ -34,7 +34,13 @@ use super::{text_protocol::RESULTS_HEADER, turn::TITLE_PROMPT};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
+    #[serde(default)]
     pub steps: Vec<Step>,
+    /// Other scripts to play instead, picked by the user's last message:
+    /// the first route whose `contains` is in it (ignoring case) wins. One
+    /// model name can then drive a whole browser journey.
+    #[serde(default)]
+    pub routes: Vec<Route>,
     /// The answer to requests without tools (the version title).
     #[serde(default = "default_title")]
     pub title: String,
@@ -42,6 +48,13 @@ pub struct Script {
 
 fn default_title() -> String {
     "Scripted app".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub contains: String,
+    pub script: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -217,15 +230,28 @@ async fn answer(
     {
         return failure(StatusCode::BAD_REQUEST, "the model must name a script");
     }
-    let script: Script = match std::fs::read_to_string(scripts.dir.join(format!("{name}.json")))
-        .map_err(|error| error.to_string())
-        .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
-    {
+    let mut script = match load(&scripts.dir, &name) {
         Ok(script) => script,
-        Err(error) => {
-            return failure(StatusCode::NOT_FOUND, &format!("script {name}: {error}"));
-        }
+        Err(error) => return failure(StatusCode::NOT_FOUND, &error),
     };
+    // Routes may lead to scripts with routes of their own, a few deep.
+    let said = last_user_text(&request).to_lowercase();
+    let mut name = name;
+    for _ in 0..4 {
+        let Some(routed) = script
+            .routes
+            .iter()
+            .find(|route| said.contains(&route.contains.to_lowercase()))
+            .map(|route| route.script.clone())
+        else {
+            break;
+        };
+        script = match load(&scripts.dir, &routed) {
+            Ok(script) => script,
+            Err(error) => return failure(StatusCode::NOT_FOUND, &error),
+        };
+        name = routed;
+    }
     let (index, step) = if !is_title_request(&request, dialect) {
         let index = step_index(&request);
         match script.steps.get(index) {
@@ -280,6 +306,45 @@ async fn answer(
         }
         None => stream(events),
     }
+}
+
+fn load(dir: &Path, name: &str) -> Result<Script, String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!("`{name}` does not name a script"));
+    }
+    std::fs::read_to_string(dir.join(format!("{name}.json")))
+        .map_err(|error| error.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
+        .map_err(|error| format!("script {name}: {error}"))
+}
+
+/// The text of the request's last message from the user (for a title
+/// request, which quotes the user's request, that text too).
+fn last_user_text(request: &Value) -> String {
+    let Some(messages) = request["messages"].as_array() else {
+        return String::new();
+    };
+    messages
+        .iter()
+        .rev()
+        .filter(|message| message["role"] == "user")
+        .find_map(|message| {
+            let text = message["content"].as_str().map(str::to_owned).or_else(|| {
+                message["content"].as_array().map(|blocks| {
+                    blocks
+                        .iter()
+                        .filter_map(|block| block["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+            })?;
+            (!text.starts_with(RESULTS_HEADER) && !text.is_empty()).then_some(text)
+        })
+        .unwrap_or_default()
 }
 
 /// Whether `request` asks for a version title: its system prompt is
@@ -564,5 +629,34 @@ mod tests {
         );
         let events = events.join("");
         assert!(events.ends_with("data: [DONE]\n\n"));
+    }
+
+    #[test]
+    fn every_stored_script_loads_and_its_routes_lead_somewhere() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/model_scripts");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let script = load(&dir, &name).unwrap();
+            assert!(
+                !script.steps.is_empty() || !script.routes.is_empty(),
+                "{name} has neither steps nor routes"
+            );
+            for route in &script.routes {
+                load(&dir, &route.script).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_user_message_picks_the_route() {
+        let request = json!({ "messages": [
+            { "role": "system", "content": "rules" },
+            { "role": "user", "content": "A bakery page" },
+            { "role": "assistant", "content": "done" },
+            { "role": "user", "content": "Make a BIGGER heading please" },
+            { "role": "user", "content": [{ "type": "tool_result", "content": "x" }] }
+        ] });
+        assert_eq!(last_user_text(&request), "Make a BIGGER heading please");
     }
 }

@@ -37,3 +37,13 @@ impl Template {
         format!("{}\n\n{RULES}", self.system_prompt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_offered_template_exists() {
+        for choice in crate::projects::TEMPLATES {
+            assert!(super::find(choice.id).is_some(), "{}", choice.id);
+        }
+    }
+}

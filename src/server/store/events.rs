@@ -83,4 +83,33 @@ impl Store {
         .await?;
         Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
     }
+
+    /// The events of one of the owner's turns (assistant message), in order.
+    pub async fn message_events(
+        &self,
+        owner: &UserId,
+        message: &MessageId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.project_id, e.seq, e.message_id, e.kind, e.payload, e.created_at
+             FROM message_events e JOIN projects p ON p.id = e.project_id
+             WHERE e.message_id = $1 AND p.owner_id = $2
+             ORDER BY e.seq",
+        )
+        .bind(message.as_str())
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
+    }
+
+    /// The project's newest event number (0 before any): a stream started
+    /// after it brings only what happens next.
+    pub async fn last_event_seq(&self, project: &ProjectId) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT event_seq FROM projects WHERE id = $1")
+            .bind(project.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
 }

@@ -137,18 +137,39 @@ impl Store {
         owner: &UserId,
         id: &FragmentId,
     ) -> Result<Vec<FragmentFile>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT ff.path, ff.content, ff.language, ff.size
+        self.files_of(owner, id, "ff.content").await
+    }
+
+    /// A version's files without their contents (`content` is empty), for
+    /// listings.
+    pub async fn fragment_file_list(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+    ) -> Result<Vec<FragmentFile>, StoreError> {
+        self.files_of(owner, id, "''").await
+    }
+
+    /// `content` is the SQL for the content column: the column, or `''`.
+    async fn files_of(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+        content: &'static str,
+    ) -> Result<Vec<FragmentFile>, StoreError> {
+        let sql = format!(
+            "SELECT ff.path, {content} AS content, ff.language, ff.size
              FROM fragment_files ff
              JOIN fragments f ON f.id = ff.fragment_id
              JOIN projects p ON p.id = f.project_id
              WHERE ff.fragment_id = $1 AND p.owner_id = $2
-             ORDER BY ff.path",
-        )
-        .bind(id.as_str())
-        .bind(owner.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY ff.path"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(id.as_str())
+            .bind(owner.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(file).collect::<Result<_, _>>()?)
     }
 

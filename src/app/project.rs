@@ -1,0 +1,437 @@
+//! `/projects/{id}`: the workspace. Chat on the left (messages, the running
+//! turn's steps, the message box); on the right the Code and Preview tabs
+//! and the versions. On phones a switcher shows one side at a time.
+
+mod changes;
+mod chat;
+mod code_tab;
+mod file_tree;
+mod live;
+mod preview_tab;
+pub mod steps;
+mod versions;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_params_map};
+
+use super::{
+    not_found::NotFound,
+    session::{page_error, to_sign_in},
+    toasts::use_toasts,
+};
+use crate::{
+    domain::TurnEvent,
+    error::AppError,
+    workspace::{project_view, ProjectPage, StepEvent, VersionView},
+};
+
+/// The page's one serialized resource is made here, outside any suspended
+/// part (not inside `RequireUser`, whose children the server can build twice
+/// while it waits, which would leave the browser's resources out of step
+/// with the server's when it hydrates). A visitor who is not signed in is
+/// sent to sign in by the same answer.
+#[component]
+pub fn ProjectRoute() -> impl IntoView {
+    let params = use_params_map();
+    let pathname = use_location().pathname;
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let page = Resource::new(id, project_view);
+    view! {
+        <Suspense fallback=|| view! { <WorkspaceSkeleton /> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <Workspace page /> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
+                    Err(AppError::Unauthorized) => to_sign_in(&pathname.get_untracked()),
+                    Err(error) => page_error(&error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn WorkspaceSkeleton() -> impl IntoView {
+    view! {
+        <div class="workspace" aria-busy="true" aria-label="Loading the project">
+            <div class="chat-panel">
+                <div class="skeleton skeleton-title"></div>
+                <div class="skeleton skeleton-card"></div>
+                <div class="skeleton skeleton-line"></div>
+            </div>
+            <div class="work-panel">
+                <div class="skeleton skeleton-card tall"></div>
+            </div>
+        </div>
+    }
+}
+
+/// Which side a phone shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Chat,
+    Work,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Code,
+    Preview,
+}
+
+/// The workspace's shared state, given to its parts as context.
+#[derive(Clone, Copy)]
+pub struct Ws {
+    pub project: StoredValue<String>,
+    pub page: RwSignal<ProjectPage>,
+    /// The running turn's steps so far, in this browser's clock.
+    pub events: RwSignal<Vec<StepEvent>>,
+    /// The running turn's preview, once its sandbox is ready.
+    pub live_preview: RwSignal<Option<String>>,
+    pub tab: RwSignal<Tab>,
+    pub side: RwSignal<Side>,
+    /// The version shown; `None` follows the newest.
+    pub selected: RwSignal<Option<String>>,
+    pub show_changes: RwSignal<bool>,
+    /// This browser's clock, ticking while a turn runs.
+    pub now: RwSignal<i64>,
+    pub refreshes: RwSignal<u64>,
+}
+
+impl Ws {
+    /// The version shown: the selected one, else the newest.
+    pub fn version(&self) -> Option<VersionView> {
+        self.page.with(|page| match self.selected.get() {
+            Some(id) => page.versions.iter().find(|v| v.id == id).cloned(),
+            None => page.versions.first().cloned(),
+        })
+    }
+
+    pub fn newest(&self) -> Option<VersionView> {
+        self.page.with(|page| page.versions.first().cloned())
+    }
+
+    pub fn running(&self) -> Option<String> {
+        self.page.with(|page| page.running.clone())
+    }
+
+    /// Reads the project again (after a turn ended, a message was sent, a
+    /// version restored…).
+    pub fn refresh(&self) {
+        self.refreshes.update(|n| *n += 1);
+    }
+}
+
+pub fn use_ws() -> Ws {
+    expect_context::<Ws>()
+}
+
+fn client_now() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(all(not(feature = "hydrate"), feature = "ssr"))]
+    {
+        crate::server::store::now_ms()
+    }
+    #[cfg(not(any(feature = "hydrate", feature = "ssr")))]
+    {
+        0
+    }
+}
+
+/// The running turn's recorded steps, moved to this browser's clock.
+fn local_events(page: &ProjectPage) -> Vec<StepEvent> {
+    let offset = client_now() - page.now_ms;
+    page.running_events
+        .iter()
+        .map(|step| StepEvent {
+            at_ms: step.at_ms + offset,
+            event: step.event.clone(),
+        })
+        .collect()
+}
+
+#[component]
+fn Workspace(page: ProjectPage) -> impl IntoView {
+    let toasts = use_toasts();
+    let live_preview = page
+        .running_events
+        .iter()
+        .rev()
+        .find_map(|step| match &step.event {
+            TurnEvent::SandboxReady { preview_url, .. } => Some(preview_url.clone()),
+            _ => None,
+        });
+    let ws = Ws {
+        project: StoredValue::new(page.project.id.clone()),
+        events: RwSignal::new(local_events(&page)),
+        live_preview: RwSignal::new(live_preview),
+        now: RwSignal::new(page.now_ms),
+        page: RwSignal::new(page),
+        tab: RwSignal::new(Tab::Preview),
+        side: RwSignal::new(Side::Chat),
+        selected: RwSignal::new(None),
+        show_changes: RwSignal::new(false),
+        refreshes: RwSignal::new(0),
+    };
+    provide_context(ws);
+    follow_turns(ws, toasts);
+    let name = move || ws.page.with(|page| page.project.name.clone());
+    view! {
+        <Title text=name />
+        <div class="workspace-bar">
+            <a class="back-link small" href="/projects">"← Projects"</a>
+            <h1 class="workspace-title">{name}</h1>
+            <div class="side-switch" role="group" aria-label="Show">
+                <button
+                    type="button"
+                    aria-pressed=move || (ws.side.get() == Side::Chat).to_string()
+                    on:click=move |_| ws.side.set(Side::Chat)
+                >
+                    "Chat"
+                </button>
+                <button
+                    type="button"
+                    aria-pressed=move || (ws.side.get() == Side::Work).to_string()
+                    on:click=move |_| ws.side.set(Side::Work)
+                >
+                    "Code & preview"
+                </button>
+            </div>
+        </div>
+        <div
+            class="workspace"
+            class:show-chat=move || ws.side.get() == Side::Chat
+            class:show-work=move || ws.side.get() == Side::Work
+        >
+            <chat::ChatPanel />
+            <section class="work-panel" aria-label="Code and preview">
+                <WorkTabs />
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn WorkTabs() -> impl IntoView {
+    let ws = use_ws();
+    let pick = move |tab: Tab| {
+        ws.tab.set(tab);
+        #[cfg(feature = "hydrate")]
+        focus_by_id(match tab {
+            Tab::Code => "tab-code",
+            Tab::Preview => "tab-preview",
+        });
+    };
+    let keys = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "ArrowLeft" | "ArrowRight" | "Home" | "End" => {
+            ev.prevent_default();
+            pick(if ws.tab.get_untracked() == Tab::Code {
+                Tab::Preview
+            } else {
+                Tab::Code
+            });
+        }
+        _ => {}
+    };
+    view! {
+        <div class="work-head">
+            <div class="tabs" role="tablist" aria-label="Workspace" on:keydown=keys>
+                <TabButton tab=Tab::Code id="tab-code" panel="panel-code" label="Code" pick />
+                <TabButton tab=Tab::Preview id="tab-preview" panel="panel-preview" label="Preview" pick />
+            </div>
+            <versions::VersionBanner />
+        </div>
+        <div class="work-body">
+            <versions::VersionList />
+            <div
+                id="panel-code"
+                class="tab-panel"
+                role="tabpanel"
+                aria-labelledby="tab-code"
+                hidden=move || ws.tab.get() != Tab::Code
+            >
+                {move || if ws.show_changes.get() {
+                    view! { <changes::ChangesView /> }.into_any()
+                } else {
+                    view! { <code_tab::CodeTab /> }.into_any()
+                }}
+            </div>
+            <div
+                id="panel-preview"
+                class="tab-panel"
+                role="tabpanel"
+                aria-labelledby="tab-preview"
+                hidden=move || ws.tab.get() != Tab::Preview
+            >
+                <preview_tab::PreviewTab />
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TabButton(
+    tab: Tab,
+    id: &'static str,
+    panel: &'static str,
+    label: &'static str,
+    pick: impl Fn(Tab) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let ws = use_ws();
+    let selected = move || ws.tab.get() == tab;
+    view! {
+        <button
+            id=id
+            type="button"
+            role="tab"
+            aria-controls=panel
+            aria-selected=move || selected().to_string()
+            tabindex=move || if selected() { "0" } else { "-1" }
+            on:click=move |_| pick(tab)
+        >
+            {label}
+        </button>
+    }
+}
+
+/// Moves keyboard focus to the element with `id`.
+#[cfg(feature = "hydrate")]
+pub fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(element) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id(id))
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}
+
+/// Keeps the page current: the event stream while it works, refetching
+/// with backoff while it does not; the project read again when a turn ends.
+fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
+    let session = super::session::use_session();
+    // Reading the project again.
+    Effect::new(move |previous: Option<u64>| {
+        let count = ws.refreshes.get();
+        if previous.is_some() {
+            // Credits may have changed: the header shows them too.
+            session.reload();
+            let id = ws.project.get_value();
+            leptos::task::spawn_local(async move {
+                match project_view(id).await {
+                    Ok(page) => {
+                        ws.events.set(local_events(&page));
+                        if page.running.is_none() {
+                            ws.live_preview.set(None);
+                        }
+                        ws.page.set(page);
+                    }
+                    Err(error) => toasts.error(error.to_string()),
+                }
+            });
+        }
+        count
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        use live::{backoff_ms, follow, Live};
+        use std::{cell::RefCell, rc::Rc};
+
+        // The clock for running steps.
+        let tick = set_interval_with_handle(
+            move || {
+                if ws.page.with_untracked(|page| page.running.is_some()) {
+                    ws.now.set(client_now());
+                }
+            },
+            std::time::Duration::from_millis(250),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(tick) = tick {
+                tick.clear();
+            }
+        });
+
+        let stream: Rc<RefCell<Option<live::Following>>> = Rc::default();
+        let failures = Rc::new(std::cell::Cell::new(0u32));
+        let open = Rc::new(RefCell::new(None::<Box<dyn Fn()>>));
+        let start = {
+            let stream = stream.clone();
+            let failures = failures.clone();
+            let open_again = open.clone();
+            move || {
+                let after = ws.page.with_untracked(|page| page.last_seq);
+                let failures = failures.clone();
+                let open_again = open_again.clone();
+                let handler = move |live: Live| match live {
+                    Live::Event { seq, event } => {
+                        failures.set(0);
+                        ws.page
+                            .update(|page| page.last_seq = page.last_seq.max(seq));
+                        on_event(ws, toasts, event);
+                    }
+                    Live::Lost => {
+                        // Refetch after a backoff, then open the stream again.
+                        let tries = failures.get() + 1;
+                        failures.set(tries);
+                        let open_again = open_again.clone();
+                        set_timeout(
+                            move || {
+                                ws.refresh();
+                                if let Some(open) = open_again.borrow().as_ref() {
+                                    open();
+                                }
+                            },
+                            std::time::Duration::from_millis(u64::from(backoff_ms(tries))),
+                        );
+                    }
+                };
+                let following = follow(&ws.project.get_value(), after, handler);
+                *stream.borrow_mut() = following;
+            }
+        };
+        *open.borrow_mut() = Some(Box::new(start.clone()));
+        start();
+        let keep = send_wrapper::SendWrapper::new((stream, open));
+        on_cleanup(move || {
+            let (stream, open) = keep.take();
+            stream.borrow_mut().take();
+            open.borrow_mut().take();
+        });
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn on_event(ws: Ws, toasts: super::toasts::Toasts, event: TurnEvent) {
+    let known = ws.page.with_untracked(|page| page.running.is_some());
+    if let TurnEvent::SandboxReady { preview_url, .. } = &event {
+        ws.live_preview.set(Some(preview_url.clone()));
+    }
+    match &event {
+        TurnEvent::Summary { title, .. } => toasts.show(format!("New version ready: {title}")),
+        TurnEvent::Failed { .. } => toasts.error("The turn failed. The reason is in the chat."),
+        TurnEvent::Cancelled => toasts.show("Stopped."),
+        _ => {}
+    }
+    let last = event.is_last();
+    if !matches!(event, TurnEvent::Output { .. }) {
+        ws.events.update(|events| {
+            events.push(StepEvent {
+                at_ms: client_now(),
+                event,
+            })
+        });
+        ws.now.set(client_now());
+    }
+    // A turn ended, or one this page did not know of began (another tab).
+    if last || !known {
+        ws.selected.set(None);
+        ws.refresh();
+    }
+}

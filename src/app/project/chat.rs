@@ -1,0 +1,306 @@
+//! The chat side: the conversation, the running turn's live steps with
+//! Stop, failures with Retry, and the message box. Assistant answers are
+//! Markdown rendered safely on the server; code never shows here.
+
+use leptos::{html, prelude::*};
+
+use super::{
+    steps::{steps, StepState},
+    use_ws, Tab,
+};
+use crate::{
+    app::{forms::PromptCounter, toasts::use_toasts},
+    chat::{cancel_turn, send_message},
+    domain::Prompt,
+    workspace::{MessageView, VersionView},
+};
+
+#[component]
+pub fn ChatPanel() -> impl IntoView {
+    let ws = use_ws();
+    let log = NodeRef::<html::Ol>::new();
+    // Keep the newest message in view as the conversation grows.
+    Effect::new(move |_| {
+        ws.page.with(|page| page.messages.len());
+        ws.events.with(Vec::len);
+        if let Some(log) = log.get() {
+            log.set_scroll_top(log.scroll_height());
+        }
+    });
+    view! {
+        <section class="chat-panel" aria-label="Chat">
+            <ol class="chat-log" node_ref=log aria-live="polite">
+                <For
+                    each=move || ws.page.with(|page| page.messages.clone())
+                    key=|message| (message.id.clone(), message.status.clone(), message.content.len())
+                    let:message
+                >
+                    <ChatMessage message />
+                </For>
+            </ol>
+            <MessageBox />
+        </section>
+    }
+}
+
+#[component]
+fn ChatMessage(message: MessageView) -> impl IntoView {
+    if message.role == "user" {
+        return view! {
+            <li class="message message-user">
+                <p class="message-text">{message.content}</p>
+            </li>
+        }
+        .into_any();
+    }
+    let ws = use_ws();
+    let version = ws.page.with_untracked(|page| {
+        page.versions
+            .iter()
+            .find(|version| version.message.as_deref() == Some(message.id.as_str()))
+            .cloned()
+    });
+    let body = match message.status.as_str() {
+        "pending" | "running" => view! { <RunningTurn message=message.id.clone() /> }.into_any(),
+        "failed" => view! { <FailedTurn message=message.clone() /> }.into_any(),
+        "cancelled" => view! {
+            <p class="message-note">"Stopped. What was written before the stop is kept in the sandbox."</p>
+        }
+        .into_any(),
+        _ => view! { <div class="markdown" inner_html=message.html.clone()></div> }.into_any(),
+    };
+    view! {
+        <li class="message message-assistant">
+            <span class="message-author small">"Ollio"</span>
+            {body}
+            {version.map(|version| view! { <VersionChip version /> })}
+        </li>
+    }
+    .into_any()
+}
+
+/// The version an answer made; selecting it shows its files and preview.
+#[component]
+fn VersionChip(version: VersionView) -> impl IntoView {
+    let ws = use_ws();
+    let id = version.id.clone();
+    let label = format!("Version {} · {}", version.version, version.title);
+    view! {
+        <button
+            type="button"
+            class="version-chip"
+            on:click=move |_| {
+                ws.selected.set(Some(id.clone()));
+                ws.show_changes.set(false);
+                ws.tab.set(Tab::Preview);
+                ws.side.set(super::Side::Work);
+            }
+        >
+            {label}
+        </button>
+    }
+}
+
+#[component]
+fn RunningTurn(message: String) -> impl IntoView {
+    let ws = use_ws();
+    let toasts = use_toasts();
+    let stopping = RwSignal::new(false);
+    let stop = move |_| {
+        stopping.set(true);
+        let message = message.clone();
+        leptos::task::spawn_local(async move {
+            if let Err(error) = cancel_turn(message).await {
+                toasts.error(error.to_string());
+                stopping.set(false);
+            }
+        });
+    };
+    let list = move || ws.events.with(|events| steps(events, true));
+    view! {
+        <div class="turn" aria-busy="true">
+            <ol class="steps-list" aria-label="Steps">
+                {move || {
+                    let now = ws.now.get();
+                    list()
+                        .into_iter()
+                        .map(|step| {
+                            let state = step.state;
+                            let duration = step.duration_text(now);
+                            view! {
+                                <li
+                                    class="step"
+                                    class:step-running=state == StepState::Running
+                                    class:step-done=state == StepState::Done
+                                    class:step-failed=state == StepState::Failed
+                                >
+                                    <span class="step-icon" aria-hidden="true">
+                                        {match state {
+                                            StepState::Running => view! { <span class="spinner"></span> }.into_any(),
+                                            StepState::Done => "✓".into_any(),
+                                            StepState::Failed => "!".into_any(),
+                                        }}
+                                    </span>
+                                    <span class="step-label">{step.label}</span>
+                                    {step.detail.map(|detail| view! { <span class="step-detail small muted">{detail}</span> })}
+                                    <span class="step-time small muted">{duration}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ol>
+            <button
+                type="button"
+                class="button button-ghost button-small"
+                disabled=move || stopping.get()
+                on:click=stop
+            >
+                {move || if stopping.get() { "Stopping…" } else { "Stop" }}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn FailedTurn(message: MessageView) -> impl IntoView {
+    let ws = use_ws();
+    let toasts = use_toasts();
+    // Retry sends the message this turn answered again.
+    let request = ws.page.with_untracked(|page| {
+        let at = page.messages.iter().position(|m| m.id == message.id)?;
+        page.messages[..at]
+            .iter()
+            .rev()
+            .find(|m| m.role == "user")
+            .map(|m| m.content.clone())
+    });
+    let retrying = RwSignal::new(false);
+    let retry = move |_| {
+        let Some(content) = request.clone() else {
+            return;
+        };
+        retrying.set(true);
+        let project = ws.project.get_value();
+        leptos::task::spawn_local(async move {
+            match send_message(project, content).await {
+                Ok(_) => ws.refresh(),
+                Err(error) => toasts.error(error.to_string()),
+            }
+            retrying.set(false);
+        });
+    };
+    let reason = message
+        .error
+        .clone()
+        .unwrap_or_else(|| "The turn failed.".to_owned());
+    view! {
+        <div class="notice notice-error turn-failed" role="alert">
+            <p>{reason}</p>
+            <button
+                type="button"
+                class="button button-small"
+                disabled=move || retrying.get() || ws.running().is_some()
+                on:click=retry
+            >
+                "Retry"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn MessageBox() -> impl IntoView {
+    let ws = use_ws();
+    let toasts = use_toasts();
+    let draft = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    // Why the box is closed, if it is.
+    let blocked = move || {
+        ws.page.with(|page| {
+            if page.usage.remaining <= 0 {
+                Some(format!(
+                    "You have used all {} credits for this month. They reset on {}.",
+                    page.usage.limit, page.usage.resets_on
+                ))
+            } else if page.running.is_some() {
+                Some(
+                    "Ollio is working on your last message. Wait for it, or press Stop.".to_owned(),
+                )
+            } else {
+                None
+            }
+        })
+    };
+    let send = move || {
+        if sending.get_untracked() || untrack(blocked).is_some() {
+            return;
+        }
+        let content = draft.get_untracked();
+        if let Err(error) = Prompt::parse(&content) {
+            problem.set(Some(error.to_string()));
+            return;
+        }
+        problem.set(None);
+        sending.set(true);
+        let project = ws.project.get_value();
+        leptos::task::spawn_local(async move {
+            match send_message(project, content).await {
+                Ok(_) => {
+                    draft.set(String::new());
+                    ws.selected.set(None);
+                    ws.refresh();
+                }
+                // The draft stays, so nothing typed is lost.
+                Err(error) => {
+                    problem.set(Some(error.to_string()));
+                    toasts.error(error.to_string());
+                }
+            }
+            sending.set(false);
+        });
+    };
+    view! {
+        <form
+            class="message-box"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <label class="visually-hidden" for="message">"Message"</label>
+            <textarea
+                id="message"
+                name="message"
+                rows="3"
+                placeholder="Ask for a change…"
+                aria-describedby="message-count message-blocked"
+                disabled=move || blocked().is_some()
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    // Enter sends; Shift+Enter starts a new line.
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        send();
+                    }
+                }
+            ></textarea>
+            <div class="message-box-footer">
+                <span id="message-blocked" class="small muted">
+                    {move || blocked().unwrap_or_else(|| "Enter sends, Shift+Enter adds a line.".to_owned())}
+                </span>
+                <PromptCounter id="message-count" text=draft />
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    disabled=move || blocked().is_some() || sending.get()
+                >
+                    "Send"
+                </button>
+            </div>
+            {move || problem.get().map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })}
+        </form>
+    }
+}

@@ -1,0 +1,357 @@
+//! The Code tab: the version's file tree, open-file tabs, and the open file
+//! highlighted (on the server) with line numbers; Copy and Download zip.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+
+use super::{
+    file_tree::{parent, rows, Row},
+    use_ws,
+};
+use crate::{
+    app::toasts::use_toasts,
+    workspace::{highlighted_file, version_tree, FileEntry},
+};
+
+/// The file opened first: the entry page if there is one.
+fn first_file(files: &[FileEntry]) -> Option<String> {
+    ["index.html", "README.md", "main.py", "src/main.rs"]
+        .iter()
+        .find(|wanted| files.iter().any(|file| file.path == **wanted))
+        .map(|found| (*found).to_owned())
+        .or_else(|| files.first().map(|file| file.path.clone()))
+}
+
+/// No resource is created here: serialized resources made inside the
+/// page's suspended parts can be made twice on the server and then no longer
+/// line up with the browser's while it hydrates. The newest version's files
+/// come with the page; an older version's are fetched by the browser.
+#[component]
+pub fn CodeTab() -> impl IntoView {
+    let ws = use_ws();
+    let shown = Memo::new(move |_| {
+        let version = ws.version().map(|version| version.id);
+        let newest = version.is_some() && version == ws.newest().map(|newest| newest.id);
+        (version, newest)
+    });
+    move || match shown.get() {
+        (Some(version), true) => {
+            files_or_empty(untrack(|| ws.page.with(|page| page.files.clone())), version)
+        }
+        (Some(version), false) => view! { <OlderFiles version /> }.into_any(),
+        (None, _) => files_or_empty(Vec::new(), String::new()),
+    }
+}
+
+fn files_or_empty(files: Vec<FileEntry>, version: String) -> AnyView {
+    if !files.is_empty() {
+        return view! { <CodeBrowser files version /> }.into_any();
+    }
+    let ws = use_ws();
+    view! {
+        <div class="empty-state">
+            <h2>"No files yet"</h2>
+            <p class="muted">
+                {move || if ws.running().is_some() {
+                    "Ollio is writing them. They appear here when the turn is done."
+                } else {
+                    "Send a message and Ollio writes the app's files."
+                }}
+            </p>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn OlderFiles(version: String) -> impl IntoView {
+    let id = version.clone();
+    let files = LocalResource::new(move || version_tree(id.clone()));
+    view! {
+        <Suspense fallback=|| view! { <CodeSkeleton /> }>
+            {move || {
+                let version = version.clone();
+                Suspend::new(async move {
+                    match files.await {
+                        Ok(list) => files_or_empty(list, version),
+                        Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CodeSkeleton() -> impl IntoView {
+    view! {
+        <div class="code-layout" aria-busy="true">
+            <div class="file-tree"><div class="skeleton skeleton-line"></div><div class="skeleton skeleton-line short"></div></div>
+            <div class="code-main"><div class="skeleton skeleton-card tall"></div></div>
+        </div>
+    }
+}
+
+#[component]
+fn CodeBrowser(files: Vec<FileEntry>, version: String) -> impl IntoView {
+    let files = StoredValue::new(files);
+    let version = StoredValue::new(version);
+    let first = files.with_value(|files| first_file(files));
+    let open = RwSignal::new(first.iter().cloned().collect::<Vec<_>>());
+    let active = RwSignal::new(first);
+    let closed = RwSignal::new(BTreeSet::<String>::new());
+    // The open file is the browser's to load (see CodeView); the page
+    // arrives, and hydrates, with a placeholder in its place.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let focused = RwSignal::new(0usize);
+    let paths = files.with_value(|files| {
+        files
+            .iter()
+            .map(|file| file.path.clone())
+            .collect::<Vec<_>>()
+    });
+    let paths = StoredValue::new(paths);
+    let visible =
+        Memo::new(move |_| closed.with(|closed| paths.with_value(|paths| rows(paths, closed))));
+
+    let open_file = move |path: String| {
+        open.update(|open| {
+            if !open.contains(&path) {
+                open.push(path.clone());
+            }
+        });
+        active.set(Some(path));
+    };
+    let close_file = move |path: String| {
+        open.update(|open| open.retain(|p| *p != path));
+        if active.get_untracked().as_deref() == Some(path.as_str()) {
+            active.set(open.with_untracked(|open| open.last().cloned()));
+        }
+    };
+    let toggle = move |folder: String| {
+        closed.update(|closed| {
+            if !closed.remove(&folder) {
+                closed.insert(folder);
+            }
+        })
+    };
+    let activate = move |row: &Row| {
+        if row.folder {
+            toggle(row.path.clone());
+        } else {
+            open_file(row.path.clone());
+        }
+    };
+    let tree_keys = move |ev: leptos::ev::KeyboardEvent| {
+        let list = visible.get_untracked();
+        if list.is_empty() {
+            return;
+        }
+        let at = focused.get_untracked().min(list.len() - 1);
+        let row = &list[at];
+        let next = match ev.key().as_str() {
+            "ArrowDown" => Some((at + 1).min(list.len() - 1)),
+            "ArrowUp" => Some(at.saturating_sub(1)),
+            "Home" => Some(0),
+            "End" => Some(list.len() - 1),
+            "ArrowRight" if row.folder && closed.with_untracked(|c| c.contains(&row.path)) => {
+                toggle(row.path.clone());
+                Some(at)
+            }
+            "ArrowRight" if row.folder => Some((at + 1).min(list.len() - 1)),
+            "ArrowLeft" if row.folder && !closed.with_untracked(|c| c.contains(&row.path)) => {
+                toggle(row.path.clone());
+                Some(at)
+            }
+            "ArrowLeft" => {
+                let up = parent(&row.path);
+                list.iter()
+                    .position(|r| r.folder && r.path == up)
+                    .or(Some(at))
+            }
+            "Enter" | " " => {
+                activate(row);
+                Some(at)
+            }
+            _ => None,
+        };
+        if let Some(next) = next {
+            ev.prevent_default();
+            focused.set(next);
+            #[cfg(feature = "hydrate")]
+            super::focus_by_id(&format!("tree-row-{next}"));
+        }
+    };
+    let tab_keys = move |ev: leptos::ev::KeyboardEvent| {
+        let list = open.get_untracked();
+        let Some(current) = active
+            .get_untracked()
+            .and_then(|a| list.iter().position(|p| *p == a))
+        else {
+            return;
+        };
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (current + 1) % list.len(),
+            "ArrowLeft" => (current + list.len() - 1) % list.len(),
+            "Home" => 0,
+            "End" => list.len() - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        active.set(Some(list[next].clone()));
+        #[cfg(feature = "hydrate")]
+        super::focus_by_id(&format!("file-tab-{next}"));
+    };
+    let zip = move || format!("/api/versions/{}/zip", version.get_value());
+    view! {
+        <div class="code-layout">
+            <ul class="file-tree" role="tree" aria-label="Files" on:keydown=tree_keys>
+                <For each=move || visible.get().into_iter().enumerate() key=|(i, row)| (*i, row.path.clone(), row.folder) let:item>
+                    {
+                        let (index, row) = item;
+                        let expanded = row.folder.then(|| {
+                            let path = row.path.clone();
+                            move || (!closed.with(|c| c.contains(&path))).to_string()
+                        });
+                        let path = row.path.clone();
+                        let selected = move || (!row.folder && active.get().as_deref() == Some(path.as_str())).to_string();
+                        let clicked = row.clone();
+                        view! {
+                            <li
+                                id=format!("tree-row-{index}")
+                                role="treeitem"
+                                class="tree-row"
+                                class:tree-folder=row.folder
+                                prop:ariaLevel=(row.depth + 1).to_string()
+                                aria-expanded=expanded
+                                aria-selected=selected
+                                tabindex=move || if focused.get() == index { "0" } else { "-1" }
+                                style=format!("--depth: {}", row.depth)
+                                on:click=move |_| {
+                                    focused.set(index);
+                                    activate(&clicked);
+                                }
+                            >
+                                <span class="tree-icon" aria-hidden="true">{if row.folder { "▸" } else { "·" }}</span>
+                                {row.name.clone()}
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <div class="code-main">
+                <div class="code-toolbar">
+                    <div class="file-tabs" role="tablist" aria-label="Open files" on:keydown=tab_keys>
+                        <For each=move || open.get().into_iter().enumerate() key=|(i, path)| (*i, path.clone()) let:item>
+                            {
+                                let (index, path) = item;
+                                let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                                let (this, close_path) = (path.clone(), path.clone());
+                                let is_active = Memo::new(move |_| active.get().as_deref() == Some(this.as_str()));
+                                let pick = path.clone();
+                                view! {
+                                    <span class="file-tab" class:active=move || is_active.get()>
+                                        <button
+                                            id=format!("file-tab-{index}")
+                                            type="button"
+                                            role="tab"
+                                            title=path.clone()
+                                            aria-selected=move || is_active.get().to_string()
+                                            tabindex=move || if is_active.get() { "0" } else { "-1" }
+                                            on:click=move |_| active.set(Some(pick.clone()))
+                                        >
+                                            {name.clone()}
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="icon-button"
+                                            aria-label=format!("Close {path}")
+                                            on:click=move |_| close_file(close_path.clone())
+                                        >
+                                            "×"
+                                        </button>
+                                    </span>
+                                }
+                            }
+                        </For>
+                    </div>
+                    <div class="code-actions">
+                        <a class="button button-ghost button-small" href=zip download>
+                            "Download zip"
+                        </a>
+                    </div>
+                </div>
+                {move || match (active.get(), mounted.get()) {
+                    (Some(path), true) => view! { <CodeView version=version.get_value() path /> }.into_any(),
+                    (Some(_), false) => view! { <div class="skeleton skeleton-card tall"></div> }.into_any(),
+                    (None, _) => view! { <p class="muted code-empty">"Pick a file to read it."</p> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn CodeView(version: String, path: String) -> impl IntoView {
+    // Loaded by the browser only: the Preview tab shows first, and a
+    // highlighted file can be large.
+    let file = LocalResource::new(move || highlighted_file(version.clone(), path.clone()));
+    view! {
+        <Transition fallback=|| view! { <div class="skeleton skeleton-card tall"></div> }>
+            {move || Suspend::new(async move {
+                match file.await {
+                    Ok(file) => view! {
+                        <div class="code-head">
+                            <span class="code-path small muted">{file.path.clone()}</span>
+                            <span class="code-language small">{file.language.clone()}</span>
+                            <CopyButton path=file.path.clone() content=file.content />
+                        </div>
+                        <div class="code-view" role="region" aria-label=file.path.clone() tabindex="0" data-language=file.language.clone()>
+                            <pre class="code"><code>
+                                {file.lines.into_iter().map(|line| view! { <span class="line" inner_html=line></span> }).collect_view()}
+                            </code></pre>
+                        </div>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Copies a file to the clipboard, with a toast either way.
+#[component]
+fn CopyButton(path: String, content: String) -> impl IntoView {
+    let toasts = use_toasts();
+    let copy = move |_| {
+        let (path, content) = (path.clone(), content.clone());
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let copied = match web_sys::window().map(|w| w.navigator().clipboard()) {
+                Some(clipboard) => {
+                    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&content))
+                        .await
+                        .is_ok()
+                }
+                None => false,
+            };
+            if copied {
+                toasts.show(format!("Copied {path}"));
+            } else {
+                toasts.error(
+                    "The browser did not allow copying. Select the text and copy it instead.",
+                );
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (path, content, toasts);
+    };
+    view! {
+        <button type="button" class="button button-ghost button-small" on:click=copy>
+            "Copy"
+        </button>
+    }
+}

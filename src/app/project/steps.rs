@@ -1,0 +1,287 @@
+//! A turn's events as the chat's step list: each step starts running and
+//! ends with a check mark (or a cross) and how long it took.
+
+use crate::{domain::TurnEvent, workspace::StepEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    Running,
+    Done,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub label: String,
+    pub detail: Option<String>,
+    pub state: StepState,
+    pub started_ms: i64,
+    /// Set once the step ended.
+    pub ended_ms: Option<i64>,
+}
+
+impl Step {
+    fn done(label: String, detail: Option<String>, started_ms: i64, ended_ms: i64) -> Self {
+        Self {
+            label,
+            detail,
+            state: StepState::Done,
+            started_ms,
+            ended_ms: Some(ended_ms),
+        }
+    }
+
+    /// "0.4 s", "12 s", "2 min 5 s"; `now_ms` for a step still running.
+    pub fn duration_text(&self, now_ms: i64) -> String {
+        duration_text(self.ended_ms.unwrap_or(now_ms) - self.started_ms)
+    }
+}
+
+pub fn duration_text(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 10_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 60_000 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+fn size_text(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    }
+}
+
+/// The steps of a turn from its events. With `running`, a turn whose last
+/// step has ended is shown as the model working on the next one.
+pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut last_at = events.first().map_or(0, |first| first.at_ms);
+    let mut open: Option<usize> = None;
+    let mut files: Option<(usize, Vec<String>)> = None;
+    for StepEvent { at_ms, event } in events {
+        let at = *at_ms;
+        if !matches!(
+            event,
+            TurnEvent::FileWritten { .. } | TurnEvent::Output { .. }
+        ) {
+            files = None;
+        }
+        match event {
+            TurnEvent::SandboxStarting => {
+                open = Some(steps.len());
+                steps.push(Step {
+                    label: "Starting the sandbox".into(),
+                    detail: None,
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                });
+            }
+            TurnEvent::SandboxReady { revived_files, .. } => {
+                let detail = (*revived_files > 0)
+                    .then(|| format!("restored {revived_files} files from the last version"));
+                match open.take().and_then(|index| steps.get_mut(index)) {
+                    Some(step) => {
+                        step.label = "Sandbox ready".into();
+                        step.detail = detail;
+                        step.state = StepState::Done;
+                        step.ended_ms = Some(at);
+                    }
+                    None => steps.push(Step::done("Sandbox ready".into(), detail, last_at, at)),
+                }
+            }
+            TurnEvent::ModelRequest { output_tokens, .. } => steps.push(Step::done(
+                "The model worked".into(),
+                (*output_tokens > 0).then(|| format!("{output_tokens} tokens")),
+                last_at,
+                at,
+            )),
+            TurnEvent::FileWritten { path, size } => match files.as_mut() {
+                // Files written one after another show as one step.
+                Some((index, names)) => {
+                    names.push(path.clone());
+                    if let Some(step) = steps.get_mut(*index) {
+                        step.label = format!("Wrote {} files", names.len());
+                        step.detail = Some(names.join(", "));
+                        step.ended_ms = Some(at);
+                    }
+                }
+                None => {
+                    files = Some((steps.len(), vec![path.clone()]));
+                    steps.push(Step::done(
+                        format!("Wrote {path}"),
+                        Some(size_text(*size)),
+                        last_at,
+                        at,
+                    ));
+                }
+            },
+            TurnEvent::CommandStarted { command } => {
+                open = Some(steps.len());
+                steps.push(Step {
+                    label: format!("Running {command}"),
+                    detail: None,
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                });
+            }
+            TurnEvent::CommandExited { exit_code } => {
+                if let Some(step) = open.take().and_then(|index| steps.get_mut(index)) {
+                    step.label = step.label.replacen("Running ", "Ran ", 1);
+                    step.ended_ms = Some(at);
+                    if *exit_code == 0 {
+                        step.state = StepState::Done;
+                    } else {
+                        step.state = StepState::Failed;
+                        step.detail = Some(format!("exited with code {exit_code}"));
+                    }
+                }
+            }
+            TurnEvent::Retrying { reason, wait_ms } => steps.push(Step {
+                label: format!(
+                    "Retrying in {}",
+                    duration_text(i64::try_from(*wait_ms).unwrap_or(0))
+                ),
+                detail: Some(reason.clone()),
+                state: StepState::Failed,
+                started_ms: last_at,
+                ended_ms: Some(at),
+            }),
+            TurnEvent::Output { .. }
+            | TurnEvent::Summary { .. }
+            | TurnEvent::Failed { .. }
+            | TurnEvent::Cancelled => {}
+        }
+        last_at = at;
+    }
+    let busy = steps.iter().any(|step| step.state == StepState::Running);
+    if running && !busy {
+        steps.push(Step {
+            label: if events.is_empty() {
+                "Waiting for a worker".into()
+            } else {
+                "The model is working".into()
+            },
+            detail: None,
+            state: StepState::Running,
+            started_ms: last_at,
+            ended_ms: None,
+        });
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(at_ms: i64, event: TurnEvent) -> StepEvent {
+        StepEvent { at_ms, event }
+    }
+
+    #[test]
+    fn a_turn_reads_as_steps_with_durations() {
+        let events = vec![
+            at(1_000, TurnEvent::SandboxStarting),
+            at(
+                1_400,
+                TurnEvent::SandboxReady {
+                    sandbox_id: "s".into(),
+                    preview_url: "u".into(),
+                    revived_files: 0,
+                },
+            ),
+            at(
+                3_400,
+                TurnEvent::ModelRequest {
+                    model: "m".into(),
+                    input_tokens: 10,
+                    output_tokens: 120,
+                },
+            ),
+            at(
+                3_500,
+                TurnEvent::FileWritten {
+                    path: "index.html".into(),
+                    size: 2048,
+                },
+            ),
+            at(
+                3_600,
+                TurnEvent::FileWritten {
+                    path: "style.css".into(),
+                    size: 10,
+                },
+            ),
+            at(
+                3_700,
+                TurnEvent::CommandStarted {
+                    command: "npm install".into(),
+                },
+            ),
+            at(
+                3_800,
+                TurnEvent::Output {
+                    stderr: false,
+                    text: "ok".into(),
+                },
+            ),
+            at(5_700, TurnEvent::CommandExited { exit_code: 0 }),
+        ];
+        let steps = steps(&events, true);
+        let labels: Vec<&str> = steps.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Sandbox ready",
+                "The model worked",
+                "Wrote 2 files",
+                "Ran npm install",
+                "The model is working"
+            ]
+        );
+        assert_eq!(steps[0].duration_text(0), "0.4 s");
+        assert_eq!(steps[1].duration_text(0), "2.0 s");
+        assert_eq!(steps[1].detail.as_deref(), Some("120 tokens"));
+        assert_eq!(steps[2].detail.as_deref(), Some("index.html, style.css"));
+        assert_eq!(steps[3].duration_text(0), "2.0 s");
+        assert_eq!(steps[4].state, StepState::Running);
+        assert_eq!(steps[4].duration_text(6_700), "1.0 s");
+    }
+
+    #[test]
+    fn running_steps_and_failed_commands_show_as_such() {
+        let events = vec![at(0, TurnEvent::SandboxStarting)];
+        let list = steps(&events, true);
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].label, "Starting the sandbox");
+        assert_eq!(list[0].state, StepState::Running);
+
+        let events = vec![
+            at(
+                0,
+                TurnEvent::CommandStarted {
+                    command: "false".into(),
+                },
+            ),
+            at(50, TurnEvent::CommandExited { exit_code: 1 }),
+        ];
+        let list = steps(&events, false);
+        assert_eq!(list[0].state, StepState::Failed);
+        assert_eq!(list[0].detail.as_deref(), Some("exited with code 1"));
+        assert_eq!(steps(&[], true)[0].label, "Waiting for a worker");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(420), "0.4 s");
+        assert_eq!(duration_text(12_300), "12 s");
+        assert_eq!(duration_text(125_000), "2 min 5 s");
+    }
+}

@@ -1,0 +1,69 @@
+//! The project page's data in one read: the chat, the versions, the turn
+//! still running with its steps so far, and the credits left.
+
+use crate::{
+    domain::{ProjectId, TurnEvent, UserId},
+    server::store::{now_ms, MessageStatus, Role, Store, StoreError},
+    usage::UsageView,
+    workspace::{FileEntry, MessageView, ProjectPage, StepEvent, VersionView},
+};
+
+/// `None` when the project does not exist or is not `owner`'s.
+pub async fn project_page(
+    store: &Store,
+    owner: &UserId,
+    project: &ProjectId,
+    free_credits: i64,
+) -> Result<Option<ProjectPage>, StoreError> {
+    let Some(found) = store.project(owner, project).await? else {
+        return Ok(None);
+    };
+    let messages = store.messages(owner, project).await?;
+    let running = messages
+        .iter()
+        .find(|message| {
+            message.role == Role::Assistant
+                && matches!(
+                    message.status,
+                    MessageStatus::Pending | MessageStatus::Running
+                )
+        })
+        .map(|message| message.id.clone());
+    let running_events = match &running {
+        Some(message) => store
+            .message_events(owner, message)
+            .await?
+            .into_iter()
+            // Command output is not part of the step list.
+            .filter(|stored| stored.kind != "output")
+            .filter_map(|stored| {
+                serde_json::from_str::<TurnEvent>(&stored.payload)
+                    .ok()
+                    .map(|event| StepEvent {
+                        at_ms: stored.created_at,
+                        event,
+                    })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let last_seq = store.last_event_seq(project).await?;
+    let versions = store.fragments(owner, project).await?;
+    let files = match versions.first() {
+        Some(newest) => store.fragment_file_list(owner, &newest.id).await?,
+        None => Vec::new(),
+    };
+    let now = now_ms();
+    let usage = store.usage(owner, free_credits, now).await?;
+    Ok(Some(ProjectPage {
+        project: found.into(),
+        messages: messages.into_iter().map(MessageView::from).collect(),
+        versions: versions.into_iter().map(VersionView::from).collect(),
+        running: running.map(|id| id.to_string()),
+        running_events,
+        last_seq,
+        now_ms: now,
+        usage: UsageView::from(usage),
+        files: files.into_iter().map(FileEntry::from).collect(),
+    }))
+}
