@@ -102,20 +102,29 @@ fn Home() -> impl IntoView {
                         <span class="small muted">"Template"</span>
                         <select
                             name="template"
+                            aria-describedby="template-about"
                             on:change=move |ev| template.set(event_target_value(&ev))
                         >
                             {TEMPLATES
                                 .iter()
                                 .map(|choice| {
                                     view! {
-                                        <option value=choice.id title=choice.description>
-                                            {format!("{} — {}", choice.label, choice.description)}
-                                        </option>
+                                        <option value=choice.id>{choice.label}</option>
                                     }
                                 })
                                 .collect_view()}
                         </select>
                     </label>
+                    <span id="template-about" class="small muted template-about">
+                        {move || {
+                            template.with(|id| {
+                                TEMPLATES
+                                    .iter()
+                                    .find(|choice| choice.id == id)
+                                    .map_or("", |choice| choice.description)
+                            })
+                        }}
+                    </span>
                     <PromptCounter id="prompt-count" text=draft />
                     <button
                         type="submit"
