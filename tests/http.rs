@@ -182,3 +182,38 @@ async fn the_app_never_serves_sandbox_content() {
     assert!(html.contains("Page not found"));
     assert!(html.contains("site-header"));
 }
+
+#[tokio::test]
+async fn compressed_assets_are_kept_until_the_file_changes() {
+    let app = sqlite_app().await;
+    let pkg = app.site_root.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let file = pkg.join("ollio_bg.wasm");
+    std::fs::write(&file, "first build ".repeat(4096)).unwrap();
+    let fetch = || async {
+        let response = app
+            .client
+            .get(app.url("/pkg/ollio_bg.wasm"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        response.bytes().await.unwrap()
+    };
+    let first = fetch().await;
+    assert!(first.len() < 4096, "compressed: {} bytes", first.len());
+    assert_eq!(fetch().await, first);
+
+    // A rebuilt file is served afresh, not from what was kept.
+    std::fs::write(&file, "second build, longer ".repeat(4096)).unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_ne!(fetch().await, first);
+}

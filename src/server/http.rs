@@ -1,6 +1,7 @@
 //! The HTTP layer: the axum router (pages, server functions, health, static
 //! files) and serving it until a shutdown signal.
 
+mod asset_cache;
 mod events;
 pub mod guard;
 mod healthz;
@@ -93,6 +94,11 @@ pub fn router(state: AppState) -> Router {
             guard::require_same_origin,
         ))
         .layer(CompressionLayer::new().compress_when(compress))
+        // Outside the compression: keeps what it compressed.
+        .layer(middleware::from_fn_with_state(
+            asset_cache::AssetCache::new(state.leptos_options.site_root.as_ref()),
+            asset_cache::keep_compressed,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
