@@ -104,6 +104,7 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
 
   // Version 1 shows the old heading again; restoring makes it version 3.
   const versions = page.getByRole('listbox', { name: 'Versions' });
+  await expect(page.getByLabel('Versions')).toHaveAttribute('role', 'listbox');
   await versions.getByRole('option', { name: /Version 1/ }).click();
   await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily');
   await page.getByRole('tab', { name: 'Code' }).click();

@@ -36,7 +36,7 @@ pub fn VersionList() -> impl IntoView {
         select(ids[next].clone());
     };
     view! {
-        <section class="versions" aria-labelledby="versions-title">
+        <section class="versions">
             <h2 id="versions-title" class="rail-title">"Versions"</h2>
             {move || {
                 if ws.page.with(|page| page.versions.is_empty()) {
