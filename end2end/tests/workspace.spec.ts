@@ -169,6 +169,17 @@ test('without the event stream the page still follows the turn by refetching', a
   await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily');
 });
 
+test('a failed turn shows why, and Retry sends the message again', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signUp(page, uniqueEmail('retry'));
+  // The scripted model refuses this script's first request once (HTTP 400).
+  await startProject(page, 'A page that will break on the first try');
+  const failure = page.locator('.turn-failed');
+  await expect(failure).toContainText('The model failed', { timeout: 20_000 });
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await expect(page.getByText('Worked on the second try.')).toBeVisible({ timeout: 20_000 });
+});
+
 test('Stop ends a turn', async ({ page }) => {
   test.setTimeout(60_000);
   await signUp(page, uniqueEmail('stop'));
