@@ -330,62 +330,13 @@ pub async fn highlighted_file(version: String, path: String) -> Result<Highlight
 pub async fn restore_version(version: String) -> Result<VersionView, AppError> {
     use crate::{
         domain::FragmentId,
-        server::{
-            api, auth,
-            store::{MessageStatus, NewFile, NewFragment, Role},
-        },
+        server::{api, auth, workspace},
     };
     api::respond(async move {
         let user = auth::require_user().await?;
         let state = api::state()?;
-        let store = &state.store;
-        let id = FragmentId::from_raw(version);
-        let old = store
-            .fragment(&user.id, &id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let busy = store
-            .messages(&user.id, &old.project)
-            .await?
-            .iter()
-            .any(|message| {
-                message.role == Role::Assistant
-                    && matches!(
-                        message.status,
-                        MessageStatus::Pending | MessageStatus::Running
-                    )
-            });
-        if busy {
-            return Err(AppError::invalid(
-                "Ollio is still working on this project. Wait for it, or press Stop, then restore.",
-            ));
-        }
-        let files = store.fragment_files(&user.id, &id).await?;
-        let restored = store
-            .create_fragment(NewFragment {
-                project: old.project.clone(),
-                message: None,
-                title: format!("Restored version {}", old.version),
-                template: old.template.clone(),
-                sandbox_id: None,
-                preview_url: None,
-                files: files
-                    .into_iter()
-                    .map(|file| NewFile {
-                        path: file.path,
-                        content: file.content,
-                        language: file.language,
-                    })
-                    .collect(),
-            })
-            .await?;
-        if let Some(current) = store.current_sandbox(&old.project).await? {
-            store.end_sandbox(&current.id).await?;
-            if let Some(sandbox) = &state.sandbox {
-                // Best effort: it also dies at its end time.
-                let _ = sandbox.client.kill(&current.id).await;
-            }
-        }
+        let restored =
+            workspace::restore_version(&state, &user.id, &FragmentId::from_raw(version)).await?;
         Ok(restored.into())
     })
     .await

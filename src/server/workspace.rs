@@ -1,9 +1,14 @@
-//! The project page's data in one read: the chat, the versions, the turn
-//! still running with its steps so far, and the credits left.
+//! The project page's data in one read (the chat, the versions, the turn
+//! still running with its steps so far, the credits left), and restoring an
+//! old version as the newest.
 
 use crate::{
-    domain::{ProjectId, TurnEvent, UserId},
-    server::store::{now_ms, MessageStatus, Role, Store, StoreError},
+    domain::{FragmentId, ProjectId, TurnEvent, UserId},
+    error::AppError,
+    server::{
+        state::AppState,
+        store::{now_ms, Fragment, MessageStatus, NewFile, NewFragment, Role, Store, StoreError},
+    },
     usage::UsageView,
     workspace::{FileEntry, MessageView, ProjectPage, StepEvent, VersionView},
 };
@@ -66,4 +71,51 @@ pub async fn project_page(
         usage: UsageView::from(usage),
         files: files.into_iter().map(FileEntry::from).collect(),
     }))
+}
+
+/// Makes an older version the newest: a new version with its files; nothing
+/// is deleted. Refused while a turn runs. The project's working sandbox is
+/// let go, so the next turn or preview starts from the restored files.
+pub async fn restore_version(
+    state: &AppState,
+    owner: &UserId,
+    version: &FragmentId,
+) -> Result<Fragment, AppError> {
+    let store = &state.store;
+    let old = store
+        .fragment(owner, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if store.turn_in_progress(owner, &old.project).await? {
+        return Err(AppError::invalid(
+            "Ollio is still working on this project. Wait for it, or press Stop, then restore.",
+        ));
+    }
+    let files = store.fragment_files(owner, version).await?;
+    let restored = store
+        .create_fragment(NewFragment {
+            project: old.project.clone(),
+            message: None,
+            title: format!("Restored version {}", old.version),
+            template: old.template.clone(),
+            sandbox_id: None,
+            preview_url: None,
+            files: files
+                .into_iter()
+                .map(|file| NewFile {
+                    path: file.path,
+                    content: file.content,
+                    language: file.language,
+                })
+                .collect(),
+        })
+        .await?;
+    if let Some(current) = store.current_sandbox(&old.project).await? {
+        store.end_sandbox(&current.id).await?;
+        if let Some(sandbox) = &state.sandbox {
+            // Best effort: it also dies at its end time.
+            let _ = sandbox.client.kill(&current.id).await;
+        }
+    }
+    Ok(restored)
 }
