@@ -217,3 +217,68 @@ async fn compressed_assets_are_kept_until_the_file_changes() {
         .unwrap();
     assert_ne!(fetch().await, first);
 }
+
+/// The browser's files come brotli-compressed at the best level (not the
+/// fast level used per response), with the file server's own headers.
+#[tokio::test]
+async fn browser_files_are_brotli_compressed_at_the_best_level() {
+    let app = sqlite_app().await;
+    let pkg = app.site_root.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    // Words in a pseudo-random order: compressible, but not trivially.
+    let words = [
+        "view", "signal", "memo", "effect", "owner", "node", "attr", "event",
+    ];
+    let mut seed = 7u64;
+    let script: String = (0..40_000)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            words[(seed >> 60) as usize % words.len()]
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    std::fs::write(pkg.join("ollio.js"), &script).unwrap();
+
+    let response = app
+        .client
+        .get(app.url("/pkg/ollio.js"))
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    assert!(headers
+        .get_all(header::VARY)
+        .iter()
+        .any(|value| value == "accept-encoding"));
+    let body = response.bytes().await.unwrap();
+    let mut plain = Vec::new();
+    brotli::BrotliDecompress(&mut body.as_ref(), &mut plain).unwrap();
+    assert_eq!(plain, script.as_bytes());
+
+    let mut fast = Vec::new();
+    {
+        use std::io::Write;
+        let mut writer = brotli::CompressorWriter::new(&mut fast, 4096, 5, 22);
+        writer.write_all(script.as_bytes()).unwrap();
+    }
+    assert!(
+        body.len() < fast.len(),
+        "{} bytes served, {} at the fast level",
+        body.len(),
+        fast.len()
+    );
+
+    // Asked for nothing compressed, the file comes as it is.
+    let plain = app.get("/pkg/ollio.js").await;
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.text().await.unwrap(), script);
+}

@@ -94,7 +94,8 @@ pub fn router(state: AppState) -> Router {
             guard::require_same_origin,
         ))
         .layer(CompressionLayer::new().compress_when(compress))
-        // Outside the compression: keeps what it compressed.
+        // Outside the compression: /pkg/* is compressed once, at the best
+        // level, and kept.
         .layer(middleware::from_fn_with_state(
             asset_cache::AssetCache::new(state.leptos_options.site_root.as_ref()),
             asset_cache::keep_compressed,
