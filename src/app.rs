@@ -11,6 +11,7 @@ mod layout;
 mod not_found;
 mod project;
 mod projects_page;
+pub mod resource;
 pub mod session;
 mod settings;
 pub mod toasts;

@@ -9,6 +9,7 @@ use super::{
     escape::textarea_text,
     forms::PromptCounter,
     landing::Landing,
+    resource,
     session::{use_session, PageSkeleton},
 };
 use crate::{
@@ -70,7 +71,7 @@ fn Home() -> impl IntoView {
         ev.prevent_default();
         build();
     };
-    let projects = Resource::new(|| (), |_| list_projects());
+    let projects = resource::load(|| (), |_| list_projects());
     view! {
         <Title text="Build" />
         <section class="container page home">

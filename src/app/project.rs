@@ -17,6 +17,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::{
     not_found::NotFound,
+    resource,
     session::{page_error, to_sign_in},
     toasts::use_toasts,
 };
@@ -36,7 +37,7 @@ pub fn ProjectRoute() -> impl IntoView {
     let params = use_params_map();
     let pathname = use_location().pathname;
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let page = Resource::new(id, project_view);
+    let page = resource::load(id, project_view);
     view! {
         <Suspense fallback=|| view! { <WorkspaceSkeleton /> }>
             {move || Suspend::new(async move {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{forms::action_error, session::RequireUser};
+use super::{forms::action_error, resource, session::RequireUser};
 use crate::projects::{
     list_models, list_projects, DeleteProject, ProjectSummary, RenameProject, SetProjectModel,
 };
@@ -23,7 +23,7 @@ fn Projects() -> impl IntoView {
     let rename = ServerAction::<RenameProject>::new();
     let delete = ServerAction::<DeleteProject>::new();
     let choose = ServerAction::<SetProjectModel>::new();
-    let projects = Resource::new(
+    let projects = resource::load(
         move || {
             (
                 rename.version().get(),
@@ -33,7 +33,7 @@ fn Projects() -> impl IntoView {
         },
         |_| list_projects(),
     );
-    let models = Resource::new(|| (), |_| list_models());
+    let models = resource::load(|| (), |_| list_models());
     view! {
         <section class="container page">
             <div class="page-head">

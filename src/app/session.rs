@@ -6,6 +6,7 @@ use leptos_router::{components::Redirect, hooks::use_location};
 
 use crate::{
     account::{Logout, Viewer},
+    app::resource::{self, Loaded},
     error::AppError,
 };
 
@@ -14,7 +15,7 @@ pub struct Session {
     pub logout: ServerAction<Logout>,
     /// Bumped after any account action, to reload `viewer`.
     revision: RwSignal<u64>,
-    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+    pub viewer: Loaded<Result<Option<Viewer>, AppError>>,
 }
 
 /// Creates the sign-out action and the viewer resource; call once, inside the
@@ -22,7 +23,7 @@ pub struct Session {
 pub fn provide_session() {
     let logout = ServerAction::<Logout>::new();
     let revision = RwSignal::new(0);
-    let viewer = Resource::new(
+    let viewer = resource::load(
         move || (logout.version().get(), revision.get()),
         |_| crate::account::current_user(),
     );
@@ -71,7 +72,7 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
     // Its own resource, loaded once: the shared viewer reloads after account
     // actions, and following it would rebuild the page (and lose what its
     // forms just reported).
-    let viewer = Resource::new(|| (), |_| crate::account::current_user());
+    let viewer = resource::load(|| (), |_| crate::account::current_user());
     view! {
         <Suspense fallback=|| view! { <PageSkeleton /> }>
             {move || Suspend::new(async move {

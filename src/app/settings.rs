@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use super::{
     forms::{action_error, NewPasswordField},
+    resource,
     session::{use_session, RequireUser},
 };
 use crate::{
@@ -150,7 +151,7 @@ fn DeleteAccount() -> impl IntoView {
 fn ModelKeys() -> impl IntoView {
     let save = ServerAction::<SaveProviderKeyFn>::new();
     let remove = ServerAction::<DeleteProviderKeyFn>::new();
-    let keys = Resource::new(
+    let keys = resource::load(
         move || (save.version().get(), remove.version().get()),
         |_| list_provider_keys(),
     );

@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 
 use super::use_ws;
+use crate::app::resource;
 use crate::changes::{version_changes, FileChange};
 
 #[component]
 pub fn ChangesView() -> impl IntoView {
     let ws = use_ws();
     let version = Memo::new(move |_| ws.version().map(|v| v.id));
-    let changes = Resource::new(
+    let changes = resource::load(
         move || version.get(),
         |version| async move {
             match version {

@@ -60,7 +60,8 @@ pub fn follow(project: &str, after: i64, on: impl Fn(Live) + 'static) -> Option<
                     let decoded = message
                         .data()
                         .as_string()
-                        .and_then(|data| serde_json::from_str::<TurnEvent>(&data).ok());
+                        // From bytes, like server functions (see app/resource.rs).
+                        .and_then(|data| serde_json::from_slice::<TurnEvent>(data.as_bytes()).ok());
                     if let Some(event) = decoded {
                         on(Live::Event { seq, event });
                     }
