@@ -31,6 +31,7 @@ on_both_databases!(
     an_older_version_is_previewed_apart_from_the_working_sandbox,
     a_running_turn_keeps_its_sandbox_and_failures_read_clearly,
     another_user_finds_no_version_to_preview,
+    two_starts_at_once_make_one_sandbox,
 );
 
 const ADA: &str = "ada@example.com";
@@ -399,5 +400,27 @@ async fn another_user_finds_no_version_to_preview(db: TestDb) {
     assert_eq!(
         running_url(&preview(&rig.ada, "preview_status", &only).await),
         url
+    );
+}
+
+/// Two tabs (or a double click) starting the same sleeping preview at once
+/// get the same sandbox; no second one is left running unused.
+async fn two_starts_at_once_make_one_sandbox(db: TestDb) {
+    let rig = rig(db).await;
+    let store = &rig.app.db.store;
+    let older = version(store, &rig.project, "Version one").await;
+    let newest = version(store, &rig.project, "Version two").await;
+    for version in [&newest, &older] {
+        let (one, two) = tokio::join!(
+            preview(&rig.ada, "start_preview", version),
+            preview(&rig.ada, "start_preview", version),
+        );
+        assert_eq!(running_url(&one), running_url(&two));
+    }
+    let running = rig.daemon.client.list().await.unwrap();
+    assert_eq!(
+        running.len(),
+        2,
+        "one working, one preview-only: {running:?}"
     );
 }

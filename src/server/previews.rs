@@ -4,6 +4,13 @@
 //! Asking never starts anything; starting makes sure a sandbox serves the
 //! version, making one from its files when none does.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
 use super::{
     agent::{
         project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
@@ -59,11 +66,57 @@ struct Target {
     template: &'static Template,
 }
 
+/// One start at a time per project and kind of sandbox (working or
+/// preview-only), within this process: two tabs (or a double click) asking
+/// at once would otherwise each make a sandbox, and the one recorded first
+/// would run unused until it expired. Kept in [`AppState`].
+#[derive(Clone, Default)]
+pub struct StartLocks(Arc<Mutex<HashMap<StartKey, Arc<AsyncMutex<()>>>>>);
+
+/// A project, and whether the sandbox is its preview-only one.
+type StartKey = (ProjectId, bool);
+
+/// Held while a start runs; the last holder removes its lock from the map.
+struct Starting {
+    locks: StartLocks,
+    key: StartKey,
+    _held: OwnedMutexGuard<()>,
+}
+
+impl StartLocks {
+    async fn hold(&self, project: &ProjectId, preview_only: bool) -> Starting {
+        let key = (project.clone(), preview_only);
+        let lock = {
+            let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            locks.entry(key.clone()).or_default().clone()
+        };
+        Starting {
+            locks: self.clone(),
+            key,
+            _held: lock.lock_owned().await,
+        }
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        let mut locks = self.locks.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // The map's and this holder's: nobody else waits.
+        if locks
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) <= 2)
+        {
+            locks.remove(&self.key);
+        }
+    }
+}
+
 /// Previews as the app serves them.
 pub struct Previews {
     store: Store,
     /// `None` when no sandbox backend is set up.
     maker: Option<SandboxMaker>,
+    starts: StartLocks,
 }
 
 impl Previews {
@@ -84,6 +137,7 @@ impl Previews {
         Self {
             store: state.store.clone(),
             maker,
+            starts: state.preview_starts.clone(),
         }
     }
 
@@ -117,6 +171,12 @@ impl Previews {
             Ok(target) => target,
             Err(failed) => return Ok(failed),
         };
+        // A start already under way for this sandbox is waited for; what it
+        // made is then found running.
+        let _starting = self
+            .starts
+            .hold(&target.version.project, !target.newest)
+            .await;
         let now = self.check(owner, &target).await?;
         if now != Preview::Asleep {
             return Ok(now);

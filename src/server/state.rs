@@ -7,6 +7,7 @@ use super::{
     agent::{events::EventHub, worker::Workers},
     config::Config,
     http::guard::Limiter,
+    previews::StartLocks,
     sandbox::SandboxClient,
     secrets::SecretBox,
     sessions::Sessions,
@@ -32,6 +33,8 @@ pub struct AppState {
     pub hub: EventHub,
     /// Seals users' provider keys; `None` where keys cannot be saved.
     pub secrets: Option<SecretBox>,
+    /// Keeps two requests from starting the same preview twice.
+    pub preview_starts: StartLocks,
 }
 
 /// The sandbox backend as the app uses it.
@@ -61,6 +64,7 @@ impl AppState {
             workers: None,
             hub: EventHub::default(),
             secrets: None,
+            preview_starts: StartLocks::default(),
         }
     }
 
