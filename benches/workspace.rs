@@ -177,7 +177,7 @@ async fn initial_transfer() {
     let client = reqwest::Client::builder().build().unwrap();
     let mut total = 0usize;
     let mut raw_total = 0u64;
-    for name in ["ollio.js", "ollio_bg.wasm", "ollio.css"] {
+    for name in ["ollio.js", "ollio.wasm", "ollio.css"] {
         let from = pkg.join(name);
         let Ok(meta) = std::fs::metadata(&from) else {
             println!(
