@@ -64,6 +64,9 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     .await
 }
 
+/// Where the settings form lands after a changed password: the page says so.
+pub const PASSWORD_CHANGED: &str = "/settings?changed=password";
+
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
@@ -72,7 +75,11 @@ pub async fn change_password(
     use crate::server::{accounts, api, auth};
     api::respond(async move {
         let user = auth::require_user().await?;
-        accounts::change_password(&user, &current_password, &new_password).await
+        accounts::change_password(&user, &current_password, &new_password).await?;
+        if api::is_native_form_post() {
+            leptos_axum::redirect(PASSWORD_CHANGED);
+        }
+        Ok(())
     })
     .await
 }

@@ -1,7 +1,13 @@
-//! The Leptos application: the HTML shell, the router and the pages. Compiled
-//! for both the server (SSR) and the browser (hydrate).
+//! The Leptos application: the HTML shell, the router and the pages.
+//!
+//! Pages are rendered on the server only; their forms and links work as
+//! plain HTML. The parts that need the browser are islands (`#[island]`):
+//! the theme toggle, the header's credits, the prompt boxes and the whole
+//! project workspace. Only they are compiled into the
+//! WASM, which keeps the download small.
 
 mod auth_pages;
+pub mod credits;
 mod error_page;
 mod escape;
 mod forms;
@@ -32,7 +38,6 @@ use self::{
     project::ProjectRoute,
     projects_page::ProjectsPage,
     settings::SettingsPage,
-    toasts::{provide_toasts, Toaster},
 };
 
 /// The document around the app, rendered on the server only.
@@ -56,7 +61,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -83,13 +88,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Everything inside the router. The account actions are created here, not in
-/// [`App`]: the router is what reads a plain form post's error from the URL
-/// (`?__err=`), and actions pick it up only beneath it.
+/// Everything inside the router. Pages create their actions beneath it: the
+/// router is what reads a plain form post's error from the URL (`?__err=`).
 #[component]
 fn Site() -> impl IntoView {
     session::provide_session();
-    provide_toasts();
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"
@@ -115,6 +118,5 @@ fn Site() -> impl IntoView {
             </ErrorBoundary>
         </main>
         <SiteFooter />
-        <Toaster />
     }
 }

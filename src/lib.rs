@@ -19,10 +19,13 @@ pub mod workspace;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the browser build: attaches the app to the server's HTML.
+/// Entry point of the browser build. Pages are islands: the server renders
+/// all of each page, and the script Leptos puts in the page then hydrates
+/// only its `#[island]` components, each from the props it was rendered
+/// with. This sets up the reactive root they share.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

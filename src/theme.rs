@@ -57,9 +57,9 @@ pub fn from_request() -> Option<Theme> {
         .find_map(Theme::from_cookie_header)
 }
 
-/// A button that switches between light and dark. It needs the hydrated app,
-/// so it stays disabled in the server-rendered page until then.
-#[component]
+/// A button that switches between light and dark. An island: it needs the
+/// browser, so it stays disabled in the server-rendered page until hydrated.
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     // The server knows only a stored choice; once hydrated the effect below

@@ -195,6 +195,11 @@ pub async fn start_project(prompt: String, template: String) -> Result<StartedPr
         match queued {
             Ok(queued) => {
                 workers.wake();
+                // The home page's form posted without JavaScript: open
+                // the project.
+                if api::is_native_form_post() {
+                    leptos_axum::redirect(&format!("/projects/{}", project.id));
+                }
                 Ok(StartedProject {
                     project: project.id.to_string(),
                     assistant_message: queued.turn.assistant_message.to_string(),

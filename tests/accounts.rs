@@ -26,6 +26,7 @@ on_both_databases!(
     server_functions_are_rate_limited_per_user,
     credits_are_reported,
     a_plain_form_post_returns_to_its_page_with_the_error,
+    a_changed_password_comes_back_to_settings_saying_so,
 );
 
 async fn ada_spends_everything(app: &TestApp, email: &str, credits: i64) {
@@ -609,4 +610,31 @@ async fn a_plain_form_post_returns_to_its_page_with_the_error(db: TestDb) {
     assert!(
         html.contains("don&#x27;t match an account") || html.contains("don't match an account")
     );
+}
+
+/// The settings page's password form is a plain post: a changed password
+/// comes back to the page, which says so.
+async fn a_changed_password_comes_back_to_settings_saying_so(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (_, _, before) = ada.page("/settings").await;
+    assert!(!before.contains("Your password was changed."));
+    let response = ada
+        .post(
+            "change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+            &[("accept", "text/html"), ("referer", &ada.url("/settings"))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        ollio::account::PASSWORD_CHANGED
+    );
+    let (status, _, html) = ada.page(ollio::account::PASSWORD_CHANGED).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your password was changed."), "{html}");
 }

@@ -28,6 +28,7 @@ on_both_databases!(
     ollamas_models_are_offered_when_it_answers,
     a_project_is_created_from_a_known_template,
     a_prompt_starts_a_project_and_its_page_shows_chat_and_versions,
+    the_home_form_works_as_a_plain_post,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -487,4 +488,47 @@ async fn a_prompt_starts_a_project_and_its_page_shows_chat_and_versions(db: Test
         .await;
     assert_eq!(status.as_u16(), 402, "{body}");
     assert_eq!(store.projects(&owner).await.unwrap().len(), 1);
+}
+
+/// The home page's prompt box without JavaScript: a plain form post opens
+/// the new project, and a bad prompt comes back to the home page saying why.
+async fn the_home_form_works_as_a_plain_post(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    // Where a plain post of `prompt` is sent, as a path.
+    let post = |prompt: &'static str| {
+        let ada = &ada;
+        async move {
+            let home = ada.url("/");
+            let response = ada
+                .post(
+                    "start_project",
+                    &[("prompt", prompt), ("template", "static")],
+                    &[("accept", "text/html"), ("referer", &home)],
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::FOUND);
+            let location = response.headers()[reqwest::header::LOCATION]
+                .to_str()
+                .unwrap();
+            location.trim_start_matches(&ada.url("")).to_owned()
+        }
+    };
+    let project = post("A dark login form").await;
+    assert!(project.starts_with("/projects/"), "{project}");
+    let (status, _, html) = ada.page(&project).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("A dark login form"));
+
+    let refused = post("   ").await;
+    assert!(
+        refused.starts_with("/?") && refused.contains("__err="),
+        "{refused}"
+    );
+    let (status, _, html) = ada.page(&refused).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Describe what you want to build first."),
+        "{html}"
+    );
 }

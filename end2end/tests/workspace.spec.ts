@@ -28,6 +28,9 @@ async function startProject(page: Page, prompt: string) {
   await page.getByLabel('What do you want to build?').fill(prompt);
   await page.getByRole('button', { name: 'Build' }).click();
   await expect(page).toHaveURL(/\/projects\/[\w-]+$/);
+  // The project page is a new page load: wait for its islands to hydrate
+  // (the header's toggle first, the workspace in the same pass).
+  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
 }
 
 /** Saves a screenshot with the test's results, and for the README when
@@ -151,12 +154,12 @@ test('a reload in the middle of a turn keeps its steps and carries on live', asy
   test.setTimeout(60_000);
   await signUp(page, uniqueEmail('reload'));
   await startProject(page, 'A calm page, take your time');
-  await expect(page.getByText('Running sleep 6 && echo done')).toBeVisible();
+  await expect(page.getByText('Running sleep 12 && echo done')).toBeVisible();
   await page.reload();
   const steps = page.getByRole('list', { name: 'Steps' });
   await expect(steps).toContainText('Wrote index.html');
-  await expect(steps).toContainText('Running sleep 6 && echo done');
-  await expect(page.getByText('Finished, slowly.')).toBeVisible({ timeout: 20_000 });
+  await expect(steps).toContainText('Running sleep 12 && echo done');
+  await expect(page.getByText('Finished, slowly.')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByLabel('Message')).toBeEnabled();
 });
 

@@ -1,13 +1,12 @@
-//! `/signup` and `/login`.
+//! `/signup` and `/login`: server-rendered pages whose forms post to the
+//! account server functions, which answer with a redirect (onwards, or back
+//! with the error for the form to show).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{
-    forms::{action_error, NewPasswordField},
-    session::use_session,
-};
+use super::forms::{action_error, NewPasswordField};
 use crate::account::{Login, Signup};
 
 /// Where to go after signing in, from `?next=`.
@@ -38,7 +37,6 @@ fn waiting_prompt(next: &str) -> Option<String> {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
-    use_session().follow(signup);
     let next = next_param();
     view! {
         <Title text="Sign up" />
@@ -59,9 +57,7 @@ pub fn SignupPage() -> impl IntoView {
                     </div>
                     <NewPasswordField id="signup-password" name="password" label="Password" />
                     {action_error(signup.value())}
-                    <button type="submit" class="button button-primary button-block" disabled=move || signup.pending().get()>
-                        {move || if signup.pending().get() { "Creating your account…" } else { "Sign up" }}
-                    </button>
+                    <button type="submit" class="button button-primary button-block">"Sign up"</button>
                 </ActionForm>
                 <p class="auth-switch">
                     "Already have an account? "
@@ -75,7 +71,6 @@ pub fn SignupPage() -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    use_session().follow(login);
     let next = next_param();
     view! {
         <Title text="Sign in" />
@@ -94,9 +89,7 @@ pub fn LoginPage() -> impl IntoView {
                         <input id="login-password" name="password" type="password" autocomplete="current-password" required />
                     </div>
                     {action_error(login.value())}
-                    <button type="submit" class="button button-primary button-block" disabled=move || login.pending().get()>
-                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
+                    <button type="submit" class="button button-primary button-block">"Sign in"</button>
                 </ActionForm>
                 <p class="auth-switch">
                     "New to Ollio? "

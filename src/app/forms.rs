@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::escape::textarea_text;
 use crate::{
     domain::{Password, Prompt},
     error::AppError,
@@ -46,6 +47,55 @@ pub fn NewPasswordField(
                 {format!("At least {} characters.", Password::MIN_CHARS)}
             </p>
         </div>
+    }
+}
+
+/// "What do you want to build?" and its box, bound to `draft`. Ctrl/Cmd+Enter
+/// sends the form from anywhere in the box.
+#[component]
+pub fn PromptField(
+    draft: RwSignal<String>,
+    placeholder: &'static str,
+    /// The ids of what explains the box (its counter, a hint).
+    described_by: &'static str,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    view! {
+        <label class="prompt-label" for="prompt">
+            "What do you want to build?"
+        </label>
+        <textarea
+            id="prompt"
+            name="prompt"
+            rows="4"
+            autofocus=autofocus
+            placeholder=placeholder
+            aria-describedby=described_by
+            prop:value=move || draft.get()
+            on:input=move |ev| draft.set(event_target_value(&ev))
+            on:keydown=submit_on_ctrl_enter
+        >
+            {textarea_text(&draft.get_untracked())}
+        </textarea>
+    }
+}
+
+fn submit_on_ctrl_enter(ev: leptos::ev::KeyboardEvent) {
+    if ev.key() != "Enter" || !(ev.ctrl_key() || ev.meta_key()) {
+        return;
+    }
+    ev.prevent_default();
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let form = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+            .and_then(|area| area.form());
+        if let Some(form) = form {
+            // Like a click on the form's button: its submit handler runs.
+            let _ = form.request_submit();
+        }
     }
 }
 

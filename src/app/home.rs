@@ -1,13 +1,12 @@
 //! `/`: for a signed-in user, the prompt box that starts a project and the
 //! latest projects; for anyone else, the landing page.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::{
-    escape::textarea_text,
-    forms::PromptCounter,
+    forms::{PromptCounter, PromptField},
     landing::Landing,
     resource,
     session::{use_session, PageSkeleton},
@@ -17,6 +16,101 @@ use crate::{
     projects::{list_projects, TEMPLATES},
     workspace::StartProject,
 };
+
+/// The prompt box that starts a project and opens it: an island. Without
+/// JavaScript it is a plain form post, which the server answers with the
+/// project page, or with this page and `error`.
+#[island]
+fn HomePrompt(prompt: String, error: Option<String>) -> impl IntoView {
+    let draft = RwSignal::new(prompt);
+    let template = RwSignal::new(TEMPLATES[0].id.to_owned());
+    let start = ServerAction::<StartProject>::new();
+    let problem = RwSignal::new(error);
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(started)) => open_project(&started.project),
+        Some(Err(error)) => problem.set(Some(error.to_string())),
+        None => {}
+    });
+    // Busy from the click until the project page replaces this one.
+    let busy = move || start.pending().get() || matches!(start.value().get(), Some(Ok(_)));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if start.pending().get_untracked() {
+            return;
+        }
+        let prompt = draft.get_untracked();
+        match Prompt::parse(&prompt) {
+            Ok(_) => {
+                problem.set(None);
+                start.dispatch(StartProject {
+                    prompt,
+                    template: template.get_untracked(),
+                });
+            }
+            Err(error) => problem.set(Some(error.to_string())),
+        }
+    };
+    view! {
+        <form
+            class="prompt-card"
+            aria-label="Start a project"
+            method="post"
+            action=StartProject::url()
+            on:submit=submit
+        >
+            <PromptField
+                draft
+                placeholder="A pomodoro timer with a progress ring…"
+                described_by="prompt-count"
+                autofocus=true
+            />
+            <div class="prompt-footer">
+                <label class="template-pick">
+                    <span class="small muted">"Template"</span>
+                    <select
+                        name="template"
+                        aria-describedby="template-about"
+                        on:change=move |ev| template.set(event_target_value(&ev))
+                    >
+                        {TEMPLATES
+                            .iter()
+                            .map(|choice| {
+                                view! { <option value=choice.id>{choice.label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <span id="template-about" class="small muted template-about">
+                    {move || {
+                        template.with(|id| {
+                            TEMPLATES
+                                .iter()
+                                .find(|choice| choice.id == id)
+                                .map_or("", |choice| choice.description)
+                        })
+                    }}
+                </span>
+                <PromptCounter id="prompt-count" text=draft />
+                <button type="submit" class="button button-primary" disabled=busy>
+                    {move || if busy() { "Starting…" } else { "Build" }}
+                </button>
+            </div>
+            {move || {
+                problem
+                    .get()
+                    .map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })
+            }}
+        </form>
+    }
+}
+
+/// Opens a project's page (a full page load: pages are server-rendered).
+fn open_project(id: &str) {
+    #[cfg(feature = "hydrate")]
+    let _ = window().location().set_href(&format!("/projects/{id}"));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
 
 #[component]
 pub fn HomeRoute() -> impl IntoView {
@@ -40,107 +134,19 @@ const RECENT: usize = 6;
 
 #[component]
 fn Home() -> impl IntoView {
-    let query = use_query_map();
-    let draft = RwSignal::new(query.with_untracked(|q| q.get("prompt").unwrap_or_default()));
-    let template = RwSignal::new(TEMPLATES[0].id.to_owned());
-    let start = ServerAction::<StartProject>::new();
-    let problem = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
-    Effect::new(move |_| match start.value().get() {
-        Some(Ok(started)) => navigate(
-            &format!("/projects/{}", started.project),
-            Default::default(),
-        ),
-        Some(Err(error)) => problem.set(Some(error.to_string())),
-        None => {}
-    });
-    let build = move || {
-        let prompt = draft.get_untracked();
-        match Prompt::parse(&prompt) {
-            Ok(_) => {
-                problem.set(None);
-                start.dispatch(StartProject {
-                    prompt,
-                    template: template.get_untracked(),
-                });
-            }
-            Err(error) => problem.set(Some(error.to_string())),
-        }
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        build();
-    };
+    let prompt = use_query_map().with_untracked(|q| q.get("prompt").unwrap_or_default());
+    // A plain form post that failed comes back with its error in the URL,
+    // which the action reads.
+    let error = ServerAction::<StartProject>::new()
+        .value()
+        .get_untracked()
+        .and_then(Result::err)
+        .map(|error| error.to_string());
     let projects = resource::load(|| (), |_| list_projects());
     view! {
         <Title text="Build" />
         <section class="container page home">
-            <form class="prompt-card" aria-label="Start a project" on:submit=submit>
-                <label class="prompt-label" for="prompt">
-                    "What do you want to build?"
-                </label>
-                <textarea
-                    id="prompt"
-                    name="prompt"
-                    rows="4"
-                    autofocus
-                    placeholder="A pomodoro timer with a progress ring…"
-                    aria-describedby="prompt-count"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        // Ctrl/Cmd+Enter builds from anywhere in the box.
-                        if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
-                            ev.prevent_default();
-                            build();
-                        }
-                    }
-                >
-                    {textarea_text(&draft.get_untracked())}
-                </textarea>
-                <div class="prompt-footer">
-                    <label class="template-pick">
-                        <span class="small muted">"Template"</span>
-                        <select
-                            name="template"
-                            aria-describedby="template-about"
-                            on:change=move |ev| template.set(event_target_value(&ev))
-                        >
-                            {TEMPLATES
-                                .iter()
-                                .map(|choice| {
-                                    view! {
-                                        <option value=choice.id>{choice.label}</option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <span id="template-about" class="small muted template-about">
-                        {move || {
-                            template.with(|id| {
-                                TEMPLATES
-                                    .iter()
-                                    .find(|choice| choice.id == id)
-                                    .map_or("", |choice| choice.description)
-                            })
-                        }}
-                    </span>
-                    <PromptCounter id="prompt-count" text=draft />
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        disabled=move || start.pending().get()
-                    >
-                        {move || if start.pending().get() { "Starting…" } else { "Build" }}
-                    </button>
-                </div>
-                {move || {
-                    problem
-                        .get()
-                        .map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })
-                }}
-            </form>
+            <HomePrompt prompt error />
             <div class="page-head home-projects-head">
                 <h2>"Recent projects"</h2>
                 <a href="/projects">"All projects"</a>

@@ -4,13 +4,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, Redirect},
-    hooks::use_query_map,
-    params::ParamsMap,
-};
+use leptos_router::{components::Redirect, hooks::use_query_map, params::ParamsMap};
 
-use super::{escape::textarea_text, forms::PromptCounter, session::encode_query_value};
+use super::{
+    forms::{PromptCounter, PromptField},
+    session::encode_query_value,
+};
 use crate::domain::Prompt;
 
 const EXAMPLES: [&str; 4] = [
@@ -42,14 +41,12 @@ fn example_href(text: &str) -> String {
 #[component]
 pub fn Landing() -> impl IntoView {
     let query = use_query_map();
-    let draft = RwSignal::new(query.with_untracked(prefill));
-    // An example link changes the query; the box follows it.
-    Effect::new(move |_| draft.set(query.with(prefill)));
-    let outcome = move || {
-        query
-            .with(|q| q.get("prompt"))
-            .map(|raw| Prompt::parse(&raw))
-    };
+    let draft = query.with_untracked(prefill);
+    // A submitted prompt: a good one goes on to sign-up, a bad one is
+    // explained under the box.
+    let outcome = query
+        .with_untracked(|q| q.get("prompt"))
+        .map(|raw| Prompt::parse(&raw).map(|prompt| prompt.as_str().to_owned()));
 
     view! {
         <Title text="" />
@@ -61,45 +58,21 @@ pub fn Landing() -> impl IntoView {
                     "Ollio's agent writes the files, runs the commands in an isolated sandbox and starts your app. "
                     "Read every file, use the live preview, and keep asking for changes."
                 </p>
-                <Form method="GET" action="/" attr:class="prompt-card" attr:aria-label="Start a project">
-                    <label class="prompt-label" for="prompt">
-                        "What do you want to build?"
-                    </label>
-                    <textarea
-                        id="prompt"
-                        name="prompt"
-                        rows="4"
-                        placeholder="A dark login form with a remember-me checkbox…"
-                        aria-describedby="prompt-help prompt-count"
-                        prop:value=move || draft.get()
-                        on:input=move |ev| draft.set(event_target_value(&ev))
-                    >
-                        {textarea_text(&draft.get_untracked())}
-                    </textarea>
-                    <div class="prompt-footer">
-                        <p id="prompt-help" class="muted small">
-                            "Plain words are enough. You can refine it later in the chat."
-                        </p>
-                        <PromptCounter id="prompt-count" text=draft />
-                        <button type="submit" class="button button-primary">
-                            "Build"
-                        </button>
-                    </div>
-                    {move || {
-                        outcome()
-                            .map(|result| match result {
-                                Ok(prompt) => view! { <Redirect path=signup_with(prompt.as_str()) /> }.into_any(),
-                                Err(error) => {
-                                    view! {
-                                        <p class="notice notice-error" role="alert">
-                                            {error.to_string()}
-                                        </p>
-                                    }
-                                        .into_any()
+                <form method="get" action="/" class="prompt-card" aria-label="Start a project">
+                    <LandingPromptBox draft />
+                    {outcome
+                        .map(|result| match result {
+                            Ok(prompt) => view! { <Redirect path=signup_with(&prompt) /> }.into_any(),
+                            Err(error) => {
+                                view! {
+                                    <p class="notice notice-error" role="alert">
+                                        {error.to_string()}
+                                    </p>
                                 }
-                            })
-                    }}
-                </Form>
+                                    .into_any()
+                            }
+                        })}
+                </form>
                 <div class="examples">
                     <span class="muted small">"Try:"</span>
                     <ul class="chips" aria-label="Example prompts">
@@ -172,6 +145,29 @@ pub fn Landing() -> impl IntoView {
                 </ul>
             </div>
         </section>
+    }
+}
+
+/// The prompt box with its length counter: an island, so the counter
+/// follows what is typed. The form around it is plain HTML.
+#[island]
+fn LandingPromptBox(draft: String) -> impl IntoView {
+    let draft = RwSignal::new(draft);
+    view! {
+        <PromptField
+            draft
+            placeholder="A dark login form with a remember-me checkbox…"
+            described_by="prompt-help prompt-count"
+        />
+        <div class="prompt-footer">
+            <p id="prompt-help" class="muted small">
+                "Plain words are enough. You can refine it later in the chat."
+            </p>
+            <PromptCounter id="prompt-count" text=draft />
+            <button type="submit" class="button button-primary">
+                "Build"
+            </button>
+        </div>
     }
 }
 

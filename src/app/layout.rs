@@ -1,9 +1,14 @@
 //! The frame every page shares: header with navigation and theme toggle, footer.
+//! Server-rendered; the theme toggle and the credits are islands, and
+//! signing out is a plain form post.
 
 use leptos::prelude::*;
 
-use super::session::use_session;
-use crate::{account::Viewer, theme::ThemeToggle};
+use super::{credits::Credits, session::use_session};
+use crate::{
+    account::{Logout, Viewer},
+    theme::ThemeToggle,
+};
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -41,28 +46,10 @@ fn SignedOut() -> impl IntoView {
 
 #[component]
 fn SignedIn(viewer: Viewer) -> impl IntoView {
-    let logout = use_session().logout;
-    let usage = viewer.usage;
-    let label = format!(
-        "{} of {} credits left this month",
-        usage.remaining, usage.limit
-    );
-    let text = if usage.remaining == 1 {
-        "1 credit".to_owned()
-    } else {
-        format!("{} credits", usage.remaining)
-    };
+    let logout = ServerAction::<Logout>::new();
     view! {
         <a class="nav-link" href="/projects">"Projects"</a>
-        <a
-            class="credits"
-            class:credits-empty=usage.remaining == 0
-            href="/settings#usage"
-            aria-label=label.clone()
-            title=label
-        >
-            {text}
-        </a>
+        <Credits usage=viewer.usage />
         <a class="nav-link" href="/settings" title=viewer.email>"Settings"</a>
         <ActionForm action=logout attr:class="inline">
             <button type="submit" class="button button-ghost button-small">"Sign out"</button>

@@ -16,10 +16,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map};
 
 use super::{
+    credits,
     not_found::NotFound,
     resource,
     session::{page_error, to_sign_in},
-    toasts::use_toasts,
+    toasts::{provide_toasts, use_toasts, Toaster},
 };
 use crate::{
     domain::TurnEvent,
@@ -27,11 +28,9 @@ use crate::{
     workspace::{project_view, ProjectPage, StepEvent, VersionView},
 };
 
-/// The page's one serialized resource is made here, outside any suspended
-/// part (not inside `RequireUser`, whose children the server can build twice
-/// while it waits, which would leave the browser's resources out of step
-/// with the server's when it hydrates). A visitor who is not signed in is
-/// sent to sign in by the same answer.
+/// Reads the project on the server and hands it to the workspace island as
+/// its props. A visitor who is not signed in is sent to sign in by the same
+/// answer.
 #[component]
 pub fn ProjectRoute() -> impl IntoView {
     let params = use_params_map();
@@ -42,7 +41,11 @@ pub fn ProjectRoute() -> impl IntoView {
         <Suspense fallback=|| view! { <WorkspaceSkeleton /> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <Workspace page /> }.into_any(),
+                    Ok(page) => view! {
+                        <Title text=page.project.name.clone() />
+                        <Workspace page />
+                    }
+                    .into_any(),
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
                     Err(AppError::Unauthorized) => to_sign_in(&pathname.get_untracked()),
                     Err(error) => page_error(&error),
@@ -155,8 +158,11 @@ fn local_events(page: &ProjectPage) -> Vec<StepEvent> {
         .collect()
 }
 
-#[component]
+/// The whole workspace is one island, hydrated from the project as the
+/// server read it; its parts share the [`Ws`] context. Toasts are its own.
+#[island]
 fn Workspace(page: ProjectPage) -> impl IntoView {
+    provide_toasts();
     let toasts = use_toasts();
     let live_preview = page
         .running_events
@@ -182,7 +188,6 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
     follow_turns(ws, toasts);
     let name = move || ws.page.with(|page| page.project.name.clone());
     view! {
-        <Title text=name />
         <div class="workspace-bar">
             <a class="back-link small" href="/projects">"← Projects"</a>
             <h1 class="workspace-title">{name}</h1>
@@ -213,6 +218,7 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
                 <WorkTabs />
             </section>
         </div>
+        <Toaster />
     }
 }
 
@@ -315,17 +321,16 @@ pub fn focus_by_id(id: &str) {
 /// Keeps the page current: the event stream while it works, refetching
 /// with backoff while it does not; the project read again when a turn ends.
 fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
-    let session = super::session::use_session();
     // Reading the project again.
     Effect::new(move |previous: Option<u64>| {
         let count = ws.refreshes.get();
         if previous.is_some() {
-            // Credits may have changed: the header shows them too.
-            session.reload();
             let id = ws.project.get_value();
             leptos::task::spawn_local(async move {
                 match project_view(id).await {
                     Ok(page) => {
+                        // Credits may have changed: the header shows them too.
+                        credits::publish(page.usage.clone());
                         ws.events.set(local_events(&page));
                         if page.running.is_none() {
                             ws.live_preview.set(None);

@@ -1,4 +1,5 @@
-//! `/projects`: the signed-in user's projects.
+//! `/projects`: the signed-in user's projects, server-rendered; renaming,
+//! choosing a model and deleting are plain forms that come back here.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,16 +24,7 @@ fn Projects() -> impl IntoView {
     let rename = ServerAction::<RenameProject>::new();
     let delete = ServerAction::<DeleteProject>::new();
     let choose = ServerAction::<SetProjectModel>::new();
-    let projects = resource::load(
-        move || {
-            (
-                rename.version().get(),
-                delete.version().get(),
-                choose.version().get(),
-            )
-        },
-        |_| list_projects(),
-    );
+    let projects = resource::load(|| (), |_| list_projects());
     let models = resource::load(|| (), |_| list_models());
     view! {
         <section class="container page">

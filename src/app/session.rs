@@ -1,61 +1,24 @@
-//! Who is signed in, as the UI sees it: the account actions, and a resource
-//! with the current [`Viewer`] that reloads whenever one of them ran.
+//! Who is signed in, as the server renders a page: a resource with the
+//! current [`Viewer`], read once per page.
 
-use leptos::{prelude::*, server_fn::ServerFn};
+use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
 use crate::{
-    account::{Logout, Viewer},
+    account::Viewer,
     app::resource::{self, Loaded},
     error::AppError,
 };
 
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub logout: ServerAction<Logout>,
-    /// Bumped after any account action, to reload `viewer`.
-    revision: RwSignal<u64>,
     pub viewer: Loaded<Result<Option<Viewer>, AppError>>,
 }
 
-/// Creates the sign-out action and the viewer resource; call once, inside the
-/// router.
+/// Loads the viewer for the page; call once, inside the router.
 pub fn provide_session() {
-    let logout = ServerAction::<Logout>::new();
-    let revision = RwSignal::new(0);
-    let viewer = resource::load(
-        move || (logout.version().get(), revision.get()),
-        |_| crate::account::current_user(),
-    );
-    provide_context(Session {
-        logout,
-        revision,
-        viewer,
-    });
-}
-
-impl Session {
-    /// Reads the viewer again (the header's credits after a turn).
-    pub fn reload(&self) {
-        self.revision.update(|revision| *revision += 1);
-    }
-
-    /// Reloads the viewer whenever `action` has run. Pages create their own
-    /// actions (so a plain form post's error, read from the URL by the
-    /// routes, reaches them) and register them here.
-    pub fn follow<S>(&self, action: ServerAction<S>)
-    where
-        S: ServerFn + Clone + Send + Sync + 'static,
-        S::Output: Send + Sync + 'static,
-        S::Error: Send + Sync + 'static,
-    {
-        let revision = self.revision;
-        Effect::new(move |_| {
-            if action.version().get() > 0 {
-                revision.update(|revision| *revision += 1);
-            }
-        });
-    }
+    let viewer = resource::load(|| (), |_| crate::account::current_user());
+    provide_context(Session { viewer });
 }
 
 pub fn use_session() -> Session {
@@ -69,10 +32,7 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let (pathname, search) = (location.pathname, location.search);
     let children = StoredValue::new(children);
-    // Its own resource, loaded once: the shared viewer reloads after account
-    // actions, and following it would rebuild the page (and lose what its
-    // forms just reported).
-    let viewer = resource::load(|| (), |_| crate::account::current_user());
+    let viewer = use_session().viewer;
     view! {
         <Suspense fallback=|| view! { <PageSkeleton /> }>
             {move || Suspend::new(async move {

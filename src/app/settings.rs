@@ -1,7 +1,10 @@
 //! `/settings`: usage, model keys, password, and deleting the account.
+//! Server-rendered; every form is a plain post that comes back here (a
+//! changed password with `?changed=password`, errors with `?__err=`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{
     forms::{action_error, NewPasswordField},
@@ -94,8 +97,7 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
 #[component]
 fn ChangePassword() -> impl IntoView {
     let action = ServerAction::<ChangePasswordFn>::new();
-    use_session().follow(action);
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let done = use_query_map().with_untracked(|q| q.get("changed").as_deref() == Some("password"));
     view! {
         <section class="panel" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
@@ -106,11 +108,11 @@ fn ChangePassword() -> impl IntoView {
                 </div>
                 <NewPasswordField id="new-password" name="new_password" label="New password" />
                 {action_error(action.value())}
-                <Show when=done>
+                {done.then(|| view! {
                     <p class="notice notice-success" role="status">"Your password was changed."</p>
-                </Show>
+                })}
                 <div>
-                    <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
+                    <button type="submit" class="button button-primary">
                         "Change password"
                     </button>
                 </div>
@@ -122,7 +124,6 @@ fn ChangePassword() -> impl IntoView {
 #[component]
 fn DeleteAccount() -> impl IntoView {
     let action = ServerAction::<DeleteAccountFn>::new();
-    use_session().follow(action);
     view! {
         <section class="panel panel-danger" aria-labelledby="delete-title">
             <h2 id="delete-title">"Delete account"</h2>
@@ -136,7 +137,7 @@ fn DeleteAccount() -> impl IntoView {
                 </div>
                 {action_error(action.value())}
                 <div>
-                    <button type="submit" class="button button-danger" disabled=move || action.pending().get()>
+                    <button type="submit" class="button button-danger">
                         "Delete account"
                     </button>
                 </div>
@@ -151,10 +152,7 @@ fn DeleteAccount() -> impl IntoView {
 fn ModelKeys() -> impl IntoView {
     let save = ServerAction::<SaveProviderKeyFn>::new();
     let remove = ServerAction::<DeleteProviderKeyFn>::new();
-    let keys = resource::load(
-        move || (save.version().get(), remove.version().get()),
-        |_| list_provider_keys(),
-    );
+    let keys = resource::load(|| (), |_| list_provider_keys());
     view! {
         <section class="panel" aria-labelledby="keys-title">
             <h2 id="keys-title">"Model keys"</h2>
@@ -205,7 +203,7 @@ fn ProviderKeyRow(
                     <label for=input_id.clone()>{label}</label>
                     <input id=input_id name="key" type="password" autocomplete="off" spellcheck="false" required />
                 </div>
-                <button type="submit" class="button button-ghost" disabled=move || save.pending().get()>
+                <button type="submit" class="button button-ghost">
                     "Save key"
                 </button>
             </ActionForm>
@@ -214,7 +212,7 @@ fn ProviderKeyRow(
                 {current.map(|_| view! {
                     <ActionForm action=remove attr:class="key-remove">
                         <input type="hidden" name="provider" value=id />
-                        <button type="submit" class="button button-ghost button-small" disabled=move || remove.pending().get()>
+                        <button type="submit" class="button button-ghost button-small">
                             {format!("Remove {name} key")}
                         </button>
                     </ActionForm>

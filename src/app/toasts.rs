@@ -1,5 +1,6 @@
 //! Toasts: short notes about things that finished in the background ("Version
 //! 3 is ready", "Copied index.html"), announced politely to screen readers.
+//! The workspace island provides them and shows the [`Toaster`].
 
 use leptos::prelude::*;
 

@@ -28,7 +28,7 @@ impl From<StoreError> for AppError {
 /// Whether the request is a plain HTML form post (JavaScript off, or the page
 /// not hydrated yet): such a post gets a redirect back to its page, with the
 /// error in the URL for the form to show, never a bare JSON error.
-fn is_native_form_post() -> bool {
+pub fn is_native_form_post() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|parts| {
         parts
             .headers
