@@ -25,6 +25,10 @@ use ollio::{
     server::store::{MessageStatus, NewFile, NewFragment, Role},
 };
 
+/// The same allocator as the `ollio` binary, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MESSAGES: usize = 100;
 const FILES: usize = 500;
 const RENDERS: usize = 200;

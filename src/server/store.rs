@@ -4,6 +4,7 @@
 //! unix-ms times), so both backends run the same statements.
 
 mod events;
+mod file_lists;
 mod fragments;
 mod jobs;
 mod login_failures;
@@ -98,6 +99,8 @@ fn new_id() -> String {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Versions' file lists, kept after their first read (versions never change).
+    file_lists: std::sync::Arc<file_lists::FileLists>,
 }
 
 impl Store {
@@ -157,7 +160,11 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::Connect)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            file_lists: Default::default(),
+        })
     }
 
     /// Applies the migrations in `migrations/` that have not run yet.

@@ -55,7 +55,13 @@ pub async fn project_page(
     let last_seq = store.last_event_seq(project).await?;
     let versions = store.fragments(owner, project).await?;
     let files = match versions.first() {
-        Some(newest) => store.fragment_file_list(owner, &newest.id).await?,
+        Some(newest) => store
+            .known_fragment_file_list(owner, &newest.id)
+            .await?
+            .iter()
+            .cloned()
+            .map(FileEntry::from)
+            .collect(),
         None => Vec::new(),
     };
     let now = now_ms();
@@ -69,7 +75,7 @@ pub async fn project_page(
         last_seq,
         now_ms: now,
         usage: UsageView::from(usage),
-        files: files.into_iter().map(FileEntry::from).collect(),
+        files,
     }))
 }
 

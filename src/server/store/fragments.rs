@@ -150,6 +150,23 @@ impl Store {
         self.files_of(owner, id, "''").await
     }
 
+    /// The file list of a version just read from the store as `owner`'s (so
+    /// it exists and is theirs): read once, then kept, since a version never
+    /// changes. Not for a version id from a request, which may name a version
+    /// deleted since: [`Store::fragment_file_list`] checks that.
+    pub async fn known_fragment_file_list(
+        &self,
+        owner: &UserId,
+        id: &FragmentId,
+    ) -> Result<std::sync::Arc<Vec<FragmentFile>>, StoreError> {
+        if let Some(list) = self.file_lists.get(owner, id) {
+            return Ok(list);
+        }
+        let list = std::sync::Arc::new(self.fragment_file_list(owner, id).await?);
+        self.file_lists.put(owner, id, list.clone());
+        Ok(list)
+    }
+
     /// `content` is the SQL for the content column: the column, or `''`.
     async fn files_of(
         &self,
