@@ -282,3 +282,37 @@ async fn browser_files_are_brotli_compressed_at_the_best_level() {
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
     assert_eq!(plain.text().await.unwrap(), script);
 }
+
+/// A page the browser leaves mid-render drops its contexts while its
+/// resources' server functions still run: past their first `.await` they
+/// must still have the app's state (it used to be an internal error, logged).
+#[tokio::test]
+async fn a_server_function_keeps_its_state_when_its_page_is_abandoned() {
+    use std::{
+        future::Future,
+        task::{Context, Waker},
+    };
+
+    use leptos::prelude::{provide_context, Owner};
+    use ollio::server::api;
+
+    let app = sqlite_app().await;
+    let page = Owner::new();
+    page.with(|| provide_context(app.state.clone()));
+    let (resume, resumed) = tokio::sync::oneshot::channel::<()>();
+    let mut call = Box::pin(api::respond(async move {
+        let _ = resumed.await;
+        api::state().map(|state| state.config.trust_proxy)
+    }));
+    let first = page.with(|| call.as_mut().poll(&mut Context::from_waker(Waker::noop())));
+    assert!(first.is_pending(), "the call waits for its resume");
+
+    // The browser went away: the page's owner and its contexts are gone.
+    page.cleanup();
+    drop(page);
+    resume.send(()).unwrap();
+    assert!(
+        call.await.is_ok(),
+        "the call still has the state it started with"
+    );
+}

@@ -8,6 +8,11 @@ import { CREDITS, gotoHydrated, signUp, uniqueEmail, expect, test } from './help
 
 const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
 
+// The journey's first turn runs an 8-second command, so its steps can be
+// watched live even when the project page is slow to hydrate (two browsers
+// and the sandboxes share two cores); its summary comes after that.
+const FIRST_TURN = { timeout: 30_000 };
+
 // A hydration mismatch or a panic in the app fails the test, even when the
 // page still looks right.
 const crashes = new Map<Page, string[]>();
@@ -64,7 +69,7 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
   await expect(page.getByRole('list', { name: 'Steps' })).toBeVisible();
   await expect(page.getByText('Wrote 3 files')).toBeVisible();
   const answer = page.locator('.message-assistant').first();
-  await expect(answer).toContainText('a one-page bakery site with an order button');
+  await expect(answer).toContainText('a one-page bakery site with an order button', FIRST_TURN);
   await expect(answer.locator('strong')).toHaveText('Crumb & Co.');
   await expect(answer).toContainText('Code is in the Code tab.');
   await expect(page.getByRole('region', { name: 'Chat' })).not.toContainText('this code must never show');
@@ -168,7 +173,7 @@ test('without the event stream the page still follows the turn by refetching', a
   await page.route('**/api/projects/*/events*', (route) => route.abort());
   await signUp(page, uniqueEmail('nostream'));
   await startProject(page, 'A landing page for a bakery');
-  await expect(page.getByText('a one-page bakery site with an order button')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('a one-page bakery site with an order button')).toBeVisible(FIRST_TURN);
   await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily');
 });
 
@@ -198,7 +203,7 @@ test('a preview that went to sleep is restarted from its version', async ({ page
   test.setTimeout(60_000);
   await signUp(page, uniqueEmail('sleep'));
   await startProject(page, 'A landing page for a bakery');
-  await expect(page.getByText('a one-page bakery site with an order button')).toBeVisible();
+  await expect(page.getByText('a one-page bakery site with an order button')).toBeVisible(FIRST_TURN);
   await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily');
 
   // End the sandbox behind the app's back, as its time limit would.
@@ -224,7 +229,7 @@ test('out of credits, the message box says so', async ({ page }) => {
   await signUp(page, uniqueEmail('credits'));
   await startProject(page, 'A landing page for a bakery');
   for (let turn = 2; turn <= credits; turn += 1) {
-    await expect(page.getByLabel('Message')).toBeEnabled({ timeout: 20_000 });
+    await expect(page.getByLabel('Message')).toBeEnabled(FIRST_TURN);
     await send(page, 'Make a bigger heading');
     await expect(page.locator('.message-assistant')).toHaveCount(turn);
   }
@@ -252,7 +257,7 @@ test('on a 375 px phone the chat and the preview take turns', async ({ page }) =
   await page.setViewportSize({ width: 375, height: 812 });
   await signUp(page, uniqueEmail('phone'));
   await startProject(page, 'A landing page for a bakery');
-  await expect(page.getByText('a one-page bakery site with an order button')).toBeVisible();
+  await expect(page.getByText('a one-page bakery site with an order button')).toBeVisible(FIRST_TURN);
   await send(page, 'Make a bigger heading');
   await expect(page.getByText('Gave the page a bigger, bolder heading.')).toBeVisible();
   await page.getByRole('button', { name: 'Code & preview' }).click();

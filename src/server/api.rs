@@ -8,9 +8,22 @@ use leptos::prelude::use_context;
 use super::{state::AppState, store::StoreError};
 use crate::error::AppError;
 
+tokio::task_local! {
+    /// The state a server function started with (see [`respond`]).
+    static STARTED_WITH: AppState;
+}
+
 /// The app's shared state, provided to every request.
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| internal("AppState is not provided"))
+    provided_state().ok_or_else(|| internal("AppState is not provided"))
+}
+
+/// [`state`], where its absence is not an error.
+pub fn provided_state() -> Option<AppState> {
+    STARTED_WITH
+        .try_with(AppState::clone)
+        .ok()
+        .or_else(use_context::<AppState>)
 }
 
 /// Logs an internal failure and turns it into the generic wire error.
@@ -40,8 +53,16 @@ pub fn is_native_form_post() -> bool {
 
 /// Runs a server function's body and answers an error with its HTTP status
 /// (401, 404, 429…) instead of the generic 500.
+///
+/// The body keeps the state it started with. Leptos' contexts live as long as
+/// the page render that called: when the browser leaves a page mid-render
+/// (a form posted before the page finished streaming), a resource's call
+/// still runs to its end, and past its first `.await` its contexts are gone.
 pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    let result = body.await;
+    let result = match use_context::<AppState>() {
+        Some(state) => STARTED_WITH.scope(state, body).await,
+        None => body.await,
+    };
     if let (Err(error), false) = (&result, is_native_form_post()) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             let status = axum::http::StatusCode::from_u16(error.status())

@@ -10,8 +10,6 @@ use axum::{
 };
 use leptos::prelude::use_context;
 
-use super::state::AppState;
-
 pub fn from_request(
     headers: &HeaderMap,
     extensions: &Extensions,
@@ -35,6 +33,6 @@ pub fn from_request(
 /// The address of the request being handled by a server function.
 pub fn current() -> Option<IpAddr> {
     let parts = use_context::<Parts>()?;
-    let trust_proxy = use_context::<AppState>().is_some_and(|state| state.config.trust_proxy);
+    let trust_proxy = super::api::provided_state().is_some_and(|state| state.config.trust_proxy);
     from_request(&parts.headers, &parts.extensions, trust_proxy)
 }

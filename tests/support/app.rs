@@ -34,6 +34,8 @@ pub struct TestApp {
     pub site_root: tempfile::TempDir,
     /// Wakes the app's event streams (shared with its workers).
     pub hub: EventHub,
+    /// The state the app serves with, for calling its parts directly.
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -117,7 +119,7 @@ impl TestApp {
         }
         let hub = state.hub.clone();
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(http::serve(listener, state, async {
+        tokio::spawn(http::serve(listener, state.clone(), async {
             let _ = stopped.await;
         }));
         let client = browser();
@@ -127,6 +129,7 @@ impl TestApp {
             client,
             site_root,
             hub,
+            state,
             stop: Some(stop),
         }
     }
