@@ -17,23 +17,25 @@ pub struct Viewer {
 #[server(prefix = "/api", endpoint = "signup")]
 pub async fn signup(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{accounts, api};
-    api::respond(async move {
+    api::respond(async {
         accounts::signup(&email, &password).await?;
         leptos_axum::redirect(&crate::domain::safe_next(next.as_deref()));
         Ok(())
     })
     .await
+    .inspect_err(|error| api::back_with_typed(error, &[("email", &email)]))
 }
 
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{accounts, api};
-    api::respond(async move {
+    api::respond(async {
         accounts::login(&email, &password).await?;
         leptos_axum::redirect(&crate::domain::safe_next(next.as_deref()));
         Ok(())
     })
     .await
+    .inspect_err(|error| api::back_with_typed(error, &[("email", &email)]))
 }
 
 #[server(prefix = "/api", endpoint = "logout")]

@@ -2,8 +2,8 @@
 //!
 //! Pages are rendered on the server only; their forms and links work as
 //! plain HTML. The parts that need the browser are islands (`#[island]`):
-//! the theme toggle, the header's credits, the prompt boxes and the whole
-//! project workspace. Only they are compiled into the
+//! the theme toggle, the header's credits, the prompt boxes, the whole
+//! project workspace, and the plain forms' progress. Only they are compiled into the
 //! WASM, which keeps the download small.
 
 mod auth_pages;
@@ -15,6 +15,7 @@ mod home;
 mod landing;
 mod layout;
 mod not_found;
+mod pending_forms;
 mod project;
 mod projects_page;
 pub mod resource;
@@ -35,6 +36,7 @@ use self::{
     home::HomeRoute,
     layout::{SiteFooter, SiteHeader},
     not_found::NotFound,
+    pending_forms::PendingForms,
     project::ProjectRoute,
     projects_page::ProjectsPage,
     settings::SettingsPage,
@@ -118,5 +120,6 @@ fn Site() -> impl IntoView {
             </ErrorBoundary>
         </main>
         <SiteFooter />
+        <PendingForms />
     }
 }

@@ -88,16 +88,17 @@ pub async fn rename_project(id: String, name: String) -> Result<ProjectSummary, 
         domain::{ProjectId, ProjectName},
         server::{api, auth},
     };
-    api::respond(async move {
+    api::respond(async {
         let user = auth::require_user().await?;
         let name = ProjectName::parse(&name).map_err(AppError::invalid)?;
         let store = api::state()?.store;
         let project = store
-            .rename_project(&user.id, &ProjectId::from_raw(id), &name)
+            .rename_project(&user.id, &ProjectId::from_raw(id.clone()), &name)
             .await?;
         project.map(ProjectSummary::from).ok_or(AppError::NotFound)
     })
     .await
+    .inspect_err(|error| api::back_with_typed(error, &[("renaming", &id), ("name", &name)]))
 }
 
 #[server(prefix = "/api", endpoint = "delete_project")]

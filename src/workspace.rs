@@ -155,7 +155,7 @@ pub async fn start_project(prompt: String, template: String) -> Result<StartedPr
         domain::{ProjectName, Prompt},
         server::{agent::templates, api, auth, store::EnqueueRefusal},
     };
-    api::respond(async move {
+    api::respond(async {
         let user = auth::require_user().await?;
         let prompt = Prompt::parse(&prompt).map_err(AppError::invalid)?;
         let template = templates::find(template.trim()).ok_or_else(|| {
@@ -218,6 +218,7 @@ pub async fn start_project(prompt: String, template: String) -> Result<StartedPr
         }
     })
     .await
+    .inspect_err(|error| api::back_with_typed(error, &[("prompt", &prompt)]))
 }
 
 #[server(prefix = "/api", endpoint = "project_view")]

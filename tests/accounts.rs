@@ -582,6 +582,7 @@ async fn credits_are_reported(db: TestDb) {
     assert!(html.contains("3 credits"), "the header shows the credits");
 }
 
+/// ... with the email typed (never the password), for the form to show again.
 async fn a_plain_form_post_returns_to_its_page_with_the_error(db: TestDb) {
     let app = TestApp::start(db).await;
     let visitor = app.visitor();
@@ -592,7 +593,10 @@ async fn a_plain_form_post_returns_to_its_page_with_the_error(db: TestDb) {
                 ("email", "nobody@example.com"),
                 ("password", "wrong password"),
             ],
-            &[("accept", "text/html"), ("referer", &visitor.url("/login"))],
+            &[
+                ("accept", "text/html"),
+                ("referer", &visitor.url("/login?next=%2Fprojects")),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
@@ -601,15 +605,21 @@ async fn a_plain_form_post_returns_to_its_page_with_the_error(db: TestDb) {
         .unwrap()
         .to_owned();
     assert!(
-        location.contains("/login?") && location.contains("__err="),
+        location.starts_with("/login?next=%2Fprojects&email=nobody%40example.com&")
+            && location.contains("__err="),
         "{location}"
     );
-    let path = location.trim_start_matches(&visitor.url(""));
-    let (status, _, html) = visitor.page(path).await;
+    assert!(
+        !location.contains("wrong"),
+        "never the password: {location}"
+    );
+    let (status, _, html) = visitor.page(&location).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("don&#x27;t match an account") || html.contains("don't match an account")
     );
+    assert!(html.contains(r#"value="nobody@example.com""#), "{html}");
+    assert!(html.contains(r#"name="next" value="/projects""#), "{html}");
 }
 
 /// The settings page's password form is a plain post: a changed password

@@ -29,6 +29,7 @@ on_both_databases!(
     a_project_is_created_from_a_known_template,
     a_prompt_starts_a_project_and_its_page_shows_chat_and_versions,
     the_home_form_works_as_a_plain_post,
+    a_refused_rename_keeps_the_typed_name,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -496,14 +497,14 @@ async fn the_home_form_works_as_a_plain_post(db: TestDb) {
     let app = TestApp::start(db).await;
     let ada = app.user("ada@example.com").await;
     // Where a plain post of `prompt` is sent, as a path.
-    let post = |prompt: &'static str| {
+    let post = |prompt: String| {
         let ada = &ada;
         async move {
             let home = ada.url("/");
             let response = ada
                 .post(
                     "start_project",
-                    &[("prompt", prompt), ("template", "static")],
+                    &[("prompt", &prompt), ("template", "static")],
                     &[("accept", "text/html"), ("referer", &home)],
                 )
                 .await;
@@ -514,13 +515,13 @@ async fn the_home_form_works_as_a_plain_post(db: TestDb) {
             location.trim_start_matches(&ada.url("")).to_owned()
         }
     };
-    let project = post("A dark login form").await;
+    let project = post("A dark login form".to_owned()).await;
     assert!(project.starts_with("/projects/"), "{project}");
     let (status, _, html) = ada.page(&project).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("A dark login form"));
 
-    let refused = post("   ").await;
+    let refused = post("   ".to_owned()).await;
     assert!(
         refused.starts_with("/?") && refused.contains("__err="),
         "{refused}"
@@ -531,4 +532,53 @@ async fn the_home_form_works_as_a_plain_post(db: TestDb) {
         html.contains("Describe what you want to build first."),
         "{html}"
     );
+
+    // A refused prompt comes back in the box: nothing typed is lost.
+    let long = format!("A recipe box & <notes> {}", "x".repeat(4000));
+    let refused = post(long.clone()).await;
+    let (status, _, html) = ada.page(&refused).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("characters"), "the reason: {html}");
+    assert!(
+        html.contains(&format!(
+            "A recipe box &amp; &lt;notes&gt; {}",
+            "x".repeat(4000)
+        )),
+        "the prompt is back in the box"
+    );
+}
+
+/// Renaming on `/projects` is a plain form: a refused name comes back in
+/// that project's form, opened, beside the reason.
+async fn a_refused_rename_keeps_the_typed_name(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (_, project) = project_of(&app, "ada@example.com").await;
+    let response = ada
+        .post(
+            "rename_project",
+            &[("id", project.as_str()), ("name", "   ")],
+            &[("accept", "text/html"), ("referer", &ada.url("/projects"))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        location.starts_with(&format!(
+            "/projects?renaming={}&name=+++&",
+            project.as_str()
+        )),
+        "{location}"
+    );
+    let (status, _, html) = ada.page(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"role="alert""#), "the reason: {html}");
+    assert!(
+        html.contains(r#"<details open class="inline-menu">"#),
+        "the form is open: {html}"
+    );
+    assert!(html.contains(r#"name="name" value="   ""#), "{html}");
 }

@@ -105,9 +105,17 @@ async fn owner_and_turns(store: &Store, script: &str, count: usize) -> (UserId, 
     (owner, turns)
 }
 
+/// Waits for the turn's answer and then its job to be done (the worker
+/// marks the job just after the message: a process killed in between would
+/// leave the job to be reclaimed, not done).
 async fn wait_until_done(store: &Store, owner: &UserId, turn: &EnqueuedTurn, limit: Duration) {
     let started = Instant::now();
     loop {
+        let job_done = store
+            .job(&turn.job.id)
+            .await
+            .unwrap()
+            .is_some_and(|job| job.state == JobState::Done);
         let message = store
             .messages(owner, &turn.turn.project)
             .await
@@ -116,7 +124,7 @@ async fn wait_until_done(store: &Store, owner: &UserId, turn: &EnqueuedTurn, lim
             .find(|message| message.id == turn.turn.assistant_message)
             .unwrap();
         match message.status {
-            MessageStatus::Done => return,
+            MessageStatus::Done if job_done => return,
             MessageStatus::Failed | MessageStatus::Cancelled => {
                 panic!("the turn ended {:?}: {:?}", message.status, message.error)
             }

@@ -88,3 +88,29 @@ test('sign-up explains what is wrong with the input', async ({ page }) => {
   await page.getByRole('button', { name: 'Sign up' }).click();
   await expect(page.getByRole('alert')).toHaveText('Use at least 10 characters for your password.');
 });
+
+test('a form on its way shows it, and a second click does not send it again', async ({ page }) => {
+  let posts = 0;
+  await page.route('**/api/signup', async (route) => {
+    posts += 1;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  await gotoHydrated(page, '/signup');
+  await page.getByLabel('Email').fill(uniqueEmail('busy'));
+  await page.getByLabel('Password').fill(PASSWORD);
+  // Playwright waits for the page a click leads to before looking again, so
+  // the page itself notes the form's state when it is sent, and clicks a
+  // second time while the answer is held.
+  await page.evaluate(() => {
+    const form = document.querySelector<HTMLFormElement>('form[action="/api/signup"]');
+    window.addEventListener('submit', () => {
+      sessionStorage.setItem('busy', form?.getAttribute('aria-busy') ?? 'no');
+      setTimeout(() => form?.querySelector<HTMLButtonElement>('[type="submit"]')?.click(), 100);
+    }, { once: true });
+  });
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page).toHaveURL(/\/projects$/);
+  expect(await page.evaluate(() => sessionStorage.getItem('busy'))).toBe('true');
+  expect(posts).toBe(1);
+});

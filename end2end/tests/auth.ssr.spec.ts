@@ -17,4 +17,7 @@ test('signing up and a wrong password work as plain forms too', async ({ page })
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toContainText("don't match an account");
+  // What was typed comes back, except the password.
+  await expect(page.getByLabel('Email')).toHaveValue(email);
+  await expect(page.getByLabel('Password')).toHaveValue('');
 });

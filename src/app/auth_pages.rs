@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::forms::{action_error, NewPasswordField};
+use super::forms::{action_error, typed, NewPasswordField};
 use crate::account::{Login, Signup};
 
 /// Where to go after signing in, from `?next=`.
@@ -53,7 +53,7 @@ pub fn SignupPage() -> impl IntoView {
                     <input type="hidden" name="next" value=move || next.get() />
                     <div class="field">
                         <label for="signup-email">"Email"</label>
-                        <input id="signup-email" name="email" type="email" autocomplete="email" required />
+                        <input id="signup-email" name="email" type="email" autocomplete="email" value=typed("email") required />
                     </div>
                     <NewPasswordField id="signup-password" name="password" label="Password" />
                     {action_error(signup.value())}
@@ -82,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="hidden" name="next" value=move || next.get() />
                     <div class="field">
                         <label for="login-email">"Email"</label>
-                        <input id="login-email" name="email" type="email" autocomplete="email" required />
+                        <input id="login-email" name="email" type="email" autocomplete="email" value=typed("email") required />
                     </div>
                     <div class="field">
                         <label for="login-password">"Password"</label>

@@ -23,6 +23,13 @@ pub fn action_error<T: 'static>(
     }
 }
 
+/// What a refused plain form post had in its field `name`: the server sends
+/// it back in the page's address (`server::api::back_with_typed`) for the
+/// form to show again.
+pub fn typed(name: &str) -> Option<String> {
+    leptos_router::hooks::use_query_map().with_untracked(|query| query.get(name))
+}
+
 /// A field for choosing a password, with the length rule shown beside it.
 #[component]
 pub fn NewPasswordField(

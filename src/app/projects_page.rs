@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{forms::action_error, resource, session::RequireUser};
+use super::{
+    forms::{action_error, typed},
+    resource,
+    session::RequireUser,
+};
 use crate::projects::{
     list_models, list_projects, DeleteProject, ProjectSummary, RenameProject, SetProjectModel,
 };
@@ -83,13 +87,19 @@ fn ProjectRow(
     let input_id = format!("name-{id}");
     let model_id = format!("model-{id}");
     let question = format!("Delete “{name}” and all its versions?");
+    // A refused rename of this project comes back open, with the typed name.
+    let refused_name = (typed("renaming").as_deref() == Some(id.as_str()))
+        .then(|| typed("name"))
+        .flatten();
+    let renaming = refused_name.is_some();
+    let new_name = refused_name.unwrap_or_else(|| name.clone());
     let (rename_id, delete_id, model_project) = (id.clone(), id.clone(), id);
     let model_text = model.clone().unwrap_or_else(|| "default model".to_owned());
     let default_label = models.first().map_or_else(
         || "Default".to_owned(),
         |first| format!("Default ({first})"),
     );
-    let new_name = name.clone();
+
     view! {
         <li class="project-row">
             <div class="project-main">
@@ -97,7 +107,7 @@ fn ProjectRow(
                 <span class="muted small">{format!("{template} · {model_text} · updated {updated}")}</span>
             </div>
             <div class="project-actions">
-                <details class="inline-menu">
+                <details class="inline-menu" open=renaming>
                     <summary class="button button-ghost">"Rename"</summary>
                     <ActionForm action=rename attr:class="inline-form">
                         <input type="hidden" name="id" value=rename_id />

@@ -1,5 +1,6 @@
 //! Helpers every server function uses: the app state, the HTTP status of an
-//! error, and logging internal causes instead of sending them.
+//! error, logging internal causes instead of sending them, and sending a
+//! refused plain form post back to its form with what was typed.
 
 use std::{fmt::Display, future::Future};
 
@@ -77,4 +78,112 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
         }
     }
     result
+}
+
+/// Sends a refused plain form post back to its page, as Leptos does (the
+/// error in `__path`/`__err`, which the page's `ServerAction` reads), and
+/// with what was typed: `typed` pairs go in the address too, for the page to
+/// put back in the form. Never pass passwords or keys: addresses are kept in
+/// the browser's history.
+pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
+    use leptos::server_fn::error::ServerFnUrlError;
+
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return;
+    };
+    if !is_native_form_post() {
+        return;
+    }
+    let Some(referer) = parts
+        .headers
+        .get(axum::http::header::REFERER)
+        .and_then(|referer| referer.to_str().ok())
+    else {
+        return;
+    };
+    // Leptos' own encoding of the error, taken from its URL.
+    let Some(error_query) = ServerFnUrlError::new(parts.uri.path(), error.clone())
+        .to_url("http://ollio.invalid/")
+        .ok()
+        .and_then(|url| url.query().map(str::to_owned))
+    else {
+        return;
+    };
+    if let Some(location) = typed_location(referer, typed, &error_query) {
+        leptos_axum::redirect(&location);
+    }
+}
+
+/// The path and query of `referer` (on whatever host: only the path is
+/// kept), with earlier errors and typed values replaced by `typed` and then
+/// `error_query`. `None` for a referer that is not an absolute http(s) URL.
+fn typed_location(referer: &str, typed: &[(&str, &str)], error_query: &str) -> Option<String> {
+    use crate::app::session::encode_query_value;
+
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let page = &rest[rest.find('/')?..];
+    let page = page.split_once('#').map_or(page, |(page, _)| page);
+    let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    // `//host` would leave for another site.
+    if path.starts_with("//") || path.starts_with("/\\") {
+        return None;
+    }
+    let replaced = |pair: &&str| {
+        let key = pair.split_once('=').map_or(*pair, |(key, _)| key);
+        key == "__path" || key == "__err" || typed.iter().any(|(name, _)| *name == key)
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !replaced(pair))
+        .map(str::to_owned)
+        .chain(
+            typed
+                .iter()
+                .map(|(name, value)| format!("{name}={}", encode_query_value(value))),
+        )
+        .chain(std::iter::once(error_query.to_owned()))
+        .collect();
+    Some(format!("{path}?{}", pairs.join("&")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_location;
+
+    #[test]
+    fn a_refused_post_goes_back_with_what_was_typed() {
+        let location = typed_location(
+            "http://127.0.0.1:3000/login?next=%2Fprojects&email=old%40x.org&__path=/api/login&__err=AAA#top",
+            &[("email", "ada lovelace@example.com")],
+            "__path=%2Fapi%2Flogin&__err=BBB",
+        );
+        assert_eq!(
+            location.as_deref(),
+            Some("/login?next=%2Fprojects&email=ada+lovelace%40example.com&__path=%2Fapi%2Flogin&__err=BBB")
+        );
+    }
+
+    #[test]
+    fn only_the_path_of_the_referer_is_kept() {
+        assert_eq!(
+            typed_location("https://elsewhere.example/?x=1", &[], "__err=C").as_deref(),
+            Some("/?x=1&__err=C")
+        );
+        assert_eq!(typed_location("/relative", &[], "__err=C"), None);
+        assert_eq!(typed_location("javascript:alert(1)", &[], "__err=C"), None);
+        assert_eq!(
+            typed_location("http://host-without-path", &[], "__err=C"),
+            None
+        );
+        assert_eq!(
+            typed_location("http://a//evil.example/", &[], "__err=C"),
+            None
+        );
+        assert_eq!(
+            typed_location("http://a/\\evil.example/", &[], "__err=C"),
+            None
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! The router's compression layer works per response at a fast level; for
 //! the files every page loads that leaves a fifth of the bytes on the table
 //! (a release WASM: 454 KB brotli at the fast level, 374 KB at the best), and
-//! a debug WASM (over 10 MB) would cost seconds of CPU on every page load.
+//! a development WASM (3 MB) would cost CPU on every page load.
 //! Here each file is compressed once per encoding, keyed by path, size and
 //! modification time (a rebuilt file is compressed afresh), on a blocking
 //! thread, and concurrent first requests wait for the same work. Headers
@@ -28,8 +28,9 @@ use axum::{
 use tokio::sync::OnceCell;
 
 /// Files up to this size get the slowest, smallest compression (brotli 11
-/// takes about 2 s per MB); larger ones (debug builds) a fast level.
-const BEST_UP_TO: u64 = 4 * 1024 * 1024;
+/// takes about 2 s per MB, a minute in a debug server); larger ones (the
+/// development WASM, 3 MB; the release one is 1.2 MB) a fast level.
+const BEST_UP_TO: u64 = 2 * 1024 * 1024;
 /// Files larger than this are served as they are.
 const LARGEST: u64 = 64 * 1024 * 1024;
 /// At most this many compressed bodies are kept (a few files, two encodings).
