@@ -214,8 +214,8 @@ test('a preview that went to sleep is restarted from its version', async ({ page
   });
   expect(killed.status()).toBe(204);
 
-  // After a reload the (debug) WASM loads again before the page can look;
-  // on a busy 2-core runner that alone can take several seconds.
+  // After a reload the WASM loads again before the page can look; on a busy
+  // 2-core runner that alone can take seconds.
   await page.reload();
   await expect(page.getByRole('heading', { name: 'This preview went to sleep' })).toBeVisible({ timeout: 30_000 });
   await page.getByRole('button', { name: 'Restart preview' }).click();
