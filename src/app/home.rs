@@ -3,10 +3,9 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use super::{
-    forms::{PromptCounter, PromptField},
+    forms::{typed, PromptCounter, PromptField},
     landing::Landing,
     resource,
     session::{use_session, PageSkeleton},
@@ -134,7 +133,8 @@ const RECENT: usize = 6;
 
 #[component]
 fn Home() -> impl IntoView {
-    let prompt = use_query_map().with_untracked(|q| q.get("prompt").unwrap_or_default());
+    // A prompt carried over from the landing page, or sent back with a refusal.
+    let prompt = typed("prompt").unwrap_or_default();
     // A plain form post that failed comes back with its error in the URL,
     // which the action reads.
     let error = ServerAction::<StartProject>::new()

@@ -99,7 +99,6 @@ fn ProjectRow(
         || "Default".to_owned(),
         |first| format!("Default ({first})"),
     );
-
     view! {
         <li class="project-row">
             <div class="project-main">

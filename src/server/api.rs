@@ -88,12 +88,12 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
 pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
     use leptos::server_fn::error::ServerFnUrlError;
 
-    let Some(parts) = use_context::<axum::http::request::Parts>() else {
-        return;
-    };
     if !is_native_form_post() {
         return;
     }
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return;
+    };
     let Some(referer) = parts
         .headers
         .get(axum::http::header::REFERER)
