@@ -9,38 +9,27 @@
 //!   client reading it off the event stream; target p95 ≤ 50 ms;
 //! - 50 concurrent turns: all must end done, with 0 errors.
 
-#[path = "../tests/support/app.rs"]
+// The app on a free port, as the tests start it (not every part is used here).
+#[allow(dead_code)]
+#[path = "../tests/it/support/app.rs"]
 mod app;
-#[path = "../tests/support/db.rs"]
-mod db;
-#[path = "support/figures.rs"]
-mod figures;
-#[path = "../tests/support/sandboxd.rs"]
-mod sandboxd_support;
 
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use app::TestApp;
-use figures::summary;
-use ollio::{
-    domain::{ProjectId, ProjectName, TurnEvent, UserId},
-    server::{
-        agent::{
-            engine::Engine,
-            events::{self, EventHub},
-            providers::Providers,
-            scripted::ScriptedServer,
-            turn::TurnLimits,
-            worker::{WorkerOptions, Workers},
-        },
-        config::agent,
-        store::{MessageStatus, Role, Store},
-    },
+use ollio::server::{config::Config, startup};
+use ollio_agent::{
+    engine::Engine,
+    event_log::{self, EventHub},
+    worker::Workers,
 };
-use sandboxd_support::TestDaemon;
+use ollio_domain::{ProjectId, TurnEvent, UserId};
+use ollio_store::{MessageStatus, Role, Store};
+use ollio_testkit::{db, figures::summary, fixtures, ScriptedServer, TestDaemon};
+
+/// The agent the bench's sandboxes run: the app's own binary, built by
+/// `cargo bench` beside the benchmark.
+const GUEST: &str = env!("CARGO_BIN_EXE_ollio");
 
 const SENDS: usize = 200;
 const TURNS: usize = 20;
@@ -50,14 +39,7 @@ const CONCURRENT: usize = 50;
 async fn projects(store: &Store, owner: &UserId, count: usize, model: &str) -> Vec<ProjectId> {
     let mut ids = Vec::new();
     for index in 0..count {
-        let project = store
-            .create_project(
-                owner,
-                &ProjectName::parse(&format!("Bench {index}")).unwrap(),
-                "static",
-            )
-            .await
-            .unwrap();
+        let project = fixtures::project(store, owner, &format!("Bench {index}")).await;
         store
             .set_project_model(owner, &project.id, Some(model))
             .await
@@ -110,37 +92,29 @@ async fn send_to_enqueued() {
     summary("send_message → turn enqueued (HTTP)", samples);
 }
 
-fn engine(store: &Store, daemon: &TestDaemon, models: &ScriptedServer, hub: EventHub) -> Engine {
+/// The app's configuration with the scripted model, and four workers.
+fn config(models: &ScriptedServer) -> Config {
     let base_url = models.openai_base_url();
-    let config =
-        agent::from_lookup(&|name: &str| (name == "OPENAI_BASE_URL").then(|| base_url.clone()))
-            .unwrap();
-    Engine {
-        store: store.clone(),
-        sandboxes: daemon.client.clone(),
-        sandbox_backend: "local",
-        providers: Providers::new(config),
-        hub,
-        sandbox_lifetime: Duration::from_secs(600),
-        limits: TurnLimits::default(),
-        secrets: None,
-        retry_base: Duration::from_millis(100),
-    }
+    Config::from_lookup(|name: &str| match name {
+        "OPENAI_BASE_URL" => Some(base_url.clone()),
+        "OLLIO_WORKERS" => Some("4".into()),
+        _ => None,
+    })
+    .unwrap()
 }
 
-async fn scripted() -> ScriptedServer {
-    ScriptedServer::start(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/model_scripts"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+fn engine(config: &Config, store: &Store, daemon: &TestDaemon, hub: EventHub) -> Engine {
+    let mut engine = startup::engine(config, store, daemon.client.clone(), None);
+    engine.hub = hub;
+    engine.sandbox_lifetime = Duration::from_secs(600);
+    engine.retry_base = Duration::from_millis(100);
+    engine
 }
 
 /// Four workers over a fresh SQLite database, the scripted model and the
 /// bundled sandboxd, and a user to run turns for.
 struct Rig {
-    db: db::TestDb,
+    db: ollio_testkit::TestDb,
     _models: ScriptedServer,
     daemon: TestDaemon,
     hub: EventHub,
@@ -151,22 +125,12 @@ struct Rig {
 impl Rig {
     async fn start() -> Self {
         let db = db::sqlite().await;
-        let models = scripted().await;
-        let daemon = TestDaemon::start_with(|config| config.max_sandboxes = 256).await;
+        let models = ScriptedServer::for_tests().await;
+        let daemon = TestDaemon::start_with(GUEST, |config| config.max_sandboxes = 256).await;
         let hub = EventHub::default();
-        let workers = Workers::start(
-            engine(&db.store, &daemon, &models, hub.clone()),
-            WorkerOptions {
-                count: 4,
-                lease: Duration::from_secs(30),
-            },
-        );
-        let owner = db
-            .store
-            .create_user("bench@example.com", "hash")
-            .await
-            .unwrap()
-            .id;
+        let config = config(&models);
+        let workers = startup::workers(&config, engine(&config, &db.store, &daemon, hub.clone()));
+        let owner = fixtures::user(&db.store, "bench@example.com").await;
         Self {
             db,
             _models: models,
@@ -203,7 +167,7 @@ async fn turn_overhead() {
                 break;
             }
         }
-        let version = &store.fragments(owner, id).await.unwrap()[0];
+        let version = &store.versions(owner, id).await.unwrap()[0];
         let (client, origin) = rig
             .daemon
             .preview_client(version.sandbox_id.as_deref().unwrap(), 3000);
@@ -240,9 +204,9 @@ async fn event_to_sse() {
         .unwrap()
         .id;
     let (sink, receiver) = tokio::sync::mpsc::unbounded_channel();
-    let recorder = tokio::spawn(events::record(
+    let recorder = tokio::spawn(event_log::record(
         store.clone(),
-        app.hub.clone(),
+        app.state.hub.clone(),
         project.clone(),
         message,
         receiver,

@@ -9,21 +9,16 @@
 //!   the server sends them (compressed), from the folder in
 //!   `OLLIO_BENCH_SITE` (default `target/site`); target ≤ 300 KB.
 
-#[path = "../tests/support/app.rs"]
+// The app on a free port, as the tests start it (not every part is used here).
+#[allow(dead_code)]
+#[path = "../tests/it/support/app.rs"]
 mod app;
-#[path = "../tests/support/db.rs"]
-mod db;
-#[path = "support/figures.rs"]
-mod figures;
 
 use std::{path::PathBuf, time::Instant};
 
 use app::TestApp;
-use figures::summary;
-use ollio::{
-    domain::ProjectName,
-    server::store::{MessageStatus, NewFile, NewFragment, Role},
-};
+use ollio_store::{MessageStatus, NewFile, NewVersion, Role};
+use ollio_testkit::{db, figures::summary, fixtures};
 
 /// The same allocator as the `ollio` binary, so the figures are the server's.
 #[global_allocator]
@@ -60,7 +55,7 @@ fn file(index: usize) -> NewFile {
         ),
     };
     NewFile {
-        language: ollio::server::agent::snapshot::language_of(&path).into(),
+        language: ollio_agent::snapshot::language_of(&path).into(),
         path,
         content,
     }
@@ -76,14 +71,7 @@ async fn project_page() {
         .unwrap()
         .unwrap()
         .id;
-    let project = store
-        .create_project(
-            &owner,
-            &ProjectName::parse("Big project").unwrap(),
-            "static",
-        )
-        .await
-        .unwrap();
+    let project = fixtures::project(store, &owner, "Big project").await;
     for turn in 0..MESSAGES / 2 {
         store
             .create_message(
@@ -111,7 +99,7 @@ async fn project_page() {
         content: "<!doctype html>\n<html lang=\"en\">\n<head><title>Big</title></head>\n<body>\n<h1>Big project</h1>\n</body>\n</html>\n".repeat(20),
     });
     store
-        .create_fragment(NewFragment {
+        .create_version(NewVersion {
             project: project.id.clone(),
             message: None,
             title: "Five hundred files".into(),
@@ -141,7 +129,7 @@ async fn project_page() {
         samples,
     );
     // What the page is made of, called alone.
-    let version = store.fragments(&owner, &project.id).await.unwrap()[0]
+    let version = store.versions(&owner, &project.id).await.unwrap()[0]
         .id
         .to_string();
     for (name, args) in [

@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# Prints Ollio's figures: the sandbox, agent and workspace benchmarks. The
+# Prints Ollio's figures: the sandbox, agent and workspace benchmarks
+# (`./scripts/bench.sh`, or name some: `./scripts/bench.sh workspace`). The
 # workspace's transfer size is measured on the browser files of the release
-# build scripts/run.sh serves (`cargo leptos build --release`), served
-# compressed by the app itself.
+# build ./scripts/run.sh serves, served compressed by the app itself.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_build_tools
-ensure_wasm_opt
-
-step "Building the app for release"
-leptos_release build
-site="target/bench-site"
-rm -rf "$site" && mkdir -p "$site"
-cp -r target/site/pkg "$site/pkg"
+ensure_wasm_bindgen
 
 for bench in "${@:-sandbox agent workspace}"; do
   for name in $bench; do
     step "Benchmark: $name"
-    OLLIO_BENCH_SITE="$site" leptos_cargo bench --features ssr --bench "$name"
+    case "$name" in
+      # The daemon's own crate: no web app is built for it.
+      sandbox) leptos_cargo bench --package ollio-sandboxd --bench sandbox ;;
+      workspace)
+        build_site release
+        site="target/bench-site"
+        rm -rf "$site" && mkdir -p "$site"
+        cp -r "$SITE_ROOT/pkg" "$site/pkg"
+        OLLIO_BENCH_SITE="$site" leptos_cargo bench --features ssr --bench workspace
+        ;;
+      *) leptos_cargo bench --features ssr --bench "$name" ;;
+    esac
   done
 done

@@ -1,37 +1,37 @@
-# Shared by scripts/run.sh and scripts/test.sh: pinned tools, installed on
-# demand, so a fresh Debian 12 machine with Rust needs nothing else by hand.
-# Sourced, not run.
+# Shared by the scripts: pinned tools, installed on demand, so a fresh Debian
+# 12 machine with Rust needs nothing else by hand; and the one way the
+# browser files are built. Sourced, not run.
 
 # Pinned tool versions. wasm-bindgen-cli is pinned by Cargo.lock instead: it
 # must equal the wasm-bindgen library version the app compiles against.
+# cargo-leptos is only for development (`./scripts/dev.sh`, `cargo leptos
+# watch`): the run, test and bench commands build without it.
 CARGO_LEPTOS_VERSION="0.3.10"
 # E2B's official Python SDK, which the conformance test drives sandboxd with.
 E2B_SDK_VERSION="2.63.0"
-# wasm-opt for release builds, from npm's binaryen package (cargo-leptos would
-# download it from GitHub).
+# wasm-opt for release builds, from npm's binaryen package.
 BINARYEN_VERSION="132.0.0"
+# Minifies the release build's JS and CSS.
+ESBUILD_VERSION="0.28.2"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PATH="$HOME/.cargo/bin:$PATH"
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+# Tools from npm, one folder per version, kept outside the clone so that a
+# fresh clone on this machine reuses them.
+TOOLS_DIR="${OLLIO_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ollio/tools}"
+# Where the browser files are built (what cargo-leptos calls the site).
+SITE_ROOT="$ROOT/target/site"
 
-# cargo-leptos adds `--cfg erase_components` to RUSTFLAGS for debug builds
-# (on top of any RUSTFLAGS already set) and sets LEPTOS_OUTPUT_NAME, which
-# leptos reads at compile time. Plain cargo commands get the same through
-# leptos_cargo, so `cargo test` and `cargo leptos build` share compiled
-# dependencies instead of building everything twice. RUSTFLAGS itself stays
-# unset, or cargo-leptos would add the flag a second time.
+# Leptos reads LEPTOS_OUTPUT_NAME when it compiles (it names the /pkg files),
+# and debug builds take `--cfg erase_components` (smaller, faster to build):
+# every cargo command gets both the way cargo-leptos gives them, so the
+# scripts and `cargo leptos watch` share compiled dependencies. RUSTFLAGS
+# itself stays unset, or cargo-leptos would add the flag a second time.
 export LEPTOS_OUTPUT_NAME="ollio"
 unset RUSTFLAGS
 leptos_cargo() {
   RUSTFLAGS="--cfg erase_components" cargo "$@"
-}
-
-# `cargo leptos <command> --release`: the server in the release profile, the
-# browser files in wasm-release, then wasm-opt with the flags in Cargo.toml.
-# cargo-leptos leaves erase_components out of release builds; with it the
-# WASM is smaller (81 KB less, brotli), so it is set here.
-leptos_release() {
-  RUSTFLAGS="--cfg erase_components" cargo leptos "$@" --release
 }
 
 step() {
@@ -66,19 +66,39 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
-# What building and serving the app needs. bubblewrap isolates sandboxes;
-# python3 is what the sandboxes' templates and the tests' programs run.
+# What building and serving the app needs: Rust with the wasm32 target,
+# bubblewrap (it isolates sandboxes), python3 (what the sandboxes' templates
+# and the tests' programs run) and Node.js (wasm-opt and esbuild are npm
+# packages). wasm-bindgen-cli is separate: it compiles for minutes, so the
+# scripts start it beside the first build (ensure_wasm_bindgen).
 ensure_build_tools() {
   command -v cargo >/dev/null || die "Rust is not installed: install it with rustup first (https://rustup.rs)"
   apt_install bubblewrap python3
+  command -v npm >/dev/null || apt_install nodejs npm
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     step "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 13 minutes once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  ensure_npm_tool binaryen "$BINARYEN_VERSION"
+  ensure_npm_tool esbuild "$ESBUILD_VERSION"
+}
+
+# Puts npm package NAME@VERSION's commands on PATH, installing it first.
+ensure_npm_tool() {
+  local name="$1" version="$2"
+  local dir="$TOOLS_DIR/$name-$version"
+  if [ ! -f "$dir/.installed" ]; then
+    step "Installing $name $version (npm)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --no-save "$name@$version" >/dev/null
+    touch "$dir/.installed"
   fi
+  export PATH="$dir/node_modules/.bin:$PATH"
+}
+
+# wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version, in cargo's
+# bin folder. Safe to run in the background beside a build.
+ensure_wasm_bindgen() {
   local wb
   wb="$(wasm_bindgen_version)"
   [ -n "$wb" ] || die "Cargo.lock names no wasm-bindgen version"
@@ -86,21 +106,76 @@ ensure_build_tools() {
     step "Installing wasm-bindgen-cli $wb (matches Cargo.lock)"
     # --locked can fail when the registry lacks a locked dependency; the
     # version itself stays exact either way.
-    cargo install wasm-bindgen-cli --version "=$wb" --locked || cargo install wasm-bindgen-cli --version "=$wb"
+    cargo install wasm-bindgen-cli --version "=$wb" --locked --quiet \
+      || cargo install wasm-bindgen-cli --version "=$wb" --quiet
   fi
 }
 
-# wasm-opt on PATH for release builds (a Node script: binaryen compiled to
-# WebAssembly).
-ensure_wasm_opt() {
-  local dir="$ROOT/target/tools/binaryen"
-  export PATH="$dir/node_modules/.bin:$PATH"
-  if [ "$(cat "$dir/node_modules/binaryen/package.json" 2>/dev/null | sed -n 's/^ *"version": "\(.*\)",$/\1/p')" != "$BINARYEN_VERSION" ]; then
-    command -v npm >/dev/null || apt_install nodejs npm
-    step "Installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
-    mkdir -p "$dir"
-    npm install --prefix "$dir" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+# cargo-leptos, for `cargo leptos watch` (./scripts/dev.sh).
+ensure_cargo_leptos() {
+  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 15 minutes once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
+}
+
+# The wasm-opt flags in Cargo.toml's [package.metadata.leptos], which
+# cargo-leptos reads too.
+wasm_opt_flags() {
+  python3 -c 'import sys, tomllib
+print(" ".join(tomllib.load(open(sys.argv[1], "rb"))["package"]["metadata"]["leptos"]["wasm-opt-features"]))' \
+    "$ROOT/Cargo.toml"
+}
+
+# The browser files, built into target/site as cargo-leptos would build
+# them: the WASM (the `hydrate` feature, for wasm32), wasm-bindgen's JS for
+# it, the style sheet and the public files. `release` (what ./scripts/run.sh
+# serves and the benchmark measures) uses the wasm-release profile, runs
+# wasm-opt with Cargo.toml's flags and minifies the JS and CSS; `dev` (the
+# browser suite's) builds the lightly optimised wasm-dev profile.
+build_site() {
+  build_wasm "$1"
+  finish_site "$1"
+}
+
+wasm_profile() {
+  case "$1" in
+    release) echo "wasm-release" ;;
+    dev) echo "wasm-dev" ;;
+    *) die "the browser files are built for release or dev, not $1" ;;
+  esac
+}
+
+# The first half of build_site: compiling the WASM (the long part; it needs
+# no wasm-bindgen yet, so the two can be made side by side).
+build_wasm() {
+  local profile
+  profile="$(wasm_profile "$1")"
+  step "Building the browser's WASM ($profile)"
+  leptos_cargo build --package=ollio --lib --target=wasm32-unknown-unknown \
+    --target-dir="$ROOT/target/front" --no-default-features --features=hydrate \
+    --profile="$profile"
+}
+
+# The second half: wasm-bindgen, wasm-opt and esbuild, then the public files.
+finish_site() {
+  local mode="$1" profile pkg="$SITE_ROOT/pkg"
+  profile="$(wasm_profile "$mode")"
+  mkdir -p "$pkg"
+  wasm-bindgen --target=web --out-name=ollio --out-dir="$pkg" --no-typescript \
+    "$ROOT/target/front/wasm32-unknown-unknown/$profile/ollio.wasm"
+  # Leptos' hydration script asks for /pkg/ollio.wasm.
+  mv "$pkg/ollio_bg.wasm" "$pkg/ollio.wasm"
+  if [ "$mode" = release ]; then
+    # shellcheck disable=SC2046
+    wasm-opt $(wasm_opt_flags) "$pkg/ollio.wasm" -o "$pkg/ollio.wasm"
+    esbuild "$pkg/ollio.js" --minify --format=esm --log-level=warning --allow-overwrite \
+      --outfile="$pkg/ollio.js"
+    esbuild "$ROOT/style/main.css" --minify --log-level=warning --outfile="$pkg/ollio.css"
+  else
+    cp "$ROOT/style/main.css" "$pkg/ollio.css"
+  fi
+  cp -r "$ROOT/public/." "$SITE_ROOT/"
 }
 
 # What the test suite needs besides the build tools.
@@ -108,7 +183,6 @@ ensure_test_tools() {
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
   rustup component list --installed | grep -q '^clippy' || rustup component add clippy
   apt_install chromium postgresql
-  command -v npm >/dev/null || apt_install nodejs npm
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     step "Installing the Playwright runner (no browser download)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
@@ -116,13 +190,14 @@ ensure_test_tools() {
   ensure_e2b_sdk
 }
 
-# A venv in target/ with E2B's SDK at the pinned version; exports
-# OLLIO_TEST_E2B_PYTHON for tests/e2b_sdk.rs.
+# A venv with E2B's SDK at the pinned version, outside the clone; exports
+# OLLIO_TEST_E2B_PYTHON for the daemon's SDK test.
 ensure_e2b_sdk() {
-  local venv="$ROOT/target/e2b-sdk-venv"
+  local venv="$TOOLS_DIR/e2b-sdk-$E2B_SDK_VERSION"
   if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("e2b"))' 2>/dev/null)" != "$E2B_SDK_VERSION" ]; then
     step "Installing E2B's Python SDK $E2B_SDK_VERSION into a venv"
     rm -rf "$venv"
+    mkdir -p "$TOOLS_DIR"
     if ! python3 -m venv "$venv" 2>/dev/null; then
       apt_install python3-venv
       /usr/bin/python3 -m venv "$venv"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, clippy for the server and the browser builds,
-# unit and integration tests on SQLite and on a throw-away PostgreSQL server,
-# the sandbox tests (bubblewrap; E2B's Python SDK in a venv), and the
-# Playwright suite in Debian's Chromium. Installs what is missing first.
+# every crate's unit and integration tests on SQLite and on a throw-away
+# PostgreSQL server, the sandbox tests (bubblewrap; E2B's Python SDK in a
+# venv), and the Playwright suite in Debian's Chromium against the app with
+# the scripted model server. Installs what is missing first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -10,32 +11,46 @@ cd "$ROOT"
 started=$SECONDS
 ensure_build_tools
 ensure_test_tools
+# wasm-bindgen-cli compiles for minutes on a fresh machine: beside the
+# checks below, which need it only at the end.
+ensure_wasm_bindgen &
+bindgen=$!
 
 step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
-step "Clippy: server build (ssr)"
-leptos_cargo clippy --features ssr --all-targets -- -D warnings
+step "Clippy: every crate, server build (ssr)"
+leptos_cargo clippy --workspace --features ssr --all-targets -- -D warnings
 
 step "Clippy: browser build (hydrate, wasm32)"
-# target/front is where cargo-leptos builds the WASM: sharing it saves work.
-leptos_cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
-  --target-dir target/front -- -D warnings
+# target/front is where the browser files are built: sharing it saves work.
+leptos_cargo clippy --package ollio --lib --no-default-features --features hydrate \
+  --target wasm32-unknown-unknown --target-dir target/front -- -D warnings
 
 step "Starting PostgreSQL for the store tests"
 trap stop_postgres EXIT
 start_postgres
 
-step "Unit and integration tests (SQLite and PostgreSQL)"
-leptos_cargo test --features ssr
+step "Unit and integration tests of every crate (SQLite and PostgreSQL)"
+# One run for the whole workspace, so dependencies are built once with the
+# features every crate asks for.
+leptos_cargo test --workspace --features ssr
 
 step "Browser tests (Playwright, Chromium)"
+wait "$bindgen" || die "installing wasm-bindgen-cli failed"
+build_site dev
+# The same debug server the integration tests built, and the testkit's
+# scripted model server.
+leptos_cargo build --features ssr --bin ollio
+leptos_cargo build --package ollio-testkit --bin scripted-model
 E2E_DIR="$(mktemp -d /tmp/ollio-e2e.XXXXXX)"
 port="$(free_port)"
+model_port="$(free_port)"
 export OLLIO_ADDR="127.0.0.1:$port"
 export PLAYWRIGHT_BASE_URL="http://127.0.0.1:$port"
 export OLLIO_DATA_DIR="$E2E_DIR/data"
 export DATABASE_URL="sqlite://$E2E_DIR/data/ollio.db"
+export LEPTOS_SITE_ROOT="$SITE_ROOT"
 export RUST_LOG="warn"
 # Each browser test claims an address of its own through X-Forwarded-For, so
 # sign-in throttling in one test never locks out another.
@@ -44,11 +59,6 @@ export OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)"
 # The model is the scripted model server, speaking OpenAI's protocol: the
 # `journey` script picks what to play from the user's message. No local
 # Ollama's models mixed in.
-model_port="$(free_port)"
-target/debug/ollio scripted-model --scripts tests/model_scripts --addr "127.0.0.1:$model_port" \
-  >"$E2E_DIR/scripted-model.log" 2>&1 &
-model_pid=$!
-trap 'kill $model_pid 2>/dev/null || true; stop_postgres' EXIT
 export OLLIO_MODEL="openai:journey" OLLIO_EDIT_MODEL="openai:journey-mini"
 export OPENAI_BASE_URL="http://127.0.0.1:$model_port/v1" OPENAI_API_KEY="sk-e2e" OLLAMA_HOST="http://127.0.0.1:9"
 # Few credits, so running out is quick to show; the sandbox API key lets a
@@ -57,8 +67,20 @@ export OLLIO_FREE_CREDITS="4"
 export OLLIO_SANDBOXD_API_KEY="e2b_$(od -An -N20 -tx1 /dev/urandom | tr -d " \n")"
 # Screenshots for the README land here.
 export OLLIO_SCREENSHOTS="$ROOT/docs/screenshots"
-cargo leptos end-to-end
-kill $model_pid 2>/dev/null || true
+target/debug/scripted-model --scripts crates/ollio-testkit/model_scripts --addr "127.0.0.1:$model_port" \
+  >"$E2E_DIR/scripted-model.log" 2>&1 &
+model_pid=$!
+target/debug/ollio serve >"$E2E_DIR/ollio.log" 2>&1 &
+server_pid=$!
+trap 'kill $model_pid $server_pid 2>/dev/null || true; stop_postgres' EXIT
+# Playwright's global set-up waits until /healthz answers.
+if ! (cd end2end && npx playwright test); then
+  echo "--- the server's log (last 50 lines) ---"
+  tail -n 50 "$E2E_DIR/ollio.log"
+  exit 1
+fi
+kill $model_pid $server_pid 2>/dev/null || true
+wait $server_pid 2>/dev/null || true
 rm -rf "$E2E_DIR"
 
 step "All tests passed in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"

@@ -2,22 +2,30 @@
 //!
 //! The crate compiles twice: with `ssr` it is the server (`server` module and
 //! the `ollio` binary); with `hydrate` it is the WASM that hydrates the pages.
+//! Layers run one way: the UI (`app`) calls the server functions (`api`),
+//! which call the services (`server`), which call the crates below. The
+//! types they exchange are in `dto`.
 
-pub mod account;
+pub mod api;
 pub mod app;
-pub mod changes;
-pub mod chat;
-pub mod domain;
+pub mod dto;
 pub mod error;
-pub mod preview;
-pub mod projects;
-pub mod provider_keys;
 pub mod theme;
-pub mod usage;
-pub mod workspace;
 
 #[cfg(feature = "ssr")]
 pub mod server;
+
+/// The pages the server renders, for the router: the one place where the
+/// server side is handed the UI (`ollio serve`, the tests and the benchmarks
+/// start the app with it).
+#[cfg(feature = "ssr")]
+pub fn pages() -> server::site::Pages {
+    use leptos::prelude::IntoAny;
+    server::site::Pages {
+        shell: |options| app::shell(options).into_any(),
+        routes: || leptos_axum::generate_route_list(app::App),
+    }
+}
 
 /// Entry point of the browser build. Pages are islands: the server renders
 /// all of each page, and the script Leptos puts in the page then hydrates

@@ -7,5 +7,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    ollio::server::cli::run().await
+    ollio::server::cli::run(ollio::pages()).await
 }

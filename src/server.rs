@@ -1,24 +1,29 @@
-//! Everything that runs only on the server: configuration, the database store,
-//! the HTTP layer and the command line. Compiled with the `ssr` feature.
+//! Everything that runs only on the server (the `ssr` feature): the web
+//! layer and the services between the server functions and the crates below
+//! (`ollio_store`, `ollio_agent`, `ollio_sandbox`, `ollio_sandboxd`). Nothing
+//! here imports the UI; the pages are handed in (`site::Pages`).
 
-pub mod accounts;
-pub mod agent;
-pub mod api;
 pub mod auth;
 pub mod changes;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+pub mod credits;
 pub mod http;
+pub mod preview_locks;
 pub mod previews;
+pub mod projects;
+pub mod provider_keys;
+pub mod rate_limit;
 pub mod render;
-pub mod sandbox;
-pub mod sandboxd;
-pub mod secrets;
+pub mod request;
 pub mod sessions;
 pub mod site;
+pub mod startup;
 pub mod state;
-pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod turns;
+pub mod users;
+pub mod views;
 pub mod workspace;

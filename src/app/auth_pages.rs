@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::forms::{action_error, typed, NewPasswordField};
-use crate::account::{Login, Signup};
+use crate::api::account::{Login, Signup};
 
 /// Where to go after signing in, from `?next=`.
 fn next_param() -> Signal<String> {
@@ -20,7 +20,7 @@ fn with_next(path: &str, next: &str) -> String {
     if next.is_empty() {
         path.to_owned()
     } else {
-        format!("{path}?next={}", super::session::encode_query_value(next))
+        format!("{path}?next={}", ollio_domain::encode_query_value(next))
     }
 }
 
@@ -30,7 +30,7 @@ fn waiting_prompt(next: &str) -> Option<String> {
     query
         .split('&')
         .find_map(|pair| pair.strip_prefix("prompt="))
-        .map(super::session::decode_query_value)
+        .map(ollio_domain::decode_query_value)
         .filter(|prompt| !prompt.trim().is_empty())
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::usage::UsageView;
+use crate::api::usage::UsageView;
 
 /// The newest usage the page has seen. The header and the workspace are
 /// separate islands with no context in common, so in the browser they meet

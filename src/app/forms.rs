@@ -3,10 +3,9 @@
 use leptos::prelude::*;
 
 use super::escape::textarea_text;
-use crate::{
-    domain::{Password, Prompt},
-    error::AppError,
-};
+use ollio_domain::{Password, Prompt};
+
+use crate::error::AppError;
 
 /// The error an action ended with, as an alert.
 pub fn action_error<T: 'static>(

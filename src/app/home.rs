@@ -3,6 +3,7 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
+use ollio_domain::Prompt;
 
 use super::{
     forms::{typed, PromptCounter, PromptField},
@@ -10,8 +11,7 @@ use super::{
     resource,
     session::{use_session, PageSkeleton},
 };
-use crate::{
-    domain::Prompt,
+use crate::api::{
     projects::{list_projects, TEMPLATES},
     workspace::StartProject,
 };

@@ -6,11 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map, params::ParamsMap};
 
-use super::{
-    forms::{PromptCounter, PromptField},
-    session::encode_query_value,
-};
-use crate::domain::Prompt;
+use ollio_domain::encode_query_value;
+
+use super::forms::{PromptCounter, PromptField};
+use ollio_domain::Prompt;
 
 const EXAMPLES: [&str; 4] = [
     "A dark login form",

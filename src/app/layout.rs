@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{credits::Credits, session::use_session};
 use crate::{
-    account::{Logout, Viewer},
+    api::account::{Logout, Viewer},
     theme::ThemeToggle,
 };
 

@@ -22,10 +22,11 @@ use super::{
     session::{page_error, to_sign_in},
     toasts::{provide_toasts, use_toasts, Toaster},
 };
+use ollio_domain::TurnEvent;
+
 use crate::{
-    domain::TurnEvent,
+    api::workspace::{project_view, ProjectPage, StepEvent, VersionView},
     error::AppError,
-    workspace::{project_view, ProjectPage, StepEvent, VersionView},
 };
 
 /// Reads the project on the server and hands it to the workspace island as
@@ -138,7 +139,7 @@ fn client_now() -> i64 {
     }
     #[cfg(all(not(feature = "hydrate"), feature = "ssr"))]
     {
-        crate::server::store::now_ms()
+        ollio_store::now_ms()
     }
     #[cfg(not(any(feature = "hydrate", feature = "ssr")))]
     {

@@ -9,7 +9,7 @@ use super::{
     resource,
     session::RequireUser,
 };
-use crate::projects::{
+use crate::api::projects::{
     list_models, list_projects, DeleteProject, ProjectSummary, RenameProject, SetProjectModel,
 };
 

@@ -11,7 +11,7 @@ use super::{
     resource,
     session::{use_session, RequireUser},
 };
-use crate::{
+use crate::api::{
     account::{ChangePassword as ChangePasswordFn, DeleteAccount as DeleteAccountFn, Viewer},
     provider_keys::{
         list_provider_keys, DeleteProviderKey as DeleteProviderKeyFn, ProviderKeyView,

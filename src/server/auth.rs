@@ -9,11 +9,11 @@ use argon2::{
 };
 use tower_sessions::Session;
 
-use super::{api, store::User};
-use crate::{
-    domain::{Password, UserId},
-    error::AppError,
-};
+use ollio_domain::{Password, UserId};
+use ollio_store::User;
+
+use super::request;
+use crate::error::AppError;
 
 /// The session key holding the signed-in user's id.
 const USER_KEY: &str = "user_id";
@@ -49,8 +49,8 @@ pub async fn hash_password(password: &Password) -> Result<PasswordHash, AppError
             .map(|hash| PasswordHash(hash.to_string()))
     })
     .await
-    .map_err(api::internal)?
-    .map_err(api::internal)
+    .map_err(request::internal)?
+    .map_err(request::internal)
 }
 
 /// Checks `password` against `hash`; a malformed hash never matches.
@@ -66,7 +66,7 @@ pub async fn verify_password(password: &Password, hash: &PasswordHash) -> Result
             .unwrap_or(false)
     })
     .await
-    .map_err(api::internal)
+    .map_err(request::internal)
 }
 
 /// A valid hash of no one's password: signing in to an unknown account costs
@@ -93,7 +93,7 @@ pub async fn session_user_id(session: &Session) -> Option<String> {
 async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
         .await
-        .map_err(api::internal)
+        .map_err(request::internal)
 }
 
 /// The signed-in user, if any. A session whose user was deleted is ended.
@@ -102,13 +102,13 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     let Some(id) = session
         .get::<String>(USER_KEY)
         .await
-        .map_err(api::internal)?
+        .map_err(request::internal)?
     else {
         return Ok(None);
     };
-    let user = api::state()?.store.user(&UserId::from_raw(id)).await?;
+    let user = request::state()?.store.user(&UserId::from_raw(id)).await?;
     if user.is_none() {
-        session.flush().await.map_err(api::internal)?;
+        session.flush().await.map_err(request::internal)?;
     }
     Ok(user)
 }
@@ -122,15 +122,15 @@ pub async fn require_user() -> Result<User, AppError> {
 /// before sign-in (session fixation) is worthless.
 pub async fn sign_in(user: &User) -> Result<(), AppError> {
     let session = session().await?;
-    session.cycle_id().await.map_err(api::internal)?;
+    session.cycle_id().await.map_err(request::internal)?;
     session
         .insert(USER_KEY, user.id.as_str())
         .await
-        .map_err(api::internal)?;
+        .map_err(request::internal)?;
     Ok(())
 }
 
 /// Ends the current session, server side and in the browser.
 pub async fn sign_out() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(api::internal)
+    session().await?.flush().await.map_err(request::internal)
 }

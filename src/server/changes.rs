@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use similar::{ChangeTag, TextDiff};
 
-use crate::{
-    changes::{ChangeSet, DiffLine, FileChange},
-    domain::{FragmentId, UserId},
-    server::store::{Store, StoreError},
-};
+use ollio_domain::{UserId, VersionId};
+use ollio_store::{Store, StoreError};
+
+use crate::dto::changes::{ChangeSet, DiffLine, FileChange};
 
 /// Files larger than this are listed as changed, not diffed.
 const DIFF_LIMIT: usize = 256 * 1024;
@@ -19,26 +18,26 @@ const CONTEXT: usize = 3;
 pub async fn of_version(
     store: &Store,
     owner: &UserId,
-    version: &FragmentId,
+    version: &VersionId,
 ) -> Result<Option<ChangeSet>, StoreError> {
-    let Some(fragment) = store.fragment(owner, version).await? else {
+    let Some(this) = store.version(owner, version).await? else {
         return Ok(None);
     };
     let previous = store
-        .fragments(owner, &fragment.project)
+        .versions(owner, &this.project)
         .await?
         .into_iter()
-        .filter(|other| other.version < fragment.version)
+        .filter(|other| other.version < this.version)
         .max_by_key(|other| other.version);
-    let new = store.fragment_files(owner, version).await?;
+    let new = store.version_files(owner, version).await?;
     let old = match &previous {
-        Some(previous) => store.fragment_files(owner, &previous.id).await?,
+        Some(previous) => store.version_files(owner, &previous.id).await?,
         None => Vec::new(),
     };
     let old: BTreeMap<String, String> = old.into_iter().map(|f| (f.path, f.content)).collect();
     let new: BTreeMap<String, String> = new.into_iter().map(|f| (f.path, f.content)).collect();
     Ok(Some(ChangeSet {
-        version: fragment.version,
+        version: this.version,
         previous: previous.map(|p| p.version),
         files: compare(&old, &new),
     }))

@@ -33,6 +33,7 @@ pub fn from_request(
 /// The address of the request being handled by a server function.
 pub fn current() -> Option<IpAddr> {
     let parts = use_context::<Parts>()?;
-    let trust_proxy = super::api::provided_state().is_some_and(|state| state.config.trust_proxy);
+    let trust_proxy =
+        super::request::provided_state().is_some_and(|state| state.config.trust_proxy);
     from_request(&parts.headers, &parts.extensions, trust_proxy)
 }

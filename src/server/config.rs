@@ -1,12 +1,18 @@
-//! Configuration from the environment (and `.env`). Every value is parsed here,
-//! once; a bad one becomes a [`ConfigError`] naming the variable.
+//! Configuration from the environment (and `.env`). Every value is parsed
+//! once, when the app starts; a bad one becomes a [`ConfigError`] naming the
+//! variable. The agent reads its own part (`ollio_agent::config`), the
+//! store its URL ([`DatabaseUrl`]); this puts them together with the web
+//! app's and the sandboxes' settings.
 
-pub mod agent;
 pub mod sandbox;
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{net::SocketAddr, path::PathBuf};
 
-pub use agent::AgentConfig;
+use ollio_agent::chat_provider::SecretKey;
+pub use ollio_agent::config::AgentConfig;
+use ollio_domain::config::number;
+pub use ollio_domain::config::ConfigError;
+pub use ollio_store::DatabaseUrl;
 pub use sandbox::{Backend as SandboxBackend, SandboxConfig};
 
 /// Where the data lives unless `OLLIO_DATA_DIR` says otherwise.
@@ -37,7 +43,7 @@ pub struct Config {
     pub agent: AgentConfig,
     /// `OLLIO_SECRET_KEY` (64 hex digits): seals users' provider keys. When
     /// unset, one is generated into the data folder.
-    pub secret_key: Option<crate::server::agent::provider::SecretKey>,
+    pub secret_key: Option<SecretKey>,
 }
 
 impl Config {
@@ -46,23 +52,6 @@ impl Config {
         self.public_url
             .as_deref()
             .is_some_and(|url| url.starts_with("https://"))
-    }
-}
-
-/// A configuration value that could not be used: which variable, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{var}: {problem}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub problem: String,
-}
-
-impl ConfigError {
-    pub fn new(var: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            var,
-            problem: problem.into(),
-        }
     }
 }
 
@@ -127,16 +116,16 @@ impl Config {
         };
 
         let sandbox = sandbox::from_lookup(&get)?;
-        let agent = agent::from_lookup(&get)?;
+        let agent = ollio_agent::config::from_lookup(&get)?;
         let secret_key = match get("OLLIO_SECRET_KEY") {
             Some(hex) => {
-                crate::server::secrets::SecretBox::from_hex(&hex).map_err(|_| {
+                ollio_store::secrets::SecretBox::from_hex(&hex).map_err(|_| {
                     ConfigError::new(
                         "OLLIO_SECRET_KEY",
                         "must be 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`",
                     )
                 })?;
-                Some(crate::server::agent::provider::SecretKey::new(hex.trim()))
+                Some(SecretKey::new(hex.trim()))
             }
             None => None,
         };
@@ -154,131 +143,6 @@ impl Config {
             rate_limit_per_minute,
             trust_proxy,
         })
-    }
-}
-
-/// Reads a whole number of at least `min`, or `default` when unset.
-fn number<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    min: T,
-) -> Result<T, ConfigError>
-where
-    T: FromStr + PartialOrd + fmt::Display + Copy,
-{
-    let Some(raw) = get(var) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<T>() {
-        Ok(value) if value >= min => Ok(value),
-        _ => Err(ConfigError::new(
-            var,
-            format!("`{raw}` is not a whole number of at least {min}"),
-        )),
-    }
-}
-
-/// A database URL that names a backend Ollio supports. Its `Debug` and
-/// `Display` hide any password.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// `sqlite://path/to/file.db` (created if missing) or `sqlite::memory:`.
-    Sqlite { url: String, file: Option<PathBuf> },
-    /// `postgres://user:pass@host:port/db`.
-    Postgres { url: String },
-}
-
-impl DatabaseUrl {
-    pub fn sqlite_file(path: PathBuf) -> Self {
-        let url = format!("sqlite://{}", path.display());
-        Self::Sqlite {
-            url,
-            file: Some(path),
-        }
-    }
-
-    /// The URL to hand to the driver, credentials included.
-    pub fn expose(&self) -> &str {
-        match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url } => url,
-        }
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Sqlite { .. } => "sqlite",
-            Self::Postgres { .. } => "postgres",
-        }
-    }
-
-    fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite { url, .. } => url.clone(),
-            Self::Postgres { url } => match url.split_once("://") {
-                Some((scheme, rest)) => match rest.rsplit_once('@') {
-                    Some((credentials, host)) => {
-                        let user = credentials.split(':').next().unwrap_or_default();
-                        format!("{scheme}://{user}:***@{host}")
-                    }
-                    None => url.clone(),
-                },
-                None => url.clone(),
-            },
-        }
-    }
-}
-
-impl FromStr for DatabaseUrl {
-    type Err = ConfigError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let raw = raw.trim();
-        let invalid = |why: String| ConfigError::new("DATABASE_URL", why);
-        let scheme = raw.split(':').next().unwrap_or_default();
-        match scheme {
-            "sqlite" => {
-                sqlx::sqlite::SqliteConnectOptions::from_str(raw)
-                    .map_err(|error| invalid(format!("not a usable SQLite URL: {error}")))?;
-                let rest = raw.trim_start_matches("sqlite:").trim_start_matches("//");
-                let path = rest.split('?').next().unwrap_or_default();
-                if path.is_empty() {
-                    return Err(invalid(
-                        "the SQLite URL names no file (use sqlite://data/ollio.db)".into(),
-                    ));
-                }
-                let file = (path != ":memory:").then(|| PathBuf::from(path));
-                Ok(Self::Sqlite {
-                    url: raw.to_owned(),
-                    file,
-                })
-            }
-            "postgres" | "postgresql" => {
-                sqlx::postgres::PgConnectOptions::from_str(raw)
-                    .map_err(|error| invalid(format!("not a usable PostgreSQL URL: {error}")))?;
-                Ok(Self::Postgres {
-                    url: raw.to_owned(),
-                })
-            }
-            _ if !raw.contains("://") && !raw.starts_with("sqlite:") => Err(invalid(format!(
-                "`{raw}` is not a URL; use sqlite://FILE or postgres://USER@HOST/DB"
-            ))),
-            other => Err(invalid(format!(
-                "unsupported scheme `{other}`; use sqlite://FILE or postgres://USER@HOST/DB"
-            ))),
-        }
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({})", self.redacted())
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.redacted())
     }
 }
 
@@ -353,26 +217,5 @@ mod tests {
                 .var,
             "DATABASE_URL"
         );
-    }
-
-    #[test]
-    fn parses_both_backends() {
-        let sqlite: DatabaseUrl = "sqlite://data/app.db?mode=rwc".parse().unwrap();
-        assert!(
-            matches!(sqlite, DatabaseUrl::Sqlite { file: Some(ref f), .. } if f == &PathBuf::from("data/app.db"))
-        );
-        let memory: DatabaseUrl = "sqlite::memory:".parse().unwrap();
-        assert!(matches!(memory, DatabaseUrl::Sqlite { file: None, .. }));
-        let pg: DatabaseUrl = "postgresql://ollio:hunter2@db:5432/ollio".parse().unwrap();
-        assert_eq!(pg.backend_name(), "postgres");
-        assert_eq!(pg.expose(), "postgresql://ollio:hunter2@db:5432/ollio");
-    }
-
-    #[test]
-    fn passwords_never_print() {
-        let pg: DatabaseUrl = "postgres://ollio:hunter2@db/ollio".parse().unwrap();
-        assert!(!format!("{pg:?}").contains("hunter2"));
-        assert!(!pg.to_string().contains("hunter2"));
-        assert_eq!(pg.to_string(), "postgres://ollio:***@db/ollio");
     }
 }

@@ -2,7 +2,7 @@
 //! files) and serving it until a shutdown signal.
 
 mod asset_cache;
-mod events;
+mod event_stream;
 pub mod guard;
 mod healthz;
 mod shutdown;
@@ -12,7 +12,7 @@ use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
 use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::{
     compression::{
@@ -24,8 +24,7 @@ use tower_http::{
 
 pub use shutdown::signal as shutdown_signal;
 
-use super::state::AppState;
-use crate::app::{shell, App};
+use super::{site::Pages, state::AppState};
 
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -34,7 +33,7 @@ const HEALTHZ: &str = "/healthz";
 
 /// Routes axum serves itself, beside the Leptos pages and server functions
 /// (`:id` marks a project's id, or under `/api/versions/` a version's).
-pub const EXTRA_ROUTES: [&str; 3] = [HEALTHZ, events::ROUTE, version_zip::ROUTE];
+pub const EXTRA_ROUTES: [&str; 3] = [HEALTHZ, event_stream::ROUTE, version_zip::ROUTE];
 
 /// The app's page routes, worked out once per process. Leptos finds them by
 /// rendering the app with resource loading switched off, and that switch is
@@ -42,22 +41,23 @@ pub const EXTRA_ROUTES: [&str; 3] = [HEALTHZ, events::ROUTE, version_zip::ROUTE]
 /// router renders a page could leave that page's resources never loading.
 /// Doing it once, before any router exists, rules that out (it matters where
 /// several apps share a process, as in the tests).
-pub fn page_routes() -> Vec<AxumRouteListing> {
+pub fn page_routes(pages: &Pages) -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+    ROUTES.get_or_init(pages.routes).clone()
 }
 
 pub fn router(state: AppState) -> Router {
-    let routes = page_routes();
+    let routes = page_routes(&state.pages);
     let options = state.leptos_options.clone();
+    let shell = state.pages.shell;
     // Static assets (WASM, JS, CSS) are compressed; HTML is not, so that
     // streamed pages reach the browser as soon as each part is ready.
     let compress = SizeAbove::new(1024).and(NotForContentType::new("text/html"));
     Router::new()
         .route(HEALTHZ, get(healthz::healthz))
         .route(
-            &events::ROUTE.replace(":id", "{id}"),
-            get(events::project_events),
+            &event_stream::ROUTE.replace(":id", "{id}"),
+            get(event_stream::project_events),
         )
         .route(
             &version_zip::ROUTE.replace(":id", "{id}"),

@@ -4,27 +4,16 @@
 //! Asking never starts anything; starting makes sure a sandbox serves the
 //! version, making one from its files when none does.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+use ollio_agent::{
+    project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
+    templates::{self, Template},
 };
+use ollio_domain::{ProjectId, UserId, VersionId};
+use ollio_sandbox::SandboxError;
+use ollio_store::{now_ms, ProjectSandbox, Store, StoreError, Version};
 
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
-
-use super::{
-    agent::{
-        project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
-        templates::{self, Template},
-    },
-    config::SandboxBackend,
-    sandbox::SandboxError,
-    state::AppState,
-    store::{now_ms, Fragment, ProjectSandbox, Store, StoreError},
-};
-use crate::{
-    domain::{FragmentId, ProjectId, UserId},
-    error::AppError,
-};
+use super::{config::SandboxBackend, preview_locks::StartLocks, state::AppState};
+use crate::error::AppError;
 
 const NO_BACKEND: &str = "Previews are not available: this server has no sandbox service set up.";
 
@@ -60,55 +49,10 @@ impl From<PreviewError> for AppError {
 
 /// The version asked about, and what serving it takes.
 struct Target {
-    version: Fragment,
+    version: Version,
     /// Whether it is the project's newest version.
     newest: bool,
     template: &'static Template,
-}
-
-/// One start at a time per project and kind of sandbox (working or
-/// preview-only), within this process: two tabs (or a double click) asking
-/// at once would otherwise each make a sandbox, and the one recorded first
-/// would run unused until it expired. Kept in [`AppState`].
-#[derive(Clone, Default)]
-pub struct StartLocks(Arc<Mutex<HashMap<StartKey, Arc<AsyncMutex<()>>>>>);
-
-/// A project, and whether the sandbox is its preview-only one.
-type StartKey = (ProjectId, bool);
-
-/// Held while a start runs; the last holder removes its lock from the map.
-struct Starting {
-    locks: StartLocks,
-    key: StartKey,
-    _held: OwnedMutexGuard<()>,
-}
-
-impl StartLocks {
-    async fn hold(&self, project: &ProjectId, preview_only: bool) -> Starting {
-        let key = (project.clone(), preview_only);
-        let lock = {
-            let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            locks.entry(key.clone()).or_default().clone()
-        };
-        Starting {
-            locks: self.clone(),
-            key,
-            _held: lock.lock_owned().await,
-        }
-    }
-}
-
-impl Drop for Starting {
-    fn drop(&mut self) {
-        let mut locks = self.locks.0.lock().unwrap_or_else(PoisonError::into_inner);
-        // The map's and this holder's: nobody else waits.
-        if locks
-            .get(&self.key)
-            .is_some_and(|lock| Arc::strong_count(lock) <= 2)
-        {
-            locks.remove(&self.key);
-        }
-    }
 }
 
 /// Previews as the app serves them.
@@ -146,7 +90,7 @@ impl Previews {
     pub async fn status(
         &self,
         owner: &UserId,
-        version: &FragmentId,
+        version: &VersionId,
     ) -> Result<Preview, PreviewError> {
         if version.as_str().is_empty() {
             return Ok(Preview::Nothing);
@@ -162,7 +106,7 @@ impl Previews {
     pub async fn start(
         &self,
         owner: &UserId,
-        version: &FragmentId,
+        version: &VersionId,
     ) -> Result<Preview, PreviewError> {
         if version.as_str().is_empty() {
             return Ok(Preview::Nothing);
@@ -189,7 +133,7 @@ impl Previews {
         if target.newest && self.store.turn_in_progress(owner, project).await? {
             return Ok(now);
         }
-        let files = self.store.fragment_files(owner, &target.version.id).await?;
+        let files = self.store.version_files(owner, &target.version.id).await?;
         let preview_of = (!target.newest).then_some(&target.version.id);
         let fresh = match maker
             .create(project, target.template, &files, preview_of)
@@ -221,11 +165,11 @@ impl Previews {
     async fn target(
         &self,
         owner: &UserId,
-        version: &FragmentId,
+        version: &VersionId,
     ) -> Result<Result<Target, Preview>, PreviewError> {
         let store = &self.store;
         let version = store
-            .fragment(owner, version)
+            .version(owner, version)
             .await?
             .ok_or(PreviewError::NotFound)?;
         let project = store
@@ -253,8 +197,8 @@ impl Previews {
         &self,
         owner: &UserId,
         project: &ProjectId,
-    ) -> Result<Option<FragmentId>, StoreError> {
-        let versions = self.store.fragments(owner, project).await?;
+    ) -> Result<Option<VersionId>, StoreError> {
+        let versions = self.store.versions(owner, project).await?;
         Ok(versions.into_iter().next().map(|version| version.id))
     }
 

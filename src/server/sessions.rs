@@ -14,7 +14,7 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::{config::DatabaseUrl, store::StoreError};
+use ollio_store::{DatabaseUrl, StoreError};
 
 pub const COOKIE: &str = "ollio_session";
 /// Sessions end after this long without a request.

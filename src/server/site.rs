@@ -1,4 +1,5 @@
-//! The Leptos site options: where the compiled WASM, JS and CSS live.
+//! The Leptos site: its options (where the compiled WASM, JS and CSS live)
+//! and the pages it serves.
 //!
 //! cargo-leptos reads `[package.metadata.leptos]` in `Cargo.toml` to build the
 //! site and passes `LEPTOS_*` variables to the server it starts. A server
@@ -7,9 +8,23 @@
 
 use std::{net::SocketAddr, path::Path};
 
-use leptos::config::{get_config_from_file, LeptosOptions};
+use leptos::{
+    config::{get_config_from_file, LeptosOptions},
+    prelude::AnyView,
+};
+use leptos_axum::AxumRouteListing;
 
 use super::config::ConfigError;
+
+/// The pages the site serves, handed in by the crate root (`ollio::pages()`),
+/// so that server code never names the UI, which sits above it.
+#[derive(Clone, Copy)]
+pub struct Pages {
+    /// A whole document: the HTML shell around the app.
+    pub shell: fn(LeptosOptions) -> AnyView,
+    /// The app's page routes (Leptos renders the app once to find them).
+    pub routes: fn() -> Vec<AxumRouteListing>,
+}
 
 pub const OPTIONS_FILE: &str = "Leptos.toml";
 

@@ -1,17 +1,21 @@
+//! The app's state: the one bag of shared parts every handler and server
+//! function may use, built by `startup` once per app (once per test), never
+//! global. Its parts are leaves: nothing here imports what uses it.
+
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use ollio_agent::{event_log::EventHub, worker::Workers};
+use ollio_sandbox::SandboxClient;
+use ollio_store::{secrets::SecretBox, Store};
 
 use super::{
-    agent::{events::EventHub, worker::Workers},
     config::Config,
-    http::guard::Limiter,
-    previews::StartLocks,
-    sandbox::SandboxClient,
-    secrets::SecretBox,
+    preview_locks::StartLocks,
+    rate_limit::{self, Limiter},
     sessions::Sessions,
-    store::Store,
+    site::Pages,
 };
 
 /// Everything a request handler or server function may need, built once per
@@ -19,6 +23,8 @@ use super::{
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The pages the router serves (the UI, handed in from above).
+    pub pages: Pages,
     pub store: Store,
     pub config: Arc<Config>,
     pub sessions: Sessions,
@@ -50,12 +56,14 @@ impl AppState {
     pub fn new(
         config: Config,
         leptos_options: LeptosOptions,
+        pages: Pages,
         store: Store,
         sessions: Sessions,
     ) -> Self {
-        let limiter = super::http::guard::limiter(config.rate_limit_per_minute);
+        let limiter = rate_limit::limiter(config.rate_limit_per_minute);
         Self {
             leptos_options,
+            pages,
             store,
             config: Arc::new(config),
             sessions,

@@ -5,8 +5,10 @@
 
 use std::net::IpAddr;
 
-use super::store::{now_ms, Store};
-use crate::{domain::Email, error::AppError};
+use ollio_domain::Email;
+use ollio_store::{now_ms, Store};
+
+use crate::error::AppError;
 
 pub const MAX_FAILURES: usize = 5;
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;

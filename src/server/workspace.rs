@@ -1,16 +1,20 @@
 //! The project page's data in one read (the chat, the versions, the turn
-//! still running with its steps so far, the credits left), and restoring an
-//! old version as the newest.
+//! still running with its steps so far, the credits left), a version's
+//! files (listed, whole or highlighted), and restoring an old version as
+//! the newest.
 
+use ollio_domain::{ProjectId, TurnEvent, UserId, VersionId};
+use ollio_store::{
+    now_ms, MessageStatus, NewFile, NewVersion, Role, Store, StoreError, Version, VersionFile,
+};
+
+use super::{render, request::internal, state::AppState};
 use crate::{
-    domain::{FragmentId, ProjectId, TurnEvent, UserId},
-    error::AppError,
-    server::{
-        state::AppState,
-        store::{now_ms, Fragment, MessageStatus, NewFile, NewFragment, Role, Store, StoreError},
+    dto::{
+        usage::UsageView,
+        workspace::{FileEntry, MessageView, ProjectPage, StepEvent, VersionView},
     },
-    usage::UsageView,
-    workspace::{FileEntry, MessageView, ProjectPage, StepEvent, VersionView},
+    error::AppError,
 };
 
 /// `None` when the project does not exist or is not `owner`'s.
@@ -53,10 +57,10 @@ pub async fn project_page(
         None => Vec::new(),
     };
     let last_seq = store.last_event_seq(project).await?;
-    let versions = store.fragments(owner, project).await?;
+    let versions = store.versions(owner, project).await?;
     let files = match versions.first() {
         Some(newest) => store
-            .known_fragment_file_list(owner, &newest.id)
+            .known_version_file_list(owner, &newest.id)
             .await?
             .iter()
             .cloned()
@@ -85,11 +89,11 @@ pub async fn project_page(
 pub async fn restore_version(
     state: &AppState,
     owner: &UserId,
-    version: &FragmentId,
-) -> Result<Fragment, AppError> {
+    version: &VersionId,
+) -> Result<Version, AppError> {
     let store = &state.store;
     let old = store
-        .fragment(owner, version)
+        .version(owner, version)
         .await?
         .ok_or(AppError::NotFound)?;
     if store.turn_in_progress(owner, &old.project).await? {
@@ -97,9 +101,9 @@ pub async fn restore_version(
             "Ollio is still working on this project. Wait for it, or press Stop, then restore.",
         ));
     }
-    let files = store.fragment_files(owner, version).await?;
+    let files = store.version_files(owner, version).await?;
     let restored = store
-        .create_fragment(NewFragment {
+        .create_version(NewVersion {
             project: old.project.clone(),
             message: None,
             title: format!("Restored version {}", old.version),
@@ -124,4 +128,50 @@ pub async fn restore_version(
         }
     }
     Ok(restored)
+}
+
+/// `owner`'s version `id`'s files, paths and sizes only, sorted by path.
+pub async fn file_list(
+    store: &Store,
+    owner: &UserId,
+    id: &VersionId,
+) -> Result<Vec<VersionFile>, AppError> {
+    owned_version(store, owner, id).await?;
+    Ok(store.version_file_list(owner, id).await?)
+}
+
+/// `owner`'s version `id`'s files with their contents, sorted by path.
+pub async fn files(
+    store: &Store,
+    owner: &UserId,
+    id: &VersionId,
+) -> Result<Vec<VersionFile>, AppError> {
+    owned_version(store, owner, id).await?;
+    Ok(store.version_files(owner, id).await?)
+}
+
+/// Not found unless `id` is one of `owner`'s versions (one with no files is
+/// still a version).
+async fn owned_version(store: &Store, owner: &UserId, id: &VersionId) -> Result<(), AppError> {
+    match store.version(owner, id).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::NotFound),
+    }
+}
+
+/// One file of `owner`'s `version` with its lines as highlighted HTML.
+pub async fn highlighted_file(
+    store: &Store,
+    owner: &UserId,
+    version: &VersionId,
+    path: &str,
+) -> Result<(VersionFile, Vec<String>), AppError> {
+    let file = store
+        .version_file(owner, version, path)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lines = render::highlighted_lines(file.language.clone(), file.content.clone())
+        .await
+        .map_err(internal)?;
+    Ok((file, lines))
 }

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use super::use_ws;
+use crate::api::changes::{version_changes, FileChange};
 use crate::app::resource;
-use crate::changes::{version_changes, FileChange};
 
 #[component]
 pub fn ChangesView() -> impl IntoView {

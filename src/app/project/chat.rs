@@ -8,11 +8,14 @@ use super::{
     steps::{steps, StepState},
     use_ws, Tab,
 };
+use ollio_domain::Prompt;
+
 use crate::{
+    api::{
+        chat::{cancel_turn, send_message},
+        workspace::{MessageView, VersionView},
+    },
     app::{forms::PromptCounter, toasts::use_toasts},
-    chat::{cancel_turn, send_message},
-    domain::Prompt,
-    workspace::{MessageView, VersionView},
 };
 
 #[component]

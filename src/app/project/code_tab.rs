@@ -10,8 +10,8 @@ use super::{
     use_ws,
 };
 use crate::{
+    api::workspace::{highlighted_file, version_tree, FileEntry},
     app::toasts::use_toasts,
-    workspace::{highlighted_file, version_tree, FileEntry},
 };
 
 /// The file opened first: the entry page if there is one.

@@ -5,7 +5,7 @@
 //! for their tests.
 #![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 
-use crate::domain::TurnEvent;
+use ollio_domain::TurnEvent;
 
 /// Milliseconds before the next refetch after `failures` failed tries of
 /// the stream in a row: 1 s, 2 s, 4 s… at most 15 s.

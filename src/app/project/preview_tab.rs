@@ -5,10 +5,9 @@
 use leptos::prelude::*;
 
 use super::use_ws;
-use crate::{
-    domain::TurnEvent,
-    preview::{preview_status, start_preview, PreviewView},
-};
+use ollio_domain::TurnEvent;
+
+use crate::api::preview::{preview_status, start_preview, PreviewView};
 
 /// The preview frame's `sandbox` attribute. Scripts run, but the document
 /// gets an opaque origin: with `allow-same-origin` beside `allow-scripts`, a

@@ -1,7 +1,9 @@
 //! A turn's events as the chat's step list: each step starts running and
 //! ends with a check mark (or a cross) and how long it took.
 
-use crate::{domain::TurnEvent, workspace::StepEvent};
+use ollio_domain::TurnEvent;
+
+use crate::api::workspace::StepEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepState {

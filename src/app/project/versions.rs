@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{use_ws, Tab};
-use crate::{app::toasts::use_toasts, workspace::restore_version};
+use crate::{api::workspace::restore_version, app::toasts::use_toasts};
 
 #[component]
 pub fn VersionList() -> impl IntoView {

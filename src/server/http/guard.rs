@@ -1,8 +1,6 @@
 //! Request guards in front of the server functions: same-origin only, and a
 //! per-user rate limit.
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
-
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -11,34 +9,13 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::Clock;
 use tower_sessions::Session;
 
 use crate::{
     error::AppError,
     server::{auth, client_ip, state::AppState},
 };
-
-/// Server-function calls per user (or per address for anonymous callers).
-pub type Limiter = DefaultKeyedRateLimiter<String>;
-
-pub fn limiter(per_minute: u32) -> Arc<Limiter> {
-    let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    let limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(rate)));
-    // Forget idle keys now and then, so memory stays bounded.
-    let weak = Arc::downgrade(&limiter);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            match weak.upgrade() {
-                Some(limiter) => limiter.retain_recent(),
-                None => break,
-            }
-        }
-    });
-    limiter
-}
 
 /// An error as the JSON body the server functions answer with, under its
 /// HTTP status.

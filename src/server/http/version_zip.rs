@@ -12,10 +12,12 @@ use tower_sessions::Session;
 use zip::{write::SimpleFileOptions, CompressionMethod, ZipWriter};
 
 use super::guard::error_response;
+use ollio_domain::{UserId, VersionId};
+use ollio_store::VersionFile;
+
 use crate::{
-    domain::{FragmentId, UserId},
     error::AppError,
-    server::{api, auth, state::AppState, store::FragmentFile},
+    server::{auth, request, state::AppState},
 };
 
 /// The route as the tenancy suite lists routes (`:id` for the version).
@@ -29,7 +31,7 @@ pub async fn version_zip(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    match zip_response(&state, &session, FragmentId::from_raw(id)).await {
+    match zip_response(&state, &session, VersionId::from_raw(id)).await {
         Ok(response) => response,
         Err(error) => error_response(&error),
     }
@@ -38,7 +40,7 @@ pub async fn version_zip(
 async fn zip_response(
     state: &AppState,
     session: &Session,
-    id: FragmentId,
+    id: VersionId,
 ) -> Result<Response, AppError> {
     let owner = auth::session_user_id(session)
         .await
@@ -46,25 +48,25 @@ async fn zip_response(
         .ok_or(AppError::Unauthorized)?;
     let store = &state.store;
     let version = store
-        .fragment(&owner, &id)
+        .version(&owner, &id)
         .await?
         .ok_or(AppError::NotFound)?;
     let project = store
         .project(&owner, &version.project)
         .await?
         .ok_or(AppError::NotFound)?;
-    if store.fragment_files_size(&owner, &id).await? > MAX_BYTES {
+    if store.version_files_size(&owner, &id).await? > MAX_BYTES {
         return Err(AppError::TooLarge {
             message:
                 "This version's files add up to more than 50 MB, too large to download as one zip."
                     .into(),
         });
     }
-    let files = store.fragment_files(&owner, &id).await?;
+    let files = store.version_files(&owner, &id).await?;
     let bytes = tokio::task::spawn_blocking(move || zip_files(&files))
         .await
-        .map_err(api::internal)?
-        .map_err(api::internal)?;
+        .map_err(request::internal)?
+        .map_err(request::internal)?;
     let disposition = format!(
         "attachment; filename=\"{}-v{}.zip\"",
         slug(&project.name),
@@ -82,7 +84,7 @@ async fn zip_response(
 }
 
 /// The files, at their paths, deflated into one zip.
-fn zip_files(files: &[FragmentFile]) -> zip::result::ZipResult<Vec<u8>> {
+fn zip_files(files: &[VersionFile]) -> zip::result::ZipResult<Vec<u8>> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)

@@ -1,0 +1,208 @@
+//! The agent part of the configuration: which models (`OLLIO_MODEL`,
+//! `OLLIO_EDIT_MODEL`), the providers' endpoints and keys under their own
+//! usual names, and the limits of turns and workers.
+
+use std::time::Duration;
+
+use crate::{chat_provider::SecretKey, model::ModelRef};
+use ollio_domain::config::{number, ConfigError};
+
+pub const OPENAI_DEFAULT_URL: &str = "https://api.openai.com/v1";
+pub const ANTHROPIC_DEFAULT_URL: &str = "https://api.anthropic.com";
+pub const OLLAMA_DEFAULT_HOST: &str = "http://127.0.0.1:11434";
+
+#[derive(Debug, Clone)]
+pub struct ProviderEndpoint {
+    pub base_url: String,
+    pub key: Option<SecretKey>,
+    /// Whether the endpoint was configured at all (a key or a URL).
+    pub configured: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// `OLLIO_MODEL`; when unset, the first provider with a key decides.
+    pub model: Option<ModelRef>,
+    /// `OLLIO_EDIT_MODEL`: a faster model for small follow-up edits.
+    pub edit_model: Option<ModelRef>,
+    pub openai: ProviderEndpoint,
+    pub anthropic: ProviderEndpoint,
+    /// `OLLAMA_HOST`, without `/v1`.
+    pub ollama_host: String,
+    /// `OLLIO_TEXT_PROTOCOL_MODELS`: `provider:model` names without tool
+    /// calling, which get the text protocol instead.
+    pub text_protocol_models: Vec<ModelRef>,
+    /// `OLLIO_MAX_STEPS`: model requests with tools in one turn.
+    pub max_steps: u32,
+    /// `OLLIO_TURN_TIMEOUT_SECS`: a turn's wall-clock limit.
+    pub turn_timeout: Duration,
+    /// `OLLIO_WORKERS`: turns run at once by this process (0: none here,
+    /// `ollio worker` processes run them).
+    pub workers: usize,
+    /// `OLLIO_JOB_LEASE_SECS`: how long a worker's claim on a job lasts
+    /// without a heartbeat.
+    pub job_lease: Duration,
+    /// `OLLIO_JOB_ATTEMPTS`: tries of one turn before it is given up.
+    pub job_attempts: i64,
+}
+
+impl AgentConfig {
+    /// The models users may pick from, the default first.
+    pub fn configured_models(&self) -> Vec<ModelRef> {
+        let mut models: Vec<ModelRef> = Vec::new();
+        for model in [&self.model, &self.edit_model].into_iter().flatten() {
+            if !models.contains(model) {
+                models.push(model.clone());
+            }
+        }
+        models
+    }
+
+    pub fn tool_calling(&self, model: &ModelRef) -> bool {
+        !self.text_protocol_models.contains(model)
+    }
+}
+
+pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig, ConfigError> {
+    let endpoint = |url_var: &'static str, key_var: &str, default: &str| {
+        let url = get(url_var);
+        let key = get(key_var).map(|key| SecretKey::new(key.trim()));
+        let configured = url.is_some() || key.is_some();
+        let base_url = match url {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim().trim_end_matches('/').to_owned()
+            }
+            Some(url) => {
+                return Err(ConfigError::new(
+                    url_var,
+                    format!("`{url}` is not an http:// or https:// URL"),
+                ))
+            }
+            None => default.to_owned(),
+        };
+        Ok(ProviderEndpoint {
+            base_url,
+            key,
+            configured,
+        })
+    };
+    let openai = endpoint("OPENAI_BASE_URL", "OPENAI_API_KEY", OPENAI_DEFAULT_URL)?;
+    let anthropic = endpoint(
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        ANTHROPIC_DEFAULT_URL,
+    )?;
+    let ollama_host = match get("OLLAMA_HOST") {
+        Some(host) => {
+            let host = host.trim().trim_end_matches('/');
+            if host.starts_with("http://") || host.starts_with("https://") {
+                host.to_owned()
+            } else {
+                // Ollama itself accepts a bare host:port.
+                format!("http://{host}")
+            }
+        }
+        None => OLLAMA_DEFAULT_HOST.to_owned(),
+    };
+    let model_var = |var: &'static str| -> Result<Option<ModelRef>, ConfigError> {
+        get(var)
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|error| ConfigError::new(var, format!("{error}")))
+            })
+            .transpose()
+    };
+    let model = match model_var("OLLIO_MODEL")? {
+        Some(model) => Some(model),
+        None if openai.key.is_some() || openai.configured => {
+            Some("openai:gpt-4.1".parse().expect("a valid default"))
+        }
+        None if anthropic.key.is_some() => Some(
+            "anthropic:claude-sonnet-4-5"
+                .parse()
+                .expect("a valid default"),
+        ),
+        None => None,
+    };
+    let edit_model = model_var("OLLIO_EDIT_MODEL")?;
+    let text_protocol_models = match get("OLLIO_TEXT_PROTOCOL_MODELS") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                name.parse().map_err(|error| {
+                    ConfigError::new("OLLIO_TEXT_PROTOCOL_MODELS", format!("{error}"))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    Ok(AgentConfig {
+        model,
+        edit_model,
+        openai,
+        anthropic,
+        ollama_host,
+        text_protocol_models,
+        max_steps: number(get, "OLLIO_MAX_STEPS", 20, 1)?,
+        turn_timeout: Duration::from_secs(number(get, "OLLIO_TURN_TIMEOUT_SECS", 900, 10)?),
+        workers: number(get, "OLLIO_WORKERS", 4, 0)?,
+        job_lease: Duration::from_secs(number(get, "OLLIO_JOB_LEASE_SECS", 30, 2)?),
+        job_attempts: number(get, "OLLIO_JOB_ATTEMPTS", 3, 1)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<AgentConfig, ConfigError> {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        from_lookup(&get)
+    }
+
+    #[test]
+    fn defaults_follow_the_keys_present() {
+        let none = config(&[]).unwrap();
+        assert!(none.model.is_none());
+        assert_eq!(none.ollama_host, OLLAMA_DEFAULT_HOST);
+        assert_eq!((none.max_steps, none.workers), (20, 4));
+        let openai = config(&[("OPENAI_API_KEY", "sk-x")]).unwrap();
+        assert_eq!(openai.model.unwrap().to_string(), "openai:gpt-4.1");
+        let anthropic = config(&[("ANTHROPIC_API_KEY", "sk-ant")]).unwrap();
+        assert_eq!(
+            anthropic.model.unwrap().to_string(),
+            "anthropic:claude-sonnet-4-5"
+        );
+        let ollama = config(&[
+            ("OLLIO_MODEL", "ollama:qwen2.5-coder"),
+            ("OLLAMA_HOST", "box:11434"),
+        ])
+        .unwrap();
+        assert_eq!(ollama.ollama_host, "http://box:11434");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let error = config(&[("OLLIO_MODEL", "gpt-4.1")]).unwrap_err();
+        assert_eq!(error.var, "OLLIO_MODEL");
+        let error = config(&[("OPENAI_BASE_URL", "api.openai.com")]).unwrap_err();
+        assert_eq!(error.var, "OPENAI_BASE_URL");
+        let error = config(&[("OLLIO_MAX_STEPS", "0")]).unwrap_err();
+        assert_eq!(error.var, "OLLIO_MAX_STEPS");
+        let error = config(&[("OLLIO_TEXT_PROTOCOL_MODELS", "ollama:x, nope")]).unwrap_err();
+        assert_eq!(error.var, "OLLIO_TEXT_PROTOCOL_MODELS");
+    }
+
+    #[test]
+    fn keys_never_show_in_debug_output() {
+        let config = config(&[("OPENAI_API_KEY", "sk-very-secret")]).unwrap();
+        assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+}

@@ -1,0 +1,434 @@
+//! A turn job from start to end: the project's sandbox (reused, or made
+//! anew from the latest version), the prompt, the turn, then the version
+//! and the assistant message. Every step is recorded as an event. How the
+//! job ends (done, try again later, failed, stopped) goes back to the
+//! worker, which settles it with the queue.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    chat::ChatMessage,
+    chat_provider::SecretKey,
+    event_log::{self, EventHub},
+    model::ModelRef,
+    project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
+    providers::Providers,
+    snapshot,
+    templates::{self, Template},
+    tools::{EventSink, ToolRunner},
+    turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
+};
+use ollio_domain::{TurnEvent, UserId};
+use ollio_sandbox::{Envd, Sandbox, SandboxClient, SandboxError};
+use ollio_store::{
+    now_ms,
+    secrets::{provider_key_context, SecretBox},
+    MessageEnd, MessageStatus, NewVersion, Project, Role, Store, StoreError, TurnJob,
+};
+
+/// Earlier messages a turn sees.
+const HISTORY: usize = 12;
+/// A follow-up this short goes to `OLLIO_EDIT_MODEL`, when one is set.
+const QUICK_EDIT_CHARS: usize = 280;
+
+/// Everything turns need, shared by a process's workers.
+#[derive(Clone)]
+pub struct Engine {
+    pub store: Store,
+    pub sandboxes: SandboxClient,
+    /// `local` or `e2b`, as recorded with each sandbox.
+    pub sandbox_backend: &'static str,
+    pub providers: Providers,
+    pub hub: EventHub,
+    /// How long a sandbox lives past its last turn.
+    pub sandbox_lifetime: Duration,
+    pub limits: TurnLimits,
+    /// Opens users' own provider keys; without it, only the server's keys are used.
+    pub secrets: Option<SecretBox>,
+    /// The first wait before a job is tried again; each later one is 4×.
+    pub retry_base: Duration,
+}
+
+/// How a try of a turn job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    /// Failed in a way that may pass (rate limits, outages): try again later.
+    Retry {
+        after: Duration,
+        reason: String,
+    },
+    /// Failed for good; `refund` when it was not the user's doing.
+    Failed {
+        reason: String,
+        refund: bool,
+    },
+    Cancelled,
+}
+
+/// Why a step of the job stopped it.
+enum Stop {
+    Retry(String),
+    Fail(String, bool),
+    Cancelled,
+}
+
+impl From<StoreError> for Stop {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "store error in a turn");
+        Stop::Retry("the database was unavailable".into())
+    }
+}
+
+impl From<SandboxError> for Stop {
+    fn from(error: SandboxError) -> Self {
+        if error.is_transient() {
+            Stop::Retry(format!("the sandbox service: {error}"))
+        } else {
+            Stop::Fail(format!("The sandbox could not be used: {error}"), true)
+        }
+    }
+}
+
+impl Engine {
+    /// An engine with the usual settings: sandboxes of the bundled daemon
+    /// living [`DEFAULT_LIFETIME`] past their last turn, the default turn
+    /// limits, only the server's provider keys, and a first retry after two
+    /// seconds. Callers change what their configuration says otherwise.
+    pub fn new(store: Store, sandboxes: SandboxClient, providers: Providers) -> Self {
+        Self {
+            store,
+            sandboxes,
+            sandbox_backend: "local",
+            providers,
+            hub: EventHub::default(),
+            sandbox_lifetime: DEFAULT_LIFETIME,
+            limits: TurnLimits::default(),
+            secrets: None,
+            retry_base: Duration::from_secs(2),
+        }
+    }
+
+    /// Runs one try of `turn`; `attempt` counts from 1.
+    pub async fn run(
+        &self,
+        turn: &TurnJob,
+        attempt: i64,
+        cancel: &CancellationToken,
+    ) -> JobOutcome {
+        let (sink, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let recorder = tokio::spawn(event_log::record(
+            self.store.clone(),
+            self.hub.clone(),
+            turn.project.clone(),
+            turn.assistant_message.clone(),
+            receiver,
+        ));
+        if attempt > 1 {
+            let _ = sink.send(TurnEvent::Retrying {
+                reason: format!("starting try {attempt}"),
+                wait_ms: 0,
+            });
+        }
+        let outcome = match self.work(turn, &sink, cancel).await {
+            Ok(()) => JobOutcome::Done,
+            Err(Stop::Cancelled) => {
+                self.end_message(turn, MessageStatus::Cancelled, None).await;
+                let _ = sink.send(TurnEvent::Cancelled);
+                JobOutcome::Cancelled
+            }
+            Err(Stop::Retry(reason)) => {
+                let after = retry_delay(self.retry_base, attempt);
+                let _ = self
+                    .store
+                    .set_message_status(&turn.assistant_message, MessageStatus::Pending, None)
+                    .await;
+                let _ = sink.send(TurnEvent::Retrying {
+                    reason: reason.clone(),
+                    wait_ms: after.as_millis() as u64,
+                });
+                JobOutcome::Retry { after, reason }
+            }
+            Err(Stop::Fail(reason, refund)) => JobOutcome::Failed { reason, refund },
+        };
+        drop(sink);
+        let _ = recorder.await;
+        if let JobOutcome::Failed { reason, refund } = &outcome {
+            self.fail(turn, reason, *refund).await;
+        }
+        outcome
+    }
+
+    /// Ends a turn that will not be tried again: the message says why, the
+    /// credit comes back when the failure was not the user's.
+    pub async fn fail(&self, turn: &TurnJob, reason: &str, refund: bool) {
+        self.end_message(turn, MessageStatus::Failed, Some(reason))
+            .await;
+        if refund {
+            if let Err(error) = self.store.refund_credit(&turn.owner).await {
+                tracing::error!(%error, "a credit could not be refunded");
+            }
+        }
+        let payload = serde_json::to_string(&TurnEvent::Failed {
+            reason: reason.to_owned(),
+        })
+        .unwrap_or_default();
+        if self
+            .store
+            .append_event(&turn.project, &turn.assistant_message, "failed", &payload)
+            .await
+            .is_ok()
+        {
+            self.hub.notify(&turn.project);
+        }
+    }
+
+    async fn end_message(&self, turn: &TurnJob, status: MessageStatus, error: Option<&str>) {
+        let end = MessageEnd {
+            content: "",
+            status,
+            error,
+            model: None,
+            tokens_in: 0,
+            tokens_out: 0,
+        };
+        if let Err(error) = self
+            .store
+            .finish_message(&turn.assistant_message, &end)
+            .await
+        {
+            tracing::error!(%error, "a message could not be ended");
+        }
+    }
+
+    async fn work(
+        &self,
+        turn: &TurnJob,
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<(), Stop> {
+        let store = &self.store;
+        let Some(project) = store.project(&turn.owner, &turn.project).await? else {
+            return Err(Stop::Fail("The project was deleted.".into(), false));
+        };
+        let template = templates::find(&project.template).ok_or_else(|| {
+            Stop::Fail(
+                format!(
+                    "The project's template `{}` is not available.",
+                    project.template
+                ),
+                true,
+            )
+        })?;
+        store
+            .set_message_status(&turn.assistant_message, MessageStatus::Running, None)
+            .await?;
+        let messages = store.messages(&turn.owner, &turn.project).await?;
+        let Some(request) = messages.iter().find(|m| m.id == turn.user_message) else {
+            return Err(Stop::Fail("The message was deleted.".into(), true));
+        };
+        let history: Vec<ChatMessage> = messages
+            .iter()
+            .take_while(|message| message.id != turn.user_message)
+            .filter(|message| message.status == MessageStatus::Done && !message.content.is_empty())
+            .map(|message| match message.role {
+                Role::User => ChatMessage::user(message.content.clone()),
+                Role::Assistant => ChatMessage::assistant(message.content.clone(), Vec::new()),
+            })
+            .collect();
+        let history = history[history.len().saturating_sub(HISTORY)..].to_vec();
+        let model = self.pick_model(&project, !history.is_empty(), &request.content)?;
+        let user_key = self.user_key(&turn.owner, &model).await?;
+        let provider = self
+            .providers
+            .for_model_with_key(&model, user_key)
+            .map_err(|reason| {
+                Stop::Fail(format!("The model {model} cannot be used: {reason}."), true)
+            })?;
+
+        let (sandbox, envd, preview_url) = tokio::select! {
+            ready = self.ensure_sandbox(&project, template, turn, sink) => ready?,
+            () = cancel.cancelled() => return Err(Stop::Cancelled),
+        };
+        let files = match (ToolRunner {
+            envd: &envd,
+            events: sink,
+            stop: cancel.clone(),
+        })
+        .run(super::tools::ToolCallArgs::ListFiles(String::new()))
+        .await
+        {
+            Ok(listing) if listing != "(no files)" => listing.lines().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        };
+        let input = TurnInput {
+            model: model.model.clone(),
+            system_prompt: template.prompt(),
+            history,
+            files,
+            message: request.content.clone(),
+            tool_calling: self.providers.config().tool_calling(&model),
+        };
+        let outcome = run_turn(provider.as_ref(), &envd, &input, self.limits, sink, cancel).await;
+        let TurnOutcome {
+            summary,
+            title,
+            usage,
+            ..
+        } = match outcome {
+            Ok(outcome) => outcome,
+            Err(TurnError::Cancelled) => return Err(Stop::Cancelled),
+            Err(error) if error.is_transient() => return Err(Stop::Retry(error.to_string())),
+            Err(error) => {
+                let reason = match &error {
+                    TurnError::Provider(inner) => format!("The model failed: {inner}."),
+                    other => format!("The turn stopped: {other}."),
+                };
+                return Err(Stop::Fail(reason, true));
+            }
+        };
+        let files = snapshot::read_project(&envd).await?;
+        store
+            .create_version(NewVersion {
+                project: turn.project.clone(),
+                message: Some(turn.assistant_message.clone()),
+                title: title.clone(),
+                template: template.id.into(),
+                sandbox_id: Some(sandbox.id.clone()),
+                preview_url: Some(preview_url),
+                files,
+            })
+            .await?;
+        let model_name = model.to_string();
+        store
+            .finish_message(
+                &turn.assistant_message,
+                &MessageEnd {
+                    content: &summary,
+                    status: MessageStatus::Done,
+                    error: None,
+                    model: Some(&model_name),
+                    tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
+                    tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
+                },
+            )
+            .await?;
+        let _ = sink.send(TurnEvent::Summary {
+            text: summary,
+            title,
+        });
+        Ok(())
+    }
+
+    /// The user's own key for the model's provider, from settings.
+    async fn user_key(&self, owner: &UserId, model: &ModelRef) -> Result<Option<SecretKey>, Stop> {
+        let Some(secrets) = &self.secrets else {
+            return Ok(None);
+        };
+        let provider = model.provider.id();
+        let Some(sealed) = self.store.sealed_provider_key(owner, provider).await? else {
+            return Ok(None);
+        };
+        match secrets.open(&sealed, &provider_key_context(owner, provider)) {
+            Ok(key) => Ok(Some(SecretKey::new(key))),
+            Err(_) => Err(Stop::Fail(
+                "Your saved key for this provider can no longer be read; save it again in Settings."
+                    .into(),
+                true,
+            )),
+        }
+    }
+
+    /// The project's own model, else the quick-edit model for a short
+    /// follow-up, else the default.
+    fn pick_model(
+        &self,
+        project: &Project,
+        follow_up: bool,
+        message: &str,
+    ) -> Result<ModelRef, Stop> {
+        let config = self.providers.config();
+        if let Some(raw) = &project.model {
+            return raw.parse().map_err(|error| {
+                Stop::Fail(format!("The project's model is not usable: {error}."), true)
+            });
+        }
+        if follow_up && message.chars().count() <= QUICK_EDIT_CHARS {
+            if let Some(edit) = &config.edit_model {
+                return Ok(edit.clone());
+            }
+        }
+        config.model.clone().ok_or_else(|| {
+            Stop::Fail(
+                "No model is configured: set OLLIO_MODEL (and the provider's key).".into(),
+                true,
+            )
+        })
+    }
+
+    /// How this engine makes project sandboxes (the Preview tab makes
+    /// them the same way).
+    pub fn sandbox_maker(&self) -> SandboxMaker {
+        SandboxMaker {
+            store: self.store.clone(),
+            client: self.sandboxes.clone(),
+            backend: self.sandbox_backend,
+            lifetime: self.sandbox_lifetime,
+        }
+    }
+
+    /// The project's live working sandbox, extended; or a new one with the
+    /// latest version's files written back.
+    async fn ensure_sandbox(
+        &self,
+        project: &Project,
+        template: &Template,
+        turn: &TurnJob,
+        sink: &EventSink,
+    ) -> Result<(Sandbox, Envd, String), Stop> {
+        let maker = self.sandbox_maker();
+        let _ = sink.send(TurnEvent::SandboxStarting);
+        if let Some(current) = self.store.current_sandbox(&project.id).await? {
+            match self.sandboxes.connect(&current.id, maker.seconds()).await {
+                Ok(sandbox) => {
+                    self.store
+                        .extend_sandbox(&current.id, maker.expiry(now_ms()))
+                        .await?;
+                    let envd = self.sandboxes.envd(&sandbox);
+                    let preview_url = self
+                        .sandboxes
+                        .preview_url(&sandbox.id, template.preview_port);
+                    let _ = sink.send(TurnEvent::SandboxReady {
+                        sandbox_id: sandbox.id.clone(),
+                        preview_url: preview_url.clone(),
+                        revived_files: 0,
+                    });
+                    return Ok((sandbox, envd, preview_url));
+                }
+                Err(SandboxError::NotFound) => self.store.end_sandbox(&current.id).await?,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let files = match self.store.versions(&turn.owner, &project.id).await?.first() {
+            Some(latest) => self.store.version_files(&turn.owner, &latest.id).await?,
+            None => Vec::new(),
+        };
+        let fresh = maker.create(&project.id, template, &files, None).await?;
+        maker.record(&fresh).await?;
+        let _ = sink.send(TurnEvent::SandboxReady {
+            sandbox_id: fresh.sandbox.id.clone(),
+            preview_url: fresh.preview_url.clone(),
+            revived_files: fresh.revived_files,
+        });
+        Ok((fresh.sandbox, fresh.envd, fresh.preview_url))
+    }
+}
+
+/// Waits between tries of a job: `base`, 4×, 16×…, at most 2 minutes.
+pub fn retry_delay(base: Duration, attempt: i64) -> Duration {
+    let exponent = u32::try_from(attempt.clamp(1, 6) - 1).unwrap_or(0);
+    base.saturating_mul(4u32.pow(exponent))
+        .min(Duration::from_secs(120))
+}

@@ -1,0 +1,37 @@
+//! The agent: a user's message becomes a turn that runs in the background.
+//!
+//! - the model side: provider-neutral chat with tools (`chat`), the
+//!   `ChatProvider` trait (`chat_provider`), the providers' wire protocols over reqwest (`openai` for every
+//!   OpenAI-compatible endpoint, `anthropic`), `provider:model` names
+//!   (`model`, `providers`), the text protocol for models without tool
+//!   calling (`text_protocol`);
+//! - the work: the tool contract (`tools`), one turn's loop (`turn`), the
+//!   project templates' prompts (`templates`), versions' files
+//!   (`snapshot`), making a project's sandbox from a version
+//!   (`project_sandbox`, shared with the Preview tab);
+//! - the durable side: a turn job from start to end (`engine`), the
+//!   workers and their leases (`worker`), the recorded and streamed steps
+//!   (`event_log`);
+//! - its configuration (`config`: `OLLIO_MODEL`, the providers' keys and
+//!   endpoints, the limits of turns and workers).
+//!
+//! It sits on the store and the sandbox client, and knows nothing of the
+//! web app above it.
+
+pub mod anthropic;
+pub mod chat;
+pub mod chat_provider;
+pub mod config;
+pub mod engine;
+pub mod event_log;
+pub mod model;
+pub mod openai;
+pub mod project_sandbox;
+pub mod providers;
+pub mod snapshot;
+pub mod sse;
+pub mod templates;
+pub mod text_protocol;
+pub mod tools;
+pub mod turn;
+pub mod worker;

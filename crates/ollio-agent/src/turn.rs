@@ -1,0 +1,401 @@
+//! One turn of the agent: the model and the tools take turns until the
+//! model answers without tool calls (that answer is the summary), within a
+//! step limit and a wall-clock limit, and stoppable at any moment. Then a
+//! separate short request, without tools, names the version.
+//!
+//! The turn knows nothing of jobs or the database: it reads a prepared
+//! prompt, works on a sandbox's envd and reports its steps as
+//! [`TurnEvent`]s. A model request that fails in a way that may pass (429,
+//! 5xx, timeouts, cut streams) is tried again here, honouring
+//! `Retry-After`, before the turn gives up.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    chat::{ChatMessage, ChatRequest, Completion, ToolCall, Usage},
+    chat_provider::{ChatProvider, ProviderError},
+    text_protocol::{self, Action},
+    tools::{self, EventSink, ToolCallArgs, ToolRunner},
+};
+use ollio_domain::TurnEvent;
+use ollio_sandbox::Envd;
+
+/// How long a stopped turn's tools get to end what they started.
+const STOP_GRACE: Duration = Duration::from_millis(800);
+
+/// The system prompt of the title request (the scripted model server knows
+/// a title request by it).
+pub const TITLE_PROMPT: &str = "You name versions of an app. Answer with a title of at most \
+five words, nothing else: no quotes, no punctuation at the end.";
+
+#[derive(Debug, Clone, Copy)]
+pub struct TurnLimits {
+    /// Model requests that may ask for tools (`OLLIO_MAX_STEPS`).
+    pub max_steps: u32,
+    pub wall_clock: Duration,
+    pub max_tokens: u32,
+    /// Tries of one model request, the first included.
+    pub model_attempts: u32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for TurnLimits {
+    fn default() -> Self {
+        Self {
+            max_steps: 20,
+            wall_clock: Duration::from_secs(15 * 60),
+            max_tokens: 8192,
+            model_attempts: 4,
+            retry_base: Duration::from_millis(500),
+            retry_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a turn starts from.
+#[derive(Debug, Clone)]
+pub struct TurnInput {
+    pub model: String,
+    /// The template's system prompt.
+    pub system_prompt: String,
+    /// Earlier user messages and assistant summaries, oldest first.
+    pub history: Vec<ChatMessage>,
+    /// The project's files now, one per line, for the model's bearings.
+    pub files: Vec<String>,
+    pub message: String,
+    /// `false` for models without tool calling: the text protocol instead.
+    pub tool_calling: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnOutcome {
+    pub summary: String,
+    pub title: String,
+    pub usage: Usage,
+    /// Model requests made, the title's included.
+    pub requests: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TurnError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("the model was still working after {0} steps; ask for a smaller change")]
+    TooManySteps(u32),
+    #[error("the turn took longer than {} minutes", .0.as_secs() / 60)]
+    TooLong(Duration),
+    #[error("stopped")]
+    Cancelled,
+}
+
+impl TurnError {
+    /// Whether running the turn again later may succeed (the job retries it).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Provider(error) if error.is_transient())
+    }
+}
+
+/// Runs a turn to its end, its limit or its cancellation. Work done before
+/// a stop stays in the sandbox.
+pub async fn run_turn(
+    provider: &dyn ChatProvider,
+    envd: &Envd,
+    input: &TurnInput,
+    limits: TurnLimits,
+    events: &EventSink,
+    cancel: &CancellationToken,
+) -> Result<TurnOutcome, TurnError> {
+    // Tools stop on this; the turn itself is dropped a moment later.
+    let stop = cancel.child_token();
+    let work = async {
+        let mut turn = Turn {
+            provider,
+            runner: ToolRunner {
+                envd,
+                events,
+                stop: stop.clone(),
+            },
+            input,
+            limits,
+            events,
+            usage: Usage::default(),
+            requests: 0,
+        };
+        let summary = turn.work().await?;
+        let title = turn.title(&summary).await;
+        Ok(TurnOutcome {
+            summary,
+            title,
+            usage: turn.usage,
+            requests: turn.requests,
+        })
+    };
+    tokio::pin!(work);
+    let ended = tokio::select! {
+        outcome = &mut work => return outcome,
+        () = cancel.cancelled() => TurnError::Cancelled,
+        () = tokio::time::sleep(limits.wall_clock) => TurnError::TooLong(limits.wall_clock),
+    };
+    // Let a running command be killed (it is, as soon as its process is
+    // known), then leave whatever else was under way.
+    stop.cancel();
+    let _ = tokio::time::timeout(STOP_GRACE, &mut work).await;
+    Err(ended)
+}
+
+struct Turn<'a> {
+    provider: &'a dyn ChatProvider,
+    runner: ToolRunner<'a>,
+    input: &'a TurnInput,
+    limits: TurnLimits,
+    events: &'a EventSink,
+    usage: Usage,
+    requests: u32,
+}
+
+impl Turn<'_> {
+    fn first_messages(&self) -> Vec<ChatMessage> {
+        let mut system = self.input.system_prompt.clone();
+        if !self.input.tool_calling {
+            system.push_str("\n\n");
+            system.push_str(text_protocol::INSTRUCTIONS);
+        }
+        let mut messages = vec![ChatMessage::system(system)];
+        messages.extend(self.input.history.iter().cloned());
+        let files = if self.input.files.is_empty() {
+            "The project has no files yet.".to_owned()
+        } else {
+            format!("The project's files now:\n{}", self.input.files.join("\n"))
+        };
+        messages.push(ChatMessage::user(format!(
+            "{files}\n\n{}",
+            self.input.message
+        )));
+        messages
+    }
+
+    /// The model ↔ tools loop; the summary when the model is done.
+    async fn work(&mut self) -> Result<String, TurnError> {
+        let mut messages = self.first_messages();
+        for _ in 0..self.limits.max_steps {
+            if self.runner.stop.is_cancelled() {
+                return Err(TurnError::Cancelled);
+            }
+            let tools = if self.input.tool_calling {
+                tools::specs()
+            } else {
+                Vec::new()
+            };
+            let completion = self.complete(messages.clone(), tools).await?;
+            if self.input.tool_calling {
+                if completion.tool_calls.is_empty() {
+                    return Ok(strip_summary(&completion.text));
+                }
+                messages.push(ChatMessage::assistant(
+                    completion.text.clone(),
+                    completion.tool_calls.clone(),
+                ));
+                for call in &completion.tool_calls {
+                    let result = self.call_tool(call).await;
+                    messages.push(ChatMessage::tool(call.id.clone(), result));
+                }
+            } else {
+                let parsed = text_protocol::parse(&completion.text);
+                if parsed.actions.is_empty() {
+                    return Ok(strip_summary(&parsed.prose));
+                }
+                messages.push(ChatMessage::assistant(completion.text.clone(), Vec::new()));
+                let mut results = String::from(text_protocol::RESULTS_HEADER);
+                for action in parsed.actions {
+                    results.push_str(&self.text_action(action).await);
+                    results.push('\n');
+                }
+                messages.push(ChatMessage::user(results));
+            }
+        }
+        Err(TurnError::TooManySteps(self.limits.max_steps))
+    }
+
+    async fn call_tool(&self, call: &ToolCall) -> String {
+        let outcome = match tools::parse_call(&call.name, &call.arguments) {
+            Ok(args) => self.runner.run(args).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(result) => result,
+            Err(error) => format!("Error: {error}"),
+        }
+    }
+
+    async fn text_action(&self, action: Action) -> String {
+        let (label, call) = match action {
+            Action::WriteFile { path, content, cut } => {
+                if cut {
+                    return format!("{path}: the block was cut off; write the whole file again");
+                }
+                (
+                    path.clone(),
+                    tools::project_path(&path).map(|path| {
+                        ToolCallArgs::WriteFiles(vec![tools::FileArg { path, content }])
+                    }),
+                )
+            }
+            Action::Command { command, cut } => {
+                if cut {
+                    return format!("{command}: the block was cut off; it did not run");
+                }
+                (
+                    command.clone(),
+                    Ok(ToolCallArgs::Terminal {
+                        command,
+                        timeout_ms: 60_000,
+                    }),
+                )
+            }
+        };
+        let outcome = match call {
+            Ok(call) => self.runner.run(call).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(result) => format!("{label}: {result}"),
+            Err(error) => format!("{label}: Error: {error}"),
+        }
+    }
+
+    /// One model request, tried again on failures that may pass.
+    async fn complete(
+        &mut self,
+        messages: Vec<ChatMessage>,
+        tools: Vec<super::chat::ToolSpec>,
+    ) -> Result<Completion, TurnError> {
+        let request = ChatRequest {
+            model: self.input.model.clone(),
+            messages,
+            tools,
+            max_tokens: self.limits.max_tokens,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.provider.complete(&request, &mut |_| {}).await {
+                Ok(completion) => {
+                    self.requests += 1;
+                    self.usage.input_tokens += completion.usage.input_tokens;
+                    self.usage.output_tokens += completion.usage.output_tokens;
+                    let _ = self.events.send(TurnEvent::ModelRequest {
+                        model: self.input.model.clone(),
+                        input_tokens: completion.usage.input_tokens,
+                        output_tokens: completion.usage.output_tokens,
+                    });
+                    return Ok(completion);
+                }
+                Err(error) if error.is_transient() && attempt < self.limits.model_attempts => {
+                    let wait = match &error {
+                        ProviderError::RateLimited {
+                            retry_after: Some(wait),
+                        } => *wait,
+                        _ => self.limits.retry_base * 2u32.saturating_pow(attempt - 1),
+                    }
+                    .min(self.limits.retry_max);
+                    let _ = self.events.send(TurnEvent::Retrying {
+                        reason: error.to_string(),
+                        wait_ms: wait.as_millis() as u64,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// A version title of at most five words, from a request without
+    /// tools; the user's own words if the model cannot give one.
+    async fn title(&mut self, summary: &str) -> String {
+        let messages = vec![
+            ChatMessage::system(TITLE_PROMPT),
+            ChatMessage::user(format!(
+                "The request: {}\n\nWhat was done: {summary}",
+                self.input.message
+            )),
+        ];
+        let request = ChatRequest {
+            model: self.input.model.clone(),
+            messages,
+            tools: Vec::new(),
+            max_tokens: 32,
+        };
+        let answer = match self.provider.complete(&request, &mut |_| {}).await {
+            Ok(completion) => {
+                self.requests += 1;
+                self.usage.input_tokens += completion.usage.input_tokens;
+                self.usage.output_tokens += completion.usage.output_tokens;
+                completion.text
+            }
+            Err(_) => String::new(),
+        };
+        let title = clean_title(&answer);
+        if title.is_empty() {
+            clean_title(&self.input.message)
+        } else {
+            title
+        }
+    }
+}
+
+/// The summary without a `<task_summary>` wrapper, if it has one.
+pub fn strip_summary(text: &str) -> String {
+    let trimmed = text.trim();
+    if let Some(start) = trimmed.find("<task_summary>") {
+        let inner = &trimmed[start + "<task_summary>".len()..];
+        let inner = inner.split("</task_summary>").next().unwrap_or(inner);
+        return inner.trim().to_owned();
+    }
+    trimmed.to_owned()
+}
+
+/// At most five words of the first line, without quotes or a final stop.
+pub fn clean_title(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or_default();
+    let line = line
+        .trim_start_matches(|c: char| "#*\"'`“”‘’".contains(c))
+        .trim_start_matches("Title:")
+        .trim();
+    let words: Vec<&str> = line.split_whitespace().take(5).collect();
+    words
+        .join(" ")
+        .trim_end_matches(|c: char| ".!?,;:\"'`“”‘’*".contains(c))
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_wrapper_is_stripped() {
+        assert_eq!(
+            strip_summary("Done.\n<task_summary>\nBuilt a login form.\n</task_summary>"),
+            "Built a login form."
+        );
+        assert_eq!(strip_summary("  Plain answer. "), "Plain answer.");
+        assert_eq!(strip_summary("<task_summary>cut off"), "cut off");
+    }
+
+    #[test]
+    fn titles_are_at_most_five_words() {
+        assert_eq!(clean_title("\"Dark Login Form.\""), "Dark Login Form");
+        assert_eq!(
+            clean_title("Title: A very long title that goes on\nmore"),
+            "A very long title that"
+        );
+        assert_eq!(clean_title("\n\n"), "");
+    }
+}

@@ -1,0 +1,22 @@
+//! Domain types shared by the server and the browser: parsed once at the edge,
+//! trusted everywhere after ("parse, don't validate"). No I/O lives here, and
+//! the crate builds for wasm32 as well as for the server.
+
+pub mod calendar;
+pub mod config;
+mod credentials;
+mod ids;
+mod next_path;
+mod project_name;
+mod prompt;
+pub mod provider_key;
+mod query;
+mod turn_event;
+
+pub use credentials::{Email, EmailError, Password, PasswordError};
+pub use ids::{MessageId, ProjectId, UserId, VersionId};
+pub use next_path::safe_next;
+pub use project_name::{ProjectName, ProjectNameError};
+pub use prompt::{Prompt, PromptError};
+pub use query::{decode_query_value, encode_query_value};
+pub use turn_event::TurnEvent;

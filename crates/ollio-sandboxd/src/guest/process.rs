@@ -1,0 +1,235 @@
+//! The guest's commands: started in process groups of their own with a
+//! clean environment, their output streamed back as it comes, their stdin
+//! kept open for later input, and signals sent to whole groups.
+
+use std::{process::Stdio, sync::Arc, time::Duration};
+
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use super::Guest;
+use crate::{
+    egress,
+    guest_protocol::{send, ErrorKind, GuestError, Reply, Spawn, SpawnEvent},
+    lock::locked,
+};
+
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// How long a command's output is still read after the command itself ended
+/// (its background children may hold the pipes open).
+const DRAIN_GRACE: Duration = Duration::from_millis(200);
+
+impl Guest {
+    /// Where commands find the registry proxy, when there is one.
+    pub(super) fn proxy_env(&self) -> Vec<(&'static str, String)> {
+        if !self.options.egress {
+            return Vec::new();
+        }
+        let proxy = format!("http://127.0.0.1:{}", egress::PROXY_PORT);
+        let mut env: Vec<(&'static str, String)> =
+            ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]
+                .into_iter()
+                .map(|name| (name, proxy.clone()))
+                .collect();
+        env.push(("NO_PROXY", "localhost,127.0.0.1".into()));
+        env.push(("no_proxy", "localhost,127.0.0.1".into()));
+        env
+    }
+
+    pub(super) async fn input(&self, pid: u32, data: Option<String>) -> Result<Reply, GuestError> {
+        let missing = || {
+            GuestError::new(
+                ErrorKind::NotFound,
+                format!("process {pid} has no open stdin"),
+            )
+        };
+        let stdin = locked(&self.stdins).remove(&pid).ok_or_else(missing)?;
+        let Some(data) = data else {
+            return Ok(Reply::Done);
+        };
+        let bytes = BASE64
+            .decode(data)
+            .map_err(|error| GuestError::new(ErrorKind::Invalid, error.to_string()))?;
+        let mut stdin = stdin;
+        stdin
+            .write_all(&bytes)
+            .await
+            .map_err(|error| GuestError::io("stdin", &error))?;
+        locked(&self.stdins).insert(pid, stdin);
+        Ok(Reply::Done)
+    }
+
+    pub(super) async fn spawn(
+        self: Arc<Self>,
+        spawn: Spawn,
+        mut out: tokio::net::unix::OwnedWriteHalf,
+    ) -> std::io::Result<()> {
+        let cwd = match spawn
+            .cwd
+            .as_deref()
+            .map(|cwd| self.resolve(cwd))
+            .transpose()
+        {
+            Ok(cwd) => cwd.unwrap_or_else(|| self.options.home.clone()),
+            Err(error) => return send(&mut out, &SpawnEvent::Failed(error)).await,
+        };
+        let mut command = tokio::process::Command::new(&spawn.cmd);
+        command
+            .args(&spawn.args)
+            .env_clear()
+            .env("PATH", PATH)
+            .env("HOME", &self.options.home)
+            .env("USER", "user")
+            .env("LOGNAME", "user")
+            .env("SHELL", "/bin/bash")
+            .env("LANG", "C.UTF-8")
+            .env("TERM", "xterm-256color")
+            .envs(self.proxy_env())
+            .envs(&spawn.envs)
+            .current_dir(cwd)
+            .process_group(0)
+            .stdin(if spawn.stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(seconds) = spawn.cpu_seconds {
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child here.
+            unsafe {
+                command.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: seconds,
+                        rlim_max: seconds,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_CPU, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        if self.over_disk.load(std::sync::atomic::Ordering::Relaxed) {
+            let error = GuestError::new(ErrorKind::TooLarge, "the sandbox is over its disk limit");
+            return send(&mut out, &SpawnEvent::Failed(error)).await;
+        }
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                let error = GuestError::io(&spawn.cmd, &error);
+                return send(&mut out, &SpawnEvent::Failed(error)).await;
+            }
+        };
+        let pid = child.id().unwrap_or_default();
+        locked(&self.groups).insert(pid);
+        if let Some(stdin) = child.stdin.take() {
+            locked(&self.stdins).insert(pid, stdin);
+        }
+        let mut writer = EventWriter { out: Some(out) };
+        writer.send(&SpawnEvent::Started { pid }).await;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<SpawnEvent>(64);
+        let stdout = child
+            .stdout
+            .take()
+            .map(|pipe| tokio::spawn(pump(pipe, tx.clone(), false)));
+        let stderr = child
+            .stderr
+            .take()
+            .map(|pipe| tokio::spawn(pump(pipe, tx.clone(), true)));
+        drop(tx);
+        let mut status = None;
+        let mut drain_until = None;
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => writer.send(&event).await,
+                    None => break,
+                },
+                exited = child.wait(), if status.is_none() => {
+                    status = Some(exited);
+                    drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
+                }
+                () = sleep_until(drain_until) => break,
+            }
+        }
+        for pump in [stdout, stderr].into_iter().flatten() {
+            pump.abort();
+        }
+        let status = match status {
+            Some(status) => status,
+            None => child.wait().await,
+        };
+        locked(&self.stdins).remove(&pid);
+        locked(&self.groups).remove(&pid);
+        let event = match status {
+            Ok(status) => {
+                use std::os::unix::process::ExitStatusExt;
+                let signal = status.signal();
+                SpawnEvent::Ended {
+                    exit_code: status.code().unwrap_or_else(|| 128 + signal.unwrap_or(0)),
+                    signal,
+                }
+            }
+            Err(error) => SpawnEvent::Failed(GuestError::io(&spawn.cmd, &error)),
+        };
+        writer.send(&event).await;
+        Ok(())
+    }
+}
+
+pub(super) fn signal_group(pid: u32, signal: i32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is shared.
+    unsafe { libc::kill(-pid, signal) == 0 }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes events while the host listens; once it hung up, the command keeps
+/// running and its output is dropped.
+struct EventWriter {
+    out: Option<tokio::net::unix::OwnedWriteHalf>,
+}
+
+impl EventWriter {
+    async fn send(&mut self, event: &SpawnEvent) {
+        if let Some(out) = self.out.as_mut() {
+            if send(out, event).await.is_err() {
+                self.out = None;
+            }
+        }
+    }
+}
+
+async fn pump(
+    mut pipe: impl AsyncRead + Unpin,
+    events: tokio::sync::mpsc::Sender<SpawnEvent>,
+    stderr: bool,
+) {
+    let mut buffer = vec![0; 32 * 1024];
+    loop {
+        match pipe.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => {
+                let text = BASE64.encode(&buffer[..read]);
+                let event = if stderr {
+                    SpawnEvent::Stderr(text)
+                } else {
+                    SpawnEvent::Stdout(text)
+                };
+                if events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

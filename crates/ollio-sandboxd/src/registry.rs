@@ -1,0 +1,541 @@
+//! The sandboxes `sandboxd` runs: creating one (folder, cgroup, jailed guest
+//! agent), finding it, extending it, and killing it with everything inside
+//! when it is deleted or its time is up.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    os::fd::AsRawFd,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicI64, AtomicU32, Ordering},
+        Arc, Mutex, RwLock,
+    },
+    time::Duration,
+};
+
+use super::{
+    cgroup::{self, Cgroup, CgroupLimits, Flavour},
+    egress::{EgressProxy, Network},
+    guest_link::GuestLink,
+    jail::{JailSpec, Rlimits},
+    lock::locked,
+    DaemonConfig,
+};
+use ollio_sandbox::wire::NewSandbox;
+
+/// The templates a sandbox can start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// An empty home folder; nothing runs until asked.
+    Base,
+    /// Serves the home folder over HTTP on port 3000.
+    Static,
+}
+
+impl Template {
+    pub fn parse(id: &str) -> Option<Self> {
+        match id {
+            "base" => Some(Self::Base),
+            "static" => Some(Self::Static),
+            _ => None,
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Base => "base",
+            Self::Static => "static",
+        }
+    }
+}
+
+pub const STATIC_PORT: u16 = 3000;
+/// Host uids for sandboxes start here when sandboxd runs as root.
+const UID_BASE: u32 = 3_000_000;
+const UID_SPAN: u32 = 1_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("template `{0}` does not exist; there are `base` and `static`")]
+    UnknownTemplate(String),
+    #[error("a sandbox may live at most {max} seconds")]
+    TooLong { max: u64 },
+    #[error("this server runs its maximum of {0} sandboxes; try again when one ends")]
+    Full(usize),
+    #[error("the sandbox could not start: {0}")]
+    Start(String),
+}
+
+pub struct SandboxRecord {
+    pub id: String,
+    pub template: Template,
+    /// The envd access token callers must send as `X-Access-Token`.
+    pub token: String,
+    pub metadata: BTreeMap<String, String>,
+    pub env_vars: BTreeMap<String, String>,
+    pub started_ms: i64,
+    end_ms: AtomicI64,
+    pub root: PathBuf,
+    pub link: GuestLink,
+    guest: Mutex<Option<tokio::process::Child>>,
+    cgroup: Option<Cgroup>,
+    /// Kept for its lifetime: dropping it stops the registry proxy.
+    _egress: Option<EgressProxy>,
+}
+
+impl SandboxRecord {
+    pub fn end_ms(&self) -> i64 {
+        self.end_ms.load(Ordering::Relaxed)
+    }
+
+    /// Sets the end to `seconds` from now.
+    pub fn set_timeout(&self, seconds: u64) {
+        self.end_ms.store(after(seconds), Ordering::Relaxed);
+    }
+
+    /// Moves the end to at least `seconds` from now.
+    pub fn extend_to(&self, seconds: u64) {
+        self.end_ms.fetch_max(after(seconds), Ordering::Relaxed);
+    }
+
+    pub fn oom_killed(&self) -> bool {
+        self.cgroup.as_ref().is_some_and(Cgroup::oom_killed)
+    }
+
+    /// Whether its jail has exited (say, code inside killed the agent): the
+    /// sandbox can do nothing more and is reaped like an expired one.
+    fn jail_exited(&self) -> bool {
+        locked(&self.guest)
+            .as_mut()
+            .map(|child| child.try_wait())
+            .is_some_and(|status| !matches!(status, Ok(None)))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+fn after(seconds: u64) -> i64 {
+    now_ms().saturating_add(i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX))
+}
+
+pub struct Registry {
+    config: DaemonConfig,
+    sandboxes: RwLock<HashMap<String, Arc<SandboxRecord>>>,
+    cgroups: Option<Flavour>,
+    next_uid: AtomicU32,
+    /// Sandboxes being started: they count against `max_sandboxes` too.
+    starting: std::sync::atomic::AtomicUsize,
+}
+
+impl Registry {
+    pub fn new(config: DaemonConfig) -> Self {
+        let cgroups = if config.use_cgroups {
+            cgroup::detect()
+        } else {
+            None
+        };
+        if cgroups.is_none() {
+            tracing::warn!(
+                "no writable cgroup hierarchy: sandboxes get rlimits but no memory or CPU limit"
+            );
+        }
+        Self {
+            next_uid: AtomicU32::new(uid_start(&config.sandboxes_dir())),
+            config,
+            sandboxes: RwLock::new(HashMap::new()),
+            cgroups,
+            starting: 0.into(),
+        }
+    }
+
+    /// Holds a place among `max_sandboxes` until the start ends either way.
+    fn reserve_slot(&self) -> Result<SlotGuard<'_>, CreateError> {
+        let starting = self.starting.fetch_add(1, Ordering::SeqCst);
+        let slot = SlotGuard(&self.starting);
+        let running = self.sandboxes.read().map(|map| map.len()).unwrap_or(0);
+        if running + starting >= self.config.max_sandboxes {
+            return Err(CreateError::Full(self.config.max_sandboxes));
+        }
+        Ok(slot)
+    }
+
+    pub fn config(&self) -> &DaemonConfig {
+        &self.config
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<SandboxRecord>> {
+        let sandbox = self.sandboxes.read().ok()?.get(id).cloned()?;
+        (sandbox.end_ms() > now_ms()).then_some(sandbox)
+    }
+
+    pub fn list(&self) -> Vec<Arc<SandboxRecord>> {
+        let now = now_ms();
+        let mut all: Vec<_> = self
+            .sandboxes
+            .read()
+            .map(|map| map.values().filter(|s| s.end_ms() > now).cloned().collect())
+            .unwrap_or_default();
+        all.sort_by_key(|sandbox| sandbox.started_ms);
+        all
+    }
+
+    pub async fn create(&self, request: NewSandbox) -> Result<Arc<SandboxRecord>, CreateError> {
+        let template = Template::parse(&request.template_id)
+            .ok_or_else(|| CreateError::UnknownTemplate(request.template_id.clone()))?;
+        let seconds = request
+            .timeout
+            .unwrap_or(self.config.default_timeout_secs)
+            .max(1);
+        if seconds > self.config.max_timeout_secs {
+            return Err(CreateError::TooLong {
+                max: self.config.max_timeout_secs,
+            });
+        }
+        let _slot = self.reserve_slot()?;
+        let id = new_id();
+        let root = self.config.sandboxes_dir().join(&id);
+        let started = self.start(&id, &root, template).await;
+        let (guest, cgroup, link, egress) = match started {
+            Ok(parts) => parts,
+            Err(error) => {
+                let _ = remove_tree(&root);
+                return Err(CreateError::Start(error));
+            }
+        };
+        let record = Arc::new(SandboxRecord {
+            id: id.clone(),
+            template,
+            token: uuid::Uuid::new_v4().simple().to_string(),
+            metadata: request.metadata,
+            env_vars: request.env_vars,
+            started_ms: now_ms(),
+            end_ms: AtomicI64::new(after(seconds)),
+            root,
+            link,
+            guest: Mutex::new(Some(guest)),
+            cgroup,
+            _egress: egress,
+        });
+        if let Ok(mut map) = self.sandboxes.write() {
+            map.insert(id.clone(), record.clone());
+        }
+        tracing::info!(sandbox = %id, template = template.id(), seconds, "sandbox created");
+        Ok(record)
+    }
+
+    async fn start(
+        &self,
+        id: &str,
+        root: &std::path::Path,
+        template: Template,
+    ) -> Result<
+        (
+            tokio::process::Child,
+            Option<Cgroup>,
+            GuestLink,
+            Option<EgressProxy>,
+        ),
+        String,
+    > {
+        let limits = &self.config.limits;
+        let host_uid = self.sandbox_uid();
+        let cgroup = match self.cgroups {
+            Some(flavour) => Some(
+                Cgroup::create(
+                    flavour,
+                    &format!("ollio-{id}"),
+                    CgroupLimits {
+                        memory_bytes: limits.memory_bytes,
+                        pids: limits.processes,
+                        cpus: limits.cpus,
+                    },
+                )
+                .map_err(|error| format!("cgroup: {error}"))?,
+            ),
+            None => None,
+        };
+        let spec = JailSpec {
+            root,
+            guest_exe: &self.config.guest_exe,
+            host_uid,
+            rlimits: Rlimits {
+                processes: host_uid.map(|_| limits.processes),
+                file_bytes: limits.disk_bytes,
+                open_files: 4096,
+                // Without a memory cgroup, each process at least is capped.
+                data_bytes: cgroup.is_none().then_some(limits.memory_bytes),
+            },
+            cgroup_procs: cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default(),
+            serve_static: (template == Template::Static).then_some(STATIC_PORT),
+            disk_limit: limits.disk_bytes,
+            egress: self.config.network != Network::None,
+        };
+        let fail = |message: String| {
+            if let Some(cgroup) = &cgroup {
+                cgroup.remove();
+            }
+            message
+        };
+        if let Err(error) = spec.prepare() {
+            return Err(fail(format!("preparing its folder: {error}")));
+        }
+        let egress = match &self.config.network {
+            Network::None => None,
+            Network::Registries(hosts) => {
+                match EgressProxy::start(&spec.run_dir(), hosts.clone()) {
+                    Ok(proxy) => Some(proxy),
+                    Err(error) => {
+                        return Err(fail(format!("starting its registry proxy: {error}")))
+                    }
+                }
+            }
+        };
+        let listener = match spec.bind_guest_socket() {
+            Ok(listener) => listener,
+            Err(error) => return Err(fail(format!("binding its agent's socket: {error}"))),
+        };
+        let spawned = spec
+            .command(self.config.isolation, listener.as_raw_fd())
+            .spawn();
+        // The guest holds its own copy now.
+        drop(listener);
+        let mut guest = match spawned {
+            Ok(child) => child,
+            Err(error) => return Err(fail(format!("starting the jail: {error}"))),
+        };
+        let stderr = guest.stderr.take();
+        let link = GuestLink::new(spec.guest_socket());
+        let ready = tokio::select! {
+            ready = link.wait_ready(Duration::from_secs(10)) => ready,
+            _ = guest.wait() => false,
+        };
+        if !ready {
+            let _ = guest.start_kill();
+            let message = match stderr {
+                Some(stderr) => first_words(stderr).await,
+                None => String::new(),
+            };
+            return Err(fail(format!("its agent did not come up: {message}")));
+        }
+        if let Some(stderr) = stderr {
+            tokio::spawn(log_guest_output(id.to_owned(), stderr));
+        }
+        Ok((guest, cgroup, link, egress))
+    }
+
+    /// A host uid of the sandbox's own when we are root, so that nothing in
+    /// it is owned by root on the host or shared with another sandbox.
+    fn sandbox_uid(&self) -> Option<u32> {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        root.then(|| UID_BASE + self.next_uid.fetch_add(1, Ordering::Relaxed) % UID_SPAN)
+    }
+
+    /// Kills a sandbox and all its processes; removes its folder unless
+    /// configured to keep it. `false` if there was no such sandbox.
+    pub async fn kill(&self, id: &str) -> bool {
+        let removed = self
+            .sandboxes
+            .write()
+            .ok()
+            .and_then(|mut map| map.remove(id));
+        let Some(sandbox) = removed else {
+            return false;
+        };
+        self.destroy(sandbox).await;
+        true
+    }
+
+    async fn destroy(&self, sandbox: Arc<SandboxRecord>) {
+        let guest = locked(&sandbox.guest).take();
+        if let Some(mut guest) = guest {
+            let _ = guest.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(5), guest.wait()).await;
+        }
+        let keep = self.config.keep_dirs;
+        let root = sandbox.root.clone();
+        let cgroup_done = tokio::task::spawn_blocking(move || {
+            if let Some(cgroup) = &sandbox.cgroup {
+                cgroup.remove();
+            }
+            if !keep {
+                let _ = remove_tree(&root);
+            }
+        });
+        let _ = cgroup_done.await;
+        tracing::info!(kept = keep, "sandbox killed");
+    }
+
+    /// Kills every sandbox whose time is up, or whose jail has exited.
+    pub async fn reap(&self) {
+        let now = now_ms();
+        let expired: Vec<Arc<SandboxRecord>> = self
+            .sandboxes
+            .write()
+            .map(|mut map| {
+                let ids: Vec<String> = map
+                    .iter()
+                    .filter(|(_, sandbox)| sandbox.end_ms() <= now || sandbox.jail_exited())
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                ids.iter().filter_map(|id| map.remove(id)).collect()
+            })
+            .unwrap_or_default();
+        for sandbox in expired {
+            tracing::info!(sandbox = %sandbox.id, "sandbox ended (timed out or its agent exited)");
+            self.destroy(sandbox).await;
+        }
+    }
+
+    /// Kills every sandbox at once, without waiting on anything: for a
+    /// daemon being dropped.
+    pub fn kill_all_now(&self) {
+        for sandbox in self.take_all() {
+            let guest = locked(&sandbox.guest).take();
+            if let Some(mut guest) = guest {
+                let _ = guest.start_kill();
+            }
+            if let Some(cgroup) = &sandbox.cgroup {
+                cgroup.remove();
+            }
+            if !self.config.keep_dirs {
+                let _ = remove_tree(&sandbox.root);
+            }
+        }
+    }
+
+    /// Kills every sandbox (on shutdown).
+    pub async fn kill_all(&self) {
+        for sandbox in self.take_all() {
+            self.destroy(sandbox).await;
+        }
+    }
+
+    fn take_all(&self) -> Vec<Arc<SandboxRecord>> {
+        self.sandboxes
+            .write()
+            .map(|mut map| map.drain().map(|(_, sandbox)| sandbox).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// 20 lowercase letters and digits, like E2B's sandbox ids: fit for a DNS label.
+fn new_id() -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    format!("i{}", &hex[..19])
+}
+
+/// The start of what a guest that failed to come up printed: at most 500
+/// characters, read for at most 200 ms.
+async fn first_words(mut stderr: tokio::process::ChildStderr) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+    let mut chunk = [0u8; 512];
+    while bytes.len() < 2048 {
+        match tokio::time::timeout_at(deadline, stderr.read(&mut chunk)).await {
+            Ok(Ok(read)) if read > 0 => bytes.extend_from_slice(&chunk[..read]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.join(" ").chars().take(500).collect()
+}
+
+/// Logs what the guest prints, in bounded pieces: sandbox processes can
+/// write to the guest's stderr, and a line without end must not grow
+/// without end in the daemon.
+async fn log_guest_output(id: String, mut stderr: tokio::process::ChildStderr) {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = vec![0u8; 4096];
+    while let Ok(read) = stderr.read(&mut chunk).await {
+        if read == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&chunk[..read]);
+        tracing::debug!(sandbox = %id, "guest: {}", text.trim_end());
+    }
+}
+
+struct SlotGuard<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Where a daemon starts handing out uids: from its data folder, which only
+/// one daemon may use at a time, so that two daemons on a host (tests run
+/// several) start far apart instead of at the same place.
+fn uid_start(sandboxes: &std::path::Path) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    sandboxes.hash(&mut hasher);
+    (hasher.finish() % u64::from(UID_SPAN)) as u32
+}
+
+/// Removes a sandbox's folder. A sandbox may leave folders it made
+/// unreadable (mode 000); root removes them anyway, any other user first
+/// gives itself access back. Symlinks are removed, never followed.
+pub(crate) fn remove_tree(root: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(root) {
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            reopen_folders(root);
+            std::fs::remove_dir_all(root)
+        }
+        other => other,
+    }
+}
+
+fn reopen_folders(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            reopen_folders(&entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod removal_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::remove_tree;
+
+    #[test]
+    fn locked_folders_go_and_links_are_not_followed() {
+        let base = tempfile::tempdir().unwrap();
+        let outside = base.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep.txt"), "keep").unwrap();
+        let root = base.path().join("sandbox");
+        let locked = root.join("home/locked");
+        std::fs::create_dir_all(&locked).unwrap();
+        std::fs::write(locked.join("file"), "x").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("home/link")).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o500)).unwrap();
+
+        remove_tree(&root).unwrap();
+
+        assert!(!root.exists());
+        assert!(outside.join("keep.txt").exists());
+        let mode = std::fs::metadata(&outside).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o500);
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+}

@@ -1,0 +1,115 @@
+use sqlx::{any::AnyRow, Row};
+
+use super::{now_ms, Store, StoreError};
+use ollio_domain::{MessageId, ProjectId, UserId};
+
+/// One recorded step of a turn. `seq` orders a project's events without gaps,
+/// so a client that saw up to `seq` can resume exactly after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub project: ProjectId,
+    pub seq: i64,
+    pub message: MessageId,
+    pub kind: String,
+    /// JSON text; its shape depends on `kind`.
+    pub payload: String,
+    pub created_at: i64,
+}
+
+fn event(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
+    Ok(StoredEvent {
+        project: ProjectId::from_raw(row.try_get::<String, _>("project_id")?),
+        seq: row.try_get("seq")?,
+        message: MessageId::from_raw(row.try_get::<String, _>("message_id")?),
+        kind: row.try_get("kind")?,
+        payload: row.try_get("payload")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Records an event under the project's next sequence number. The counter
+    /// row is locked by the update, so concurrent appends never share a number.
+    pub async fn append_event(
+        &self,
+        project: &ProjectId,
+        message: &MessageId,
+        kind: &str,
+        payload: &str,
+    ) -> Result<StoredEvent, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE projects SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+        )
+        .bind(project.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let row = sqlx::query(
+            "INSERT INTO message_events (project_id, seq, message_id, kind, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING project_id, seq, message_id, kind, payload, created_at",
+        )
+        .bind(project.as_str())
+        .bind(seq)
+        .bind(message.as_str())
+        .bind(kind)
+        .bind(payload)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(event(&row)?)
+    }
+
+    /// Up to `limit` of the owner's project events with `seq > after`, in order.
+    pub async fn events_after(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.project_id, e.seq, e.message_id, e.kind, e.payload, e.created_at
+             FROM message_events e JOIN projects p ON p.id = e.project_id
+             WHERE e.project_id = $1 AND p.owner_id = $2 AND e.seq > $3
+             ORDER BY e.seq LIMIT $4",
+        )
+        .bind(project.as_str())
+        .bind(owner.as_str())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
+    }
+
+    /// The events of one of the owner's turns (assistant message), in order.
+    pub async fn message_events(
+        &self,
+        owner: &UserId,
+        message: &MessageId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.project_id, e.seq, e.message_id, e.kind, e.payload, e.created_at
+             FROM message_events e JOIN projects p ON p.id = e.project_id
+             WHERE e.message_id = $1 AND p.owner_id = $2
+             ORDER BY e.seq",
+        )
+        .bind(message.as_str())
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
+    }
+
+    /// The project's newest event number (0 before any): a stream started
+    /// after it brings only what happens next.
+    pub async fn last_event_seq(&self, project: &ProjectId) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT event_seq FROM projects WHERE id = $1")
+            .bind(project.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+}

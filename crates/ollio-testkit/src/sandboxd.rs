@@ -1,0 +1,101 @@
+//! The bundled sandbox daemon, started in-process on a free port with its
+//! own data folder, and a client pointed at it.
+
+use std::path::PathBuf;
+
+use ollio_sandbox::{wire::NewSandbox, ApiKey, Envd, Sandbox, SandboxClient};
+use ollio_sandboxd::{self as sandboxd, DaemonConfig, Limits, RunningDaemon};
+
+pub struct TestDaemon {
+    pub daemon: Option<RunningDaemon>,
+    pub client: SandboxClient,
+    pub key: ApiKey,
+    pub data: tempfile::TempDir,
+}
+
+/// Limits small enough that tests of them stay cheap.
+pub fn test_limits() -> Limits {
+    Limits {
+        memory_bytes: 256 << 20,
+        processes: 128,
+        cpus: 1.0,
+        disk_bytes: 64 << 20,
+        output_bytes: 1 << 20,
+    }
+}
+
+impl TestDaemon {
+    /// A daemon whose sandboxes run `guest` as their agent: the test's own
+    /// build of a binary with the `sandbox-guest` command
+    /// (`env!("CARGO_BIN_EXE_ollio")`, or `…_ollio-sandboxd`).
+    pub async fn start(guest: &str) -> Self {
+        Self::start_with(guest, |_| {}).await
+    }
+
+    pub async fn start_with(guest: &str, adjust: impl FnOnce(&mut DaemonConfig)) -> Self {
+        let data = tempfile::tempdir().expect("data folder");
+        let key = ApiKey::generate();
+        let mut config = DaemonConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            data.path().to_path_buf(),
+            key.clone(),
+        );
+        config.guest_exe = PathBuf::from(guest);
+        config.limits = test_limits();
+        adjust(&mut config);
+        let daemon = sandboxd::start(config).await.expect("sandboxd starts");
+        let client = SandboxClient::new(daemon.endpoint.clone());
+        Self {
+            daemon: Some(daemon),
+            client,
+            key,
+            data,
+        }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.daemon.as_ref().unwrap().addr
+    }
+
+    /// A new sandbox from `template` and its envd.
+    pub async fn sandbox(&self, template: &str) -> (Sandbox, Envd) {
+        let sandbox = self
+            .client
+            .create(&NewSandbox {
+                template_id: template.into(),
+                ..NewSandbox::default()
+            })
+            .await
+            .expect("sandbox created");
+        let envd = self.client.envd(&sandbox);
+        (sandbox, envd)
+    }
+
+    /// Where a sandbox's home folder is on the host.
+    pub fn home_of(&self, id: &str) -> PathBuf {
+        std::fs::canonicalize(self.data.path())
+            .unwrap()
+            .join("sandboxes")
+            .join(id)
+            .join("home")
+    }
+
+    /// An HTTP client that resolves `*.localhost` preview hosts to the daemon.
+    pub fn preview_client(&self, sandbox_id: &str, port: u16) -> (reqwest::Client, String) {
+        let host = format!("{port}-{sandbox_id}.localhost");
+        let client = reqwest::Client::builder()
+            .resolve(&host, self.addr())
+            .build()
+            .unwrap();
+        (client, format!("http://{host}:{}", self.addr().port()))
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        // Kill the sandboxes even when a test failed halfway.
+        if let Some(daemon) = self.daemon.take() {
+            daemon.registry.kill_all_now();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! What the project page works with: its first view, messages, versions,
+//! steps and files.
+
+use serde::{Deserialize, Serialize};
+
+/// A project just started: where to go, and the turn building it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedProject {
+    pub project: String,
+    pub assistant_message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    /// An assistant's summary as safe HTML (Markdown rendered, raw HTML
+    /// escaped, code blocks left out); empty for users' messages, which
+    /// are shown as plain text.
+    pub html: String,
+    /// `pending`, `running`, `done`, `failed` or `cancelled`.
+    pub status: String,
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub id: String,
+    /// The assistant message whose turn made it (none for a restore).
+    pub message: Option<String>,
+    pub version: i64,
+    pub title: String,
+    pub preview_url: Option<String>,
+    pub created: String,
+}
+
+/// Everything the project page shows at first, newest version first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub project: crate::dto::projects::ProjectSummary,
+    pub messages: Vec<MessageView>,
+    pub versions: Vec<VersionView>,
+    /// The assistant message of the turn still queued or running, if any.
+    pub running: Option<String>,
+    /// What that turn did so far, so a reload shows its steps.
+    pub running_events: Vec<StepEvent>,
+    /// The project's newest event number: the page's event stream starts
+    /// after it.
+    pub last_seq: i64,
+    /// The server's clock when this was read (step times are server times).
+    pub now_ms: i64,
+    pub usage: crate::dto::usage::UsageView,
+    /// The newest version's files (paths and sizes), for the Code tab.
+    pub files: Vec<FileEntry>,
+}
+
+/// One recorded step of a turn and when it happened (unix ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepEvent {
+    pub at_ms: i64,
+    pub event: ollio_domain::TurnEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileView {
+    pub path: String,
+    pub language: String,
+    pub content: String,
+    pub size: i64,
+}
+
+/// One file of a version, highlighted for the Code tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HighlightedFile {
+    pub path: String,
+    pub language: String,
+    /// One self-contained HTML fragment per source line (escaped text in
+    /// `<span class="hl-…">`s); none for an empty file.
+    pub lines: Vec<String>,
+    /// The file as it is, for Copy.
+    pub content: String,
+}
+
+/// A file of a version as the Code tab's tree lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub language: String,
+    pub size: i64,
+}

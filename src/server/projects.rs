@@ -1,0 +1,88 @@
+//! Projects beyond plain rows: the template a new one starts from, the
+//! model its turns use, and deleting one with its running turn.
+
+use ollio_agent::templates::{self, Template};
+use ollio_domain::{ProjectId, ProjectName, UserId};
+use ollio_store::Project;
+
+use super::{request::internal, state::AppState};
+use crate::error::AppError;
+
+/// The agent's template called `id`.
+pub fn template(id: &str) -> Result<&'static Template, AppError> {
+    templates::find(id.trim())
+        .ok_or_else(|| AppError::invalid(format!("There is no template called `{}`.", id.trim())))
+}
+
+/// An empty project named `name`, from the template called `template`.
+pub async fn create(
+    state: &AppState,
+    owner: &UserId,
+    name: &ProjectName,
+    template: &str,
+) -> Result<Project, AppError> {
+    let template = self::template(template)?;
+    Ok(state.store.create_project(owner, name, template.id).await?)
+}
+
+/// Deletes `owner`'s project `id` and everything in it; a turn running for
+/// it is stopped first.
+pub async fn delete(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<(), AppError> {
+    if let Some(workers) = &state.workers {
+        workers.forget_projects(owner, Some(id)).await?;
+    }
+    if state.store.delete_project(owner, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The models a project may use, `provider:model`: the configured ones,
+/// then those the local Ollama serves. The first is the default.
+pub async fn available_models(state: &AppState) -> Result<Vec<String>, AppError> {
+    let workers = state
+        .workers
+        .as_ref()
+        .ok_or_else(|| internal("the models: no agent is configured"))?;
+    let models = workers.engine().providers.available_models().await;
+    Ok(models.iter().map(ToString::to_string).collect())
+}
+
+/// Sets the model `owner`'s project `id` uses: one of
+/// [`available_models`], or the default when `model` is empty.
+pub async fn set_model(
+    state: &AppState,
+    owner: &UserId,
+    id: &ProjectId,
+    model: &str,
+) -> Result<Project, AppError> {
+    let model = model.trim();
+    if !model.is_empty()
+        && !available_models(state)
+            .await?
+            .iter()
+            .any(|known| known == model)
+    {
+        return Err(AppError::invalid(format!(
+            "`{model}` is not one of the models this Ollio offers."
+        )));
+    }
+    state
+        .store
+        .set_project_model(owner, id, (!model.is_empty()).then_some(model))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dto::projects::TEMPLATES;
+
+    #[test]
+    fn every_offered_template_is_one_of_the_agents() {
+        for choice in TEMPLATES {
+            assert!(super::template(choice.id).is_ok(), "{}", choice.id);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The store's rows as the types the pages get (`crate::dto`): dates in
+//! words, summaries as safe HTML, keys as their last four characters.
+
+use ollio_domain::calendar::{format_date, format_date_time};
+use ollio_store::{now_ms, Message, Project, ProviderKeyInfo, Role, Usage, Version, VersionFile};
+
+use super::{previews::Preview, render::markdown::summary_html};
+use crate::dto::{
+    preview::PreviewView,
+    projects::ProjectSummary,
+    provider_keys::ProviderKeyView,
+    usage::UsageView,
+    workspace::{FileEntry, MessageView, VersionView},
+};
+
+impl From<Project> for ProjectSummary {
+    fn from(project: Project) -> Self {
+        Self {
+            id: project.id.to_string(),
+            name: project.name,
+            template: project.template,
+            model: project.model,
+            updated: format_date_time(project.updated_at),
+        }
+    }
+}
+
+impl From<Usage> for UsageView {
+    fn from(usage: Usage) -> Self {
+        Self {
+            limit: usage.limit,
+            used: usage.used,
+            remaining: usage.remaining(),
+            resets_on: format_date(usage.resets_at()),
+        }
+    }
+}
+
+impl From<ProviderKeyInfo> for ProviderKeyView {
+    fn from(info: ProviderKeyInfo) -> Self {
+        Self {
+            provider: info.provider,
+            hint: format!("…{}", info.hint),
+            saved: format_date_time(info.created_at),
+        }
+    }
+}
+
+impl From<Message> for MessageView {
+    fn from(message: Message) -> Self {
+        let html = match message.role {
+            Role::User => String::new(),
+            Role::Assistant => summary_html(&message.content),
+        };
+        Self {
+            id: message.id.to_string(),
+            role: match message.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            }
+            .into(),
+            content: message.content,
+            html,
+            status: message.status.as_str().into(),
+            error: message.error,
+            model: message.model,
+            created: format_date_time(message.created_at),
+        }
+    }
+}
+
+impl From<VersionFile> for FileEntry {
+    fn from(file: VersionFile) -> Self {
+        Self {
+            path: file.path,
+            language: file.language,
+            size: file.size,
+        }
+    }
+}
+
+impl From<Version> for VersionView {
+    fn from(version: Version) -> Self {
+        Self {
+            id: version.id.to_string(),
+            message: version.message.map(|id| id.to_string()),
+            version: version.version,
+            title: version.title,
+            preview_url: version.preview_url,
+            created: format_date_time(version.created_at),
+        }
+    }
+}
+
+impl From<Preview> for PreviewView {
+    fn from(preview: Preview) -> Self {
+        let (state, url, reason, expires_in_ms) = match preview {
+            Preview::Running { url, expires_at } => (
+                "running",
+                Some(url),
+                None,
+                Some((expires_at - now_ms()).max(0)),
+            ),
+            Preview::Asleep => ("asleep", None, None, None),
+            Preview::Nothing => ("none", None, None, None),
+            Preview::Failed(reason) => ("failed", None, Some(reason), None),
+        };
+        Self {
+            state: state.into(),
+            url,
+            reason,
+            expires_in_ms,
+        }
+    }
+}

@@ -1,0 +1,645 @@
+//! Accounts over HTTP, on SQLite and on PostgreSQL: sign-up, sign-in and out,
+//! sessions and their cookie, protected pages, password change, deletion,
+//! throttling, same-origin checks, the rate limit and credits.
+
+use crate::support::app::{TestApp, PASSWORD};
+use ollio_testkit::{on_both_databases, TestDb};
+use reqwest::{header, StatusCode};
+
+on_both_databases!(
+    signing_up_signs_in_and_leads_to_projects,
+    sign_up_checks_its_input_and_hides_who_exists,
+    sign_in_and_out,
+    the_session_cookie_is_locked_down_and_rotates,
+    protected_pages_send_visitors_to_sign_in_and_back,
+    anonymous_calls_are_refused_with_401,
+    changing_the_password,
+    deleting_the_account_deletes_its_data,
+    five_failures_lock_an_account_for_fifteen_minutes,
+    five_failures_from_one_address_lock_that_address,
+    cross_site_posts_are_refused,
+    server_functions_are_rate_limited_per_user,
+    credits_are_reported,
+    a_plain_form_post_returns_to_its_page_with_the_error,
+    a_changed_password_comes_back_to_settings_saying_so,
+);
+
+async fn ada_spends_everything(app: &TestApp, email: &str, credits: i64) {
+    let id = app.db.store.user_by_email(email).await.unwrap().unwrap().id;
+    for _ in 0..credits {
+        let spent = app
+            .db
+            .store
+            .consume_credit(&id, credits, ollio_store::now_ms())
+            .await;
+        assert!(spent.unwrap().is_ok());
+    }
+}
+
+fn error_message(body: &str) -> String {
+    let value: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    value.to_string()
+}
+
+async fn signing_up_signs_in_and_leads_to_projects(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.visitor();
+    let response = ada
+        .post(
+            "signup",
+            &[("email", " Ada@Example.com "), ("password", PASSWORD)],
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()[header::LOCATION], "/projects");
+
+    let (status, _, html) = ada.page("/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your projects"));
+    assert!(html.contains("No projects yet"));
+    assert!(html.contains("Sign out"));
+
+    let (status, body) = ada.call("current_user", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("\"email\":\"ada@example.com\""), "{body}");
+}
+
+async fn sign_up_checks_its_input_and_hides_who_exists(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let visitor = app.visitor();
+    let (status, body) = visitor
+        .call(
+            "signup",
+            &[("email", "not-an-email"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("doesn't look like an email address"),
+        "{body}"
+    );
+
+    let (status, body) = visitor
+        .call(
+            "signup",
+            &[("email", "ada@example.com"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("at least 10 characters"), "{body}");
+    let (_, body) = visitor
+        .call(
+            "signup",
+            &[("email", "ada@example.com"), ("password", "aaaaaaaaaaaaaa")],
+        )
+        .await;
+    assert!(body.contains("too easy to guess"), "{body}");
+
+    app.user("ada@example.com").await;
+    let (status, body) = app
+        .visitor()
+        .call(
+            "signup",
+            &[
+                ("email", "ADA@example.com"),
+                ("password", "another fine password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = error_message(&body).to_lowercase();
+    assert!(message.contains("sign in instead"), "{message}");
+    assert!(
+        !message.contains("exists")
+            && !message.contains("taken")
+            && !message.contains("registered")
+    );
+}
+
+async fn sign_in_and_out(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, _) = ada.call("logout", &[]).await;
+    assert!(status.is_success() || status.is_redirection());
+    assert_eq!(ada.call("current_user", &[]).await.1, "null");
+    assert_eq!(ada.call("get_usage", &[]).await.0, StatusCode::UNAUTHORIZED);
+
+    let (status, wrong) = ada
+        .call(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "not my password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, unknown) = ada
+        .call(
+            "login",
+            &[("email", "bob@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        wrong, unknown,
+        "a wrong password and an unknown email must read the same"
+    );
+
+    let (status, _) = ada
+        .call(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+    assert!(ada
+        .call("current_user", &[])
+        .await
+        .1
+        .contains("ada@example.com"));
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("ollio_session="))
+        .expect("a session cookie")
+        .to_owned()
+}
+
+async fn the_session_cookie_is_locked_down_and_rotates(db: TestDb) {
+    let url = db.url.clone();
+    let app = TestApp::start(db).await;
+    let visitor = app.visitor();
+    let signup = visitor
+        .post(
+            "signup",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
+    let first = session_cookie(&signup);
+    assert!(first.contains("HttpOnly"), "{first}");
+    assert!(first.contains("SameSite=Lax"), "{first}");
+    assert!(first.contains("Path=/"), "{first}");
+    assert!(!first.contains("Secure"), "{first}");
+    // 30 days of inactivity.
+    assert!(
+        first.contains("Max-Age=2592000") || first.contains("Expires="),
+        "{first}"
+    );
+
+    let login = visitor
+        .post(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
+    let second = session_cookie(&login);
+    let id = |cookie: &str| cookie.split(';').next().unwrap_or_default().to_owned();
+    assert_ne!(
+        id(&first),
+        id(&second),
+        "signing in must start a new session id"
+    );
+
+    // The old id is worthless now.
+    let old = reqwest::Client::new()
+        .post(visitor.url("/api/current_user"))
+        .header(header::COOKIE, id(&first))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.text().await.unwrap(), "null");
+
+    // Served as https, the cookie is Secure.
+    let secure_app = TestApp::start_with(
+        match url.backend_name() {
+            "sqlite" => ollio_testkit::db::sqlite().await,
+            _ => ollio_testkit::db::postgres().await,
+        },
+        &[("OLLIO_PUBLIC_URL", "https://ollio.example")],
+    )
+    .await;
+    let visitor = secure_app.visitor();
+    let signup = visitor
+        .post(
+            "signup",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
+    assert!(session_cookie(&signup).contains("Secure"));
+}
+
+async fn protected_pages_send_visitors_to_sign_in_and_back(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let visitor = app.visitor();
+    for path in [
+        "/projects",
+        "/settings",
+        "/projects/01a20a1f-c221-7608-8aee-931980000000",
+    ] {
+        let (status, location, _) = visitor.page(path).await;
+        assert!(status.is_redirection(), "{path}: {status}");
+        assert_eq!(location.unwrap_or_default(), format!("/login?next={path}"));
+    }
+    let (status, _, html) = visitor.page("/login?next=/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("value=\"/settings\""),
+        "the sign-in form carries next"
+    );
+
+    app.user("ada@example.com").await;
+    let ada = app.visitor();
+    let response = ada
+        .post(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(response.headers()[header::LOCATION], "/settings");
+    let (status, _, html) = ada.page("/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Change password"));
+
+    // next can never lead off the site.
+    let evil = ada
+        .post(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(evil.headers()[header::LOCATION], "/projects");
+}
+
+async fn anonymous_calls_are_refused_with_401(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let visitor = app.visitor();
+    for (name, args) in [
+        ("get_usage", vec![]),
+        ("list_projects", vec![]),
+        (
+            "change_password",
+            vec![
+                ("current_password", PASSWORD),
+                ("new_password", "a new password"),
+            ],
+        ),
+        ("delete_account", vec![("confirm_email", "ada@example.com")]),
+        ("rename_project", vec![("id", "x"), ("name", "y")]),
+        ("delete_project", vec![("id", "x")]),
+    ] {
+        let (status, body) = visitor.call(name, &args).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
+        assert_eq!(body, "\"Unauthorized\"", "{name}");
+    }
+}
+
+async fn changing_the_password(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada
+        .call(
+            "change_password",
+            &[
+                ("current_password", "wrong password!"),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("current password is not right"), "{body}");
+    let (status, _) = ada
+        .call(
+            "change_password",
+            &[("current_password", PASSWORD), ("new_password", "short")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = ada
+        .call(
+            "change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Still signed in, on a fresh session.
+    assert!(ada
+        .call("current_user", &[])
+        .await
+        .1
+        .contains("ada@example.com"));
+
+    let other = app.visitor();
+    let (status, _) = other
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = other
+        .call(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+}
+
+async fn deleting_the_account_deletes_its_data(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let ada_id = app
+        .db
+        .store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let project = app
+        .db
+        .store
+        .create_project(
+            &ada_id,
+            &ollio_domain::ProjectName::parse("Doomed").unwrap(),
+            "static",
+        )
+        .await
+        .unwrap();
+
+    let (status, body) = ada
+        .call(
+            "delete_account",
+            &[("confirm_email", "someone@example.com")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(app.db.store.user(&ada_id).await.unwrap().is_some());
+
+    let (status, _) = ada
+        .call("delete_account", &[("confirm_email", "ADA@example.com")])
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+    assert!(app.db.store.user(&ada_id).await.unwrap().is_none());
+    assert!(app
+        .db
+        .store
+        .project(&ada_id, &project.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(ada.call("current_user", &[]).await.1, "null");
+    let (status, _) = app
+        .visitor()
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Sends a sign-in from the address `ip` (the app trusts X-Forwarded-For).
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
+    let visitor = app.visitor();
+    visitor
+        .post(
+            "login",
+            &[("email", email), ("password", password)],
+            &[("x-forwarded-for", ip)],
+        )
+        .await
+}
+
+async fn five_failures_lock_an_account_for_fifteen_minutes(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_TRUST_PROXY", "true")]).await;
+    app.user("ada@example.com").await;
+    app.user("bob@example.com").await;
+    for attempt in 1..=5 {
+        let response = login_from(&app, "203.0.113.1", "ada@example.com", "guess guess").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+    // Now even the right password, from elsewhere, is refused for a while.
+    let response = login_from(&app, "203.0.113.9", "ada@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((890..=900).contains(&retry_after), "{retry_after}");
+    let body = response.text().await.unwrap();
+    assert!(body.contains("RateLimited"), "{body}");
+    // Another account from that other address is not affected.
+    assert!(login_from(&app, "203.0.113.9", "bob@example.com", PASSWORD)
+        .await
+        .status()
+        .is_success());
+}
+
+async fn five_failures_from_one_address_lock_that_address(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_TRUST_PROXY", "true")]).await;
+    app.user("ada@example.com").await;
+    let emails = [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+        "d@example.com",
+        "e@example.com",
+    ];
+    for email in emails {
+        let response = login_from(&app, "198.51.100.7", email, "guess guess").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let locked = login_from(&app, "198.51.100.7", "ada@example.com", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = login_from(&app, "198.51.100.8", "ada@example.com", PASSWORD).await;
+    assert!(elsewhere.status().is_success());
+}
+
+async fn cross_site_posts_are_refused(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("origin", "http://3000-sandbox.localhost:49983"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let response = ada
+            .post(
+                "delete_account",
+                &[("confirm_email", "ada@example.com")],
+                &[(name, value)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    assert!(
+        ada.call("current_user", &[])
+            .await
+            .1
+            .contains("ada@example.com"),
+        "the account survived"
+    );
+    let same = ada
+        .client
+        .post(ada.url("/api/get_usage"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::OK);
+}
+
+async fn server_functions_are_rate_limited_per_user(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_RATE_LIMIT", "5")]).await;
+    let ada = app.user("ada@example.com").await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(ada.call("get_usage", &[]).await.0);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let limited = ada
+        .client
+        .post(ada.url("/api/get_usage"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key(header::RETRY_AFTER));
+    // Another user has a budget of their own.
+    let bob = app.user("bob@example.com").await;
+    assert_eq!(bob.call("get_usage", &[]).await.0, StatusCode::OK);
+}
+
+async fn credits_are_reported(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_FREE_CREDITS", "3")]).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada.call("get_usage", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let usage: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(usage["limit"], 3);
+    assert_eq!(usage["used"], 0);
+    assert_eq!(usage["remaining"], 3);
+    let resets_on = usage["resets_on"].as_str().unwrap();
+    assert!(resets_on.starts_with("1 "), "{resets_on}");
+
+    let (_, _, html) = ada.page("/settings").await;
+    assert!(html.contains("You have used 0 of 3 credits this month."));
+    // Out of credits, the page says so and when they come back.
+    ada_spends_everything(&app, "ada@example.com", 3).await;
+    let (_, _, html) = ada.page("/settings").await;
+    assert!(
+        html.contains("You are out of credits. They reset on "),
+        "settings"
+    );
+    assert!(html.contains("0 credits"), "header");
+    assert!(html.contains("3 credits"), "the header shows the credits");
+}
+
+/// ... with the email typed (never the password), for the form to show again.
+async fn a_plain_form_post_returns_to_its_page_with_the_error(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let visitor = app.visitor();
+    let response = visitor
+        .post(
+            "login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password"),
+            ],
+            &[
+                ("accept", "text/html"),
+                ("referer", &visitor.url("/login?next=%2Fprojects")),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        location.starts_with("/login?next=%2Fprojects&email=nobody%40example.com&")
+            && location.contains("__err="),
+        "{location}"
+    );
+    assert!(
+        !location.contains("wrong"),
+        "never the password: {location}"
+    );
+    let (status, _, html) = visitor.page(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("don&#x27;t match an account") || html.contains("don't match an account")
+    );
+    assert!(html.contains(r#"value="nobody@example.com""#), "{html}");
+    assert!(html.contains(r#"name="next" value="/projects""#), "{html}");
+}
+
+/// The settings page's password form is a plain post: a changed password
+/// comes back to the page, which says so.
+async fn a_changed_password_comes_back_to_settings_saying_so(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (_, _, before) = ada.page("/settings").await;
+    assert!(!before.contains("Your password was changed."));
+    let response = ada
+        .post(
+            "change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+            &[("accept", "text/html"), ("referer", &ada.url("/settings"))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        ollio::api::account::PASSWORD_CHANGED
+    );
+    let (status, _, html) = ada.page(ollio::api::account::PASSWORD_CHANGED).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your password was changed."), "{html}");
+}

@@ -1,0 +1,524 @@
+//! Turn jobs end to end, on SQLite and on PostgreSQL: queued with a credit,
+//! taken by a worker, run against the scripted model server and a real
+//! sandbox of the bundled daemon, saved as a version, every step recorded.
+
+use std::time::Duration;
+
+use ollio::server::{config::Config, startup};
+use ollio_agent::worker::Workers;
+use ollio_domain::{ProjectId, TurnEvent, UserId};
+use ollio_store::{
+    secrets::{provider_key_context, SecretBox},
+    EnqueuedTurn, JobState, Message, MessageStatus, Store, StoredEvent,
+};
+use ollio_testkit::fixtures;
+use ollio_testkit::{on_both_databases, TestDb};
+use ollio_testkit::{ScriptedServer, TestDaemon};
+
+use crate::GUEST;
+
+on_both_databases!(
+    a_three_file_app_becomes_a_version_with_every_step_recorded,
+    a_follow_up_works_in_the_same_sandbox,
+    a_follow_up_after_the_sandbox_expired_revives_the_files,
+    stop_ends_a_running_turn_and_keeps_its_files,
+    stop_ends_a_queued_turn_at_once,
+    a_turn_that_keeps_failing_is_retried_then_refunded,
+    a_turn_the_model_refuses_fails_clearly_and_is_refunded,
+    a_users_own_key_is_used_for_their_turns,
+    deleting_a_project_stops_its_turn_and_kills_its_sandbox,
+    parallel_calls_and_the_models_mistakes_through_jobs,
+);
+
+const SECRET: &str = "5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc";
+
+struct Rig {
+    store: Store,
+    workers: Workers,
+    daemon: TestDaemon,
+    models: ScriptedServer,
+    owner: UserId,
+    project: ProjectId,
+    _db: TestDb,
+}
+
+async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
+    let models = ScriptedServer::for_tests().await;
+    let base_url = models.openai_base_url();
+    let mut pairs: Vec<(String, String)> = vec![("OPENAI_BASE_URL".into(), base_url)];
+    pairs.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    // Two workers with a short lease.
+    pairs.push(("OLLIO_WORKERS".into(), "2".into()));
+    pairs.push(("OLLIO_JOB_LEASE_SECS".into(), "10".into()));
+    let config = Config::from_lookup(|name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap();
+    let daemon = TestDaemon::start(GUEST).await;
+    let store = db.store.clone();
+    let secrets = SecretBox::from_hex(SECRET).unwrap();
+    let mut engine = startup::engine(&config, &store, daemon.client.clone(), Some(secrets));
+    // Quick retries, so tries that fail on purpose keep the test short.
+    engine.sandbox_lifetime = Duration::from_secs(600);
+    engine.limits.model_attempts = attempts;
+    engine.limits.retry_base = Duration::from_millis(10);
+    engine.retry_base = Duration::from_millis(20);
+    let workers = startup::workers(&config, engine);
+    let owner = fixtures::user(&store, "ada@example.com").await;
+    let project = fixtures::project(&store, &owner, "Greeting").await.id;
+    Rig {
+        _db: db,
+        store,
+        workers,
+        daemon,
+        models,
+        owner,
+        project,
+    }
+}
+
+async fn rig(db: TestDb) -> Rig {
+    rig_with(db, &[], 4).await
+}
+
+impl Rig {
+    async fn send(&self, script: &str, text: &str, attempts: i64) -> EnqueuedTurn {
+        self.store
+            .set_project_model(
+                &self.owner,
+                &self.project,
+                Some(&format!("openai:{script}")),
+            )
+            .await
+            .unwrap();
+        let queued = self
+            .store
+            .enqueue_turn(&self.owner, &self.project, text, 50, attempts)
+            .await
+            .unwrap()
+            .unwrap();
+        self.workers.wake();
+        queued
+    }
+
+    async fn message(&self, queued: &EnqueuedTurn) -> Message {
+        self.store
+            .messages(&self.owner, &self.project)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|message| message.id == queued.turn.assistant_message)
+            .unwrap()
+    }
+
+    /// Waits until the turn's message has ended.
+    async fn settled(&self, queued: &EnqueuedTurn) -> Message {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let message = self.message(queued).await;
+            if matches!(
+                message.status,
+                MessageStatus::Done | MessageStatus::Failed | MessageStatus::Cancelled
+            ) {
+                // Let the worker settle the job too.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return message;
+            }
+            assert!(std::time::Instant::now() < deadline, "the turn never ended");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn credits_used(&self) -> i64 {
+        self.store
+            .usage(&self.owner, 50, ollio_store::now_ms())
+            .await
+            .unwrap()
+            .used
+    }
+
+    /// Waits until the project has an event of `kind`.
+    async fn wait_for(&self, kind: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !self.events().await.iter().any(|event| event.kind == kind) {
+            assert!(std::time::Instant::now() < deadline, "no {kind} event came");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn events(&self) -> Vec<StoredEvent> {
+        self.store
+            .events_after(&self.owner, &self.project, 0, 10_000)
+            .await
+            .unwrap()
+    }
+
+    async fn decoded(&self, queued: &EnqueuedTurn) -> Vec<TurnEvent> {
+        self.events()
+            .await
+            .into_iter()
+            .filter(|event| event.message == queued.turn.assistant_message)
+            .map(|event| serde_json::from_str(&event.payload).unwrap())
+            .collect()
+    }
+}
+
+async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb) {
+    let rig = rig(db).await;
+    let queued = rig.send("three-files", "A friendly greeting page", 3).await;
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    assert_eq!(
+        message.content,
+        "Built a static greeting page with its own style and script."
+    );
+    assert_eq!(message.model.as_deref(), Some("openai:three-files"));
+    assert_eq!((message.tokens_in, message.tokens_out), (3300, 170));
+    assert_eq!(
+        rig.store.job(&queued.job.id).await.unwrap().unwrap().state,
+        JobState::Done
+    );
+
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 1);
+    let version = &versions[0];
+    assert_eq!(version.title, "Friendly Greeting Page");
+    assert_eq!(
+        version.message.as_ref(),
+        Some(&queued.turn.assistant_message)
+    );
+    let files = rig
+        .store
+        .version_files(&rig.owner, &version.id)
+        .await
+        .unwrap();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(paths, ["app.js", "index.html", "style.css"]);
+    assert_eq!(files[1].language, "html");
+    let sandbox_id = version.sandbox_id.clone().unwrap();
+    let preview = version.preview_url.clone().unwrap();
+    assert!(preview.starts_with(&format!("http://3000-{sandbox_id}.localhost:")));
+    let (client, origin) = rig.daemon.preview_client(&sandbox_id, 3000);
+    assert_eq!(origin, preview);
+    let page = client
+        .get(&origin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Hello from Ollio"));
+
+    let events = rig.events().await;
+    let seqs: Vec<i64> = events.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps");
+    let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"sandbox_starting"));
+    assert_eq!(kinds.last(), Some(&"summary"));
+    for kind in [
+        "sandbox_ready",
+        "model_request",
+        "file_written",
+        "command_started",
+        "output",
+        "command_exited",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    assert_eq!(
+        kinds.iter().filter(|kind| **kind == "file_written").count(),
+        3
+    );
+}
+
+async fn a_follow_up_works_in_the_same_sandbox(db: TestDb) {
+    let rig = rig(db).await;
+    let first = rig.send("three-files", "A greeting page", 3).await;
+    assert_eq!(rig.settled(&first).await.status, MessageStatus::Done);
+    let second = rig.send("follow-up", "Make it bigger", 3).await;
+    let message = rig.settled(&second).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    assert_eq!(message.content, "Made the greeting bigger.");
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].version, 2);
+    assert_eq!(
+        versions[0].sandbox_id, versions[1].sandbox_id,
+        "same sandbox"
+    );
+    let files = rig
+        .store
+        .version_files(&rig.owner, &versions[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        files.len(),
+        3,
+        "the other files are still part of the version"
+    );
+    assert!(files[1].content.contains("Hello again"));
+    let ready = rig
+        .decoded(&second)
+        .await
+        .into_iter()
+        .find_map(|event| match event {
+            TurnEvent::SandboxReady { revived_files, .. } => Some(revived_files),
+            _ => None,
+        });
+    assert_eq!(ready, Some(0));
+}
+
+async fn a_follow_up_after_the_sandbox_expired_revives_the_files(db: TestDb) {
+    let rig = rig(db).await;
+    let first = rig.send("three-files", "A greeting page", 3).await;
+    assert_eq!(rig.settled(&first).await.status, MessageStatus::Done);
+    let old = rig.store.versions(&rig.owner, &rig.project).await.unwrap()[0]
+        .sandbox_id
+        .clone()
+        .unwrap();
+    rig.daemon.client.kill(&old).await.unwrap();
+    let second = rig.send("follow-up", "Make it bigger", 3).await;
+    let message = rig.settled(&second).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    let new = versions[0].sandbox_id.clone().unwrap();
+    assert_ne!(new, old);
+    let ready = rig
+        .decoded(&second)
+        .await
+        .into_iter()
+        .find_map(|event| match event {
+            TurnEvent::SandboxReady { revived_files, .. } => Some(revived_files),
+            _ => None,
+        });
+    assert_eq!(ready, Some(3));
+    // The revived files are served by the new sandbox.
+    let (client, origin) = rig.daemon.preview_client(&new, 3000);
+    let style = client
+        .get(format!("{origin}/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert!(style.text().await.unwrap().contains("#10131a"));
+}
+
+async fn stop_ends_a_running_turn_and_keeps_its_files(db: TestDb) {
+    let rig = rig(db).await;
+    let queued = rig.send("stoppable", "stop me", 3).await;
+    rig.wait_for("command_started").await;
+    let asked = std::time::Instant::now();
+    assert!(rig
+        .workers
+        .cancel(&rig.owner, &queued.turn.assistant_message)
+        .await
+        .unwrap());
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Cancelled);
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(
+        rig.store.job(&queued.job.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    assert!(rig.decoded(&queued).await.contains(&TurnEvent::Cancelled));
+    let sandbox = rig
+        .store
+        .current_sandbox(&rig.project)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(rig.daemon.home_of(&sandbox.id).join("kept.txt")).unwrap(),
+        "written before the stop"
+    );
+    // Stopping is the user's choice: the credit stays spent.
+    assert_eq!(rig.credits_used().await, 1);
+}
+
+async fn stop_ends_a_queued_turn_at_once(db: TestDb) {
+    let rig = rig(db).await;
+    rig.workers.shutdown().await;
+    let queued = rig.send("three-files", "never runs", 3).await;
+    assert!(rig
+        .workers
+        .cancel(&rig.owner, &queued.turn.assistant_message)
+        .await
+        .unwrap());
+    assert_eq!(rig.message(&queued).await.status, MessageStatus::Cancelled);
+    assert!(rig.decoded(&queued).await.contains(&TurnEvent::Cancelled));
+    // Another user cannot stop (or even find) it.
+    let bob = rig
+        .store
+        .create_user("bob@example.com", "argon2id-hash-placeholder")
+        .await
+        .unwrap()
+        .id;
+    assert!(!rig
+        .workers
+        .cancel(&bob, &queued.turn.assistant_message)
+        .await
+        .unwrap());
+}
+
+async fn a_turn_that_keeps_failing_is_retried_then_refunded(db: TestDb) {
+    // One try per model request, so every failure ends the job's try.
+    let rig = rig_with(db, &[], 1).await;
+    let flaky = rig.send("flaky", "steady", 5).await;
+    let message = rig.settled(&flaky).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let retries = rig
+        .decoded(&flaky)
+        .await
+        .iter()
+        .filter(|event| matches!(event, TurnEvent::Retrying { .. }))
+        .count();
+    assert!(retries >= 3, "{retries}");
+    assert_eq!(
+        rig.store
+            .job(&flaky.job.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .attempts,
+        4
+    );
+    assert_eq!(rig.credits_used().await, 1, "one credit for the whole turn");
+
+    let down = rig.send("always-down", "never", 2).await;
+    let message = rig.settled(&down).await;
+    assert_eq!(message.status, MessageStatus::Failed);
+    assert!(message.error.unwrap().contains("kept failing"));
+    assert_eq!(
+        rig.store.job(&down.job.id).await.unwrap().unwrap().state,
+        JobState::Dead
+    );
+    assert!(rig
+        .decoded(&down)
+        .await
+        .iter()
+        .any(|event| matches!(event, TurnEvent::Failed { .. })));
+    assert_eq!(rig.credits_used().await, 1, "the failed turn was refunded");
+}
+
+async fn a_turn_the_model_refuses_fails_clearly_and_is_refunded(db: TestDb) {
+    let rig = rig(db).await;
+    let queued = rig
+        .store
+        .enqueue_turn(&rig.owner, &rig.project, "anything", 50, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    rig.workers.wake();
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Failed);
+    // OPENAI_BASE_URL alone makes openai:gpt-4.1 the default; the scripted
+    // server has no such script, so the provider refuses the request.
+    assert!(message.error.unwrap().contains("The model failed"));
+    assert_eq!(rig.credits_used().await, 0);
+}
+
+async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
+    let rig = rig_with(db, &[("OPENAI_API_KEY", "sk-server-key")], 4).await;
+    let first = rig.send("quick", "with the server's key", 3).await;
+    assert_eq!(rig.settled(&first).await.status, MessageStatus::Done);
+    let keys = |rig: &Rig| -> Vec<String> {
+        rig.models
+            .requests()
+            .iter()
+            .map(|request| request["_key"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert!(keys(&rig).iter().all(|key| key == "Bearer sk-server-key"));
+    let sealed = SecretBox::from_hex(SECRET)
+        .unwrap()
+        .seal("sk-adas-own", &provider_key_context(&rig.owner, "openai"));
+    rig.store
+        .save_provider_key(&rig.owner, "openai", &sealed, "-own")
+        .await
+        .unwrap();
+    let before = keys(&rig).len();
+    let second = rig.send("quick", "with my key", 3).await;
+    assert_eq!(rig.settled(&second).await.status, MessageStatus::Done);
+    let used = keys(&rig);
+    assert!(
+        used[before..].iter().all(|key| key == "Bearer sk-adas-own"),
+        "{used:?}"
+    );
+}
+
+async fn deleting_a_project_stops_its_turn_and_kills_its_sandbox(db: TestDb) {
+    let rig = rig(db).await;
+    let queued = rig.send("stoppable", "stop me by deleting", 3).await;
+    rig.wait_for("command_started").await;
+    let sandbox = rig
+        .store
+        .current_sandbox(&rig.project)
+        .await
+        .unwrap()
+        .unwrap();
+    rig.workers
+        .forget_projects(&rig.owner, Some(&rig.project))
+        .await
+        .unwrap();
+    assert!(rig
+        .store
+        .delete_project(&rig.owner, &rig.project)
+        .await
+        .unwrap());
+    assert_eq!(
+        rig.store.job(&queued.job.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    assert!(matches!(
+        rig.daemon.client.get(&sandbox.id).await,
+        Err(ollio_sandbox::SandboxError::NotFound)
+    ));
+}
+
+async fn parallel_calls_and_the_models_mistakes_through_jobs(db: TestDb) {
+    let rig = rig(db).await;
+    let parallel = rig.send("parallel", "two notes", 3).await;
+    assert_eq!(rig.settled(&parallel).await.status, MessageStatus::Done);
+    let version = rig.store.versions(&rig.owner, &rig.project).await.unwrap()[0].clone();
+    let files = rig
+        .store
+        .version_files(&rig.owner, &version.id)
+        .await
+        .unwrap();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(paths, ["notes/a.txt", "notes/b.txt"]);
+
+    let mistakes = rig.send("mistakes", "a page", 3).await;
+    let message = rig.settled(&mistakes).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    // What the model was told, in the last request of that turn.
+    let told = rig
+        .models
+        .requests()
+        .iter()
+        .rev()
+        .find(|request| request["model"] == "mistakes" && request["tools"].is_array())
+        .map(|request| request["messages"].to_string())
+        .unwrap();
+    assert!(told.contains("not valid JSON"), "{told}");
+    assert!(told.contains("leaves the project root"), "{told}");
+    let sandbox = rig
+        .store
+        .current_sandbox(&rig.project)
+        .await
+        .unwrap()
+        .unwrap();
+    let home = rig.daemon.home_of(&sandbox.id);
+    assert!(!home.parent().unwrap().join("escape.txt").exists());
+}

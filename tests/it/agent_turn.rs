@@ -1,0 +1,411 @@
+//! Turns end to end: the real OpenAI-compatible and Anthropic wire
+//! protocols against the scripted model server over HTTP, and the tools
+//! against a real sandbox of the bundled daemon.
+
+use std::{path::PathBuf, time::Duration};
+
+use ollio_agent::{
+    anthropic::Anthropic,
+    chat_provider::{ChatProvider, SecretKey},
+    openai::OpenAiCompatible,
+    turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
+};
+use ollio_domain::TurnEvent;
+use ollio_sandbox::Envd;
+use ollio_testkit::{ScriptedServer, TestDaemon};
+
+use crate::GUEST;
+use tokio_util::sync::CancellationToken;
+
+fn openai(server: &ScriptedServer) -> OpenAiCompatible {
+    OpenAiCompatible::new(
+        reqwest::Client::new(),
+        server.openai_base_url(),
+        Some(SecretKey::new("sk-test")),
+    )
+}
+
+fn anthropic(server: &ScriptedServer) -> Anthropic {
+    Anthropic::new(
+        reqwest::Client::new(),
+        server.anthropic_base_url(),
+        SecretKey::new("sk-ant-test"),
+    )
+}
+
+fn input(script: &str, message: &str) -> TurnInput {
+    TurnInput {
+        model: script.into(),
+        system_prompt: "You build static web apps.".into(),
+        history: Vec::new(),
+        files: Vec::new(),
+        message: message.into(),
+        tool_calling: true,
+    }
+}
+
+fn limits() -> TurnLimits {
+    TurnLimits {
+        retry_base: Duration::from_millis(10),
+        ..TurnLimits::default()
+    }
+}
+
+/// A scripted model server and a sandbox of a fresh daemon.
+struct Stage {
+    server: ScriptedServer,
+    daemon: TestDaemon,
+    sandbox: ollio_sandbox::Sandbox,
+    envd: Envd,
+}
+
+impl Stage {
+    async fn new(template: &str) -> Self {
+        let server = ScriptedServer::for_tests().await;
+        let daemon = TestDaemon::start(GUEST).await;
+        let (sandbox, envd) = daemon.sandbox(template).await;
+        Self {
+            server,
+            daemon,
+            sandbox,
+            envd,
+        }
+    }
+
+    /// Runs a turn over the OpenAI-compatible protocol.
+    async fn run(
+        &self,
+        input: &TurnInput,
+        limits: TurnLimits,
+    ) -> (Result<TurnOutcome, TurnError>, Vec<TurnEvent>) {
+        let provider = openai(&self.server);
+        turn(
+            &provider,
+            &self.envd,
+            input,
+            limits,
+            &CancellationToken::new(),
+        )
+        .await
+    }
+
+    /// The sandbox's home folder on the host.
+    fn home(&self) -> PathBuf {
+        self.daemon.home_of(&self.sandbox.id)
+    }
+}
+
+/// Runs a turn, collecting its events.
+async fn turn(
+    provider: &dyn ChatProvider,
+    envd: &Envd,
+    input: &TurnInput,
+    limits: TurnLimits,
+    cancel: &CancellationToken,
+) -> (Result<TurnOutcome, TurnError>, Vec<TurnEvent>) {
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = run_turn(provider, envd, input, limits, &events, cancel).await;
+    drop(events);
+    let mut all = Vec::new();
+    while let Some(event) = received.recv().await {
+        all.push(event);
+    }
+    (outcome, all)
+}
+
+/// The tool results the model was sent in the last request (OpenAI shape).
+fn tool_results(server: &ScriptedServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .rev()
+        .find(|request| request["tools"].is_array())
+        .and_then(|request| request["messages"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn three_file_app(provider: &dyn ChatProvider) {
+    let daemon = TestDaemon::start(GUEST).await;
+    let (sandbox, envd) = daemon.sandbox("static").await;
+    let (outcome, events) = turn(
+        provider,
+        &envd,
+        &input("three-files", "A friendly greeting page"),
+        limits(),
+        &CancellationToken::new(),
+    )
+    .await;
+    let outcome = outcome.expect("the turn ends");
+    assert_eq!(
+        outcome.summary,
+        "Built a static greeting page with its own style and script."
+    );
+    assert_eq!(outcome.title, "Friendly Greeting Page");
+    assert_eq!(outcome.usage.input_tokens, 900 + 1100 + 1300);
+    assert_eq!(outcome.usage.output_tokens, 120 + 20 + 30);
+    assert_eq!(outcome.requests, 4);
+
+    let written: Vec<&str> = events
+        .iter()
+        .filter_map(|event| match event {
+            TurnEvent::FileWritten { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(written, ["index.html", "style.css", "app.js"]);
+    assert!(events.contains(&TurnEvent::CommandStarted {
+        command: "ls -1 && wc -c index.html".into()
+    }));
+    assert!(events.contains(&TurnEvent::CommandExited { exit_code: 0 }));
+    let output: String = events
+        .iter()
+        .filter_map(|event| match event {
+            TurnEvent::Output { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        output.contains("app.js") && output.contains("index.html"),
+        "{output}"
+    );
+
+    let (client, origin) = daemon.preview_client(&sandbox.id, 3000);
+    let page = client.get(format!("{origin}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Hello from Ollio"));
+    let style = client
+        .get(format!("{origin}/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert!(style.text().await.unwrap().contains("#10131a"));
+}
+
+#[tokio::test]
+async fn a_three_file_static_app_is_built_through_openai_compatible_streaming() {
+    let server = ScriptedServer::for_tests().await;
+    three_file_app(&openai(&server)).await;
+    // Fragmented arguments were reassembled: the model got the files' report.
+    assert!(tool_results(&server)
+        .iter()
+        .any(|result| result.contains("Wrote 3 file(s)")));
+}
+
+#[tokio::test]
+async fn a_three_file_static_app_is_built_through_anthropic_streaming() {
+    let server = ScriptedServer::for_tests().await;
+    three_file_app(&anthropic(&server)).await;
+    let last = server
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|request| request["tools"].is_array())
+        .unwrap();
+    // Tool results went back as tool_result blocks.
+    assert!(last["messages"].to_string().contains("tool_result"));
+}
+
+#[tokio::test]
+async fn parallel_tool_calls_all_run_and_are_answered_in_order() {
+    let stage = Stage::new("base").await;
+    let (outcome, _) = stage.run(&input("parallel", "two notes"), limits()).await;
+    assert_eq!(outcome.unwrap().summary, "Wrote two notes at once.");
+    let home = stage.home();
+    assert_eq!(
+        std::fs::read_to_string(home.join("notes/a.txt")).unwrap(),
+        "alpha"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join("notes/b.txt")).unwrap(),
+        "beta"
+    );
+    let results = tool_results(&stage.server);
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results[0].contains("notes/a.txt"));
+    assert!(results[1].contains("notes/b.txt"));
+    assert!(
+        results[2].contains("notes/a.txt (5 bytes)"),
+        "{}",
+        results[2]
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_cut_streams_and_outages_are_retried() {
+    let server = ScriptedServer::for_tests().await;
+    let daemon = TestDaemon::start(GUEST).await;
+    let (sandbox, envd) = daemon.sandbox("base").await;
+    // The script's failures are served once per server: the first provider
+    // meets all three (a 429, a cut stream, a 503), the second none.
+    for (provider, expected) in [
+        (&openai(&server) as &dyn ChatProvider, 3),
+        (&anthropic(&server), 0),
+    ] {
+        let (outcome, events) = turn(
+            provider,
+            &envd,
+            &input("flaky", "steady"),
+            limits(),
+            &CancellationToken::new(),
+        )
+        .await;
+        let outcome = outcome.expect("retries carry the turn through");
+        assert!(outcome.summary.starts_with("Done despite"));
+        let retries = events
+            .iter()
+            .filter(|event| matches!(event, TurnEvent::Retrying { .. }))
+            .count();
+        assert_eq!(retries, expected);
+    }
+    assert_eq!(
+        std::fs::read_to_string(daemon.home_of(&sandbox.id).join("index.html")).unwrap(),
+        "<p>steady</p>"
+    );
+    // 3 failed tries, 2 steps and the title, then 2 steps and the title.
+    assert_eq!(server.requests().len(), 3 + 3 + 3);
+}
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_ends_the_turn_with_a_retryable_error() {
+    let stage = Stage::new("base").await;
+    let (outcome, _) = stage
+        .run(
+            &input("flaky", "steady"),
+            TurnLimits {
+                model_attempts: 1,
+                ..limits()
+            },
+        )
+        .await;
+    let error = outcome.unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+}
+
+#[tokio::test]
+async fn malformed_arguments_and_paths_outside_the_project_are_told_to_the_model() {
+    let stage = Stage::new("base").await;
+    let (outcome, _) = stage.run(&input("mistakes", "a page"), limits()).await;
+    assert_eq!(outcome.unwrap().summary, "Fixed my own mistakes.");
+    let results = tool_results(&stage.server);
+    assert!(
+        results[0].starts_with("Error:") && results[0].contains("not valid JSON"),
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1].contains("leaves the project root"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("relative to the project root"),
+        "{}",
+        results[2]
+    );
+    assert!(results[3].contains("Wrote 1 file(s)"));
+    let home = stage.home();
+    assert_eq!(
+        std::fs::read_to_string(home.join("index.html")).unwrap(),
+        "<p>fixed</p>"
+    );
+    assert!(!home.parent().unwrap().join("escape.txt").exists());
+}
+
+#[tokio::test]
+async fn stop_ends_the_turn_within_a_second_and_keeps_what_was_written() {
+    let server = ScriptedServer::for_tests().await;
+    let daemon = TestDaemon::start(GUEST).await;
+    let (sandbox, envd) = daemon.sandbox("base").await;
+    let cancel = CancellationToken::new();
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let provider = openai(&server);
+    let input = input("stoppable", "stop me");
+    let running = run_turn(&provider, &envd, &input, limits(), &events, &cancel);
+    let stopper = async {
+        while let Some(event) = received.recv().await {
+            if matches!(event, TurnEvent::CommandStarted { .. }) {
+                let asked = std::time::Instant::now();
+                cancel.cancel();
+                return asked;
+            }
+        }
+        panic!("the command never started");
+    };
+    let (outcome, asked) = tokio::join!(running, stopper);
+    assert_eq!(outcome.unwrap_err(), TurnError::Cancelled);
+    assert!(asked.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        std::fs::read_to_string(daemon.home_of(&sandbox.id).join("kept.txt")).unwrap(),
+        "written before the stop"
+    );
+    // And the command it was running was stopped too.
+    let left = envd
+        .run(
+            &ollio_sandbox::Command::new("ps -eo args | grep -c '^sleep 3[0]' || true"),
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
+}
+
+#[tokio::test]
+async fn a_model_that_never_finishes_stops_at_the_step_limit() {
+    let stage = Stage::new("base").await;
+    let (outcome, events) = stage
+        .run(
+            &input("endless", "loop"),
+            TurnLimits {
+                max_steps: 3,
+                ..limits()
+            },
+        )
+        .await;
+    assert_eq!(outcome.unwrap_err(), TurnError::TooManySteps(3));
+    let requests = events
+        .iter()
+        .filter(|event| matches!(event, TurnEvent::ModelRequest { .. }))
+        .count();
+    assert_eq!(requests, 3);
+}
+
+#[tokio::test]
+async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
+    let stage = Stage::new("base").await;
+    let input = TurnInput {
+        tool_calling: false,
+        ..input("text-protocol", "a tiny page")
+    };
+    let (outcome, events) = stage.run(&input, limits()).await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.summary, "All done: a tiny page.");
+    assert_eq!(outcome.title, "Tiny Model Page");
+    let home = stage.home();
+    assert!(std::fs::read_to_string(home.join("index.html"))
+        .unwrap()
+        .contains("made by a tiny model"));
+    assert!(!home.join("broken.html").exists(), "a cut block is not run");
+    assert!(events.contains(&TurnEvent::CommandStarted {
+        command: "cat index.html".into()
+    }));
+    let requests = stage.server.requests();
+    assert!(requests
+        .iter()
+        .all(|request| request.get("tools").is_none()));
+    let last = requests
+        .iter()
+        .rev()
+        .find(|request| {
+            request["model"] == "text-protocol"
+                && request["messages"].to_string().contains("cut off")
+        })
+        .expect("the model was told its block was cut off");
+    assert!(last["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("<file path="));
+}

@@ -1,0 +1,18 @@
+//! The app's integration tests, in one binary: the real router on a free
+//! port with a fresh database (SQLite and PostgreSQL), the bundled sandbox
+//! daemon, the scripted model server, and the `ollio` binary itself.
+
+mod accounts;
+mod agent_http;
+mod agent_jobs;
+mod agent_processes;
+mod agent_turn;
+mod cli;
+mod http;
+mod previews;
+mod support;
+mod tenancy;
+mod version_files;
+
+/// The agent every test sandbox runs: the app's own binary, as in production.
+const GUEST: &str = env!("CARGO_BIN_EXE_ollio");

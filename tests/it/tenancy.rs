@@ -1,0 +1,357 @@
+//! Tenancy: every server function and every route, called as another user
+//! and as nobody, must neither return nor change anything of Ada's. The lists
+//! of server functions and routes come from the code itself, so a new one
+//! without a case here fails the suite instead of skipping it.
+
+use crate::support::app::{TestApp, Visitor, PASSWORD};
+use ollio_domain::{ProjectId, ProjectName, UserId};
+use ollio_store::{now_ms, MessageStatus, NewVersion, Role};
+use ollio_testkit::fixtures;
+use ollio_testkit::{on_both_databases, TestDb};
+use reqwest::StatusCode;
+
+on_both_databases!(nothing_of_one_user_reaches_another);
+
+const ADA: &str = "ada@example.com";
+const ADA_PASSWORD: &str = "ada's own long password";
+const SECRET_NAME: &str = "Ada's secret project";
+const ADA_MODEL: &str = "anthropic:ada-secret-model";
+
+struct Ada {
+    id: UserId,
+    project: ProjectId,
+    message: String,
+    version: String,
+    session: Visitor,
+}
+
+/// Ada's data: an account with its own password, a project with a message,
+/// an event and a version, and two credits spent.
+async fn ada(app: &TestApp) -> Ada {
+    let session = app.user_with_password(ADA, ADA_PASSWORD).await;
+    let store = &app.db.store;
+    let id = store.user_by_email(ADA).await.unwrap().unwrap().id;
+    let project = store
+        .create_project(&id, &ProjectName::parse(SECRET_NAME).unwrap(), "static")
+        .await
+        .unwrap();
+    let message = store
+        .create_message(
+            &project.id,
+            Role::User,
+            "a secret prompt",
+            MessageStatus::Done,
+        )
+        .await
+        .unwrap();
+    let message_id = message.id.to_string();
+    store
+        .append_event(&project.id, &message.id, "step", "{}")
+        .await
+        .unwrap();
+    let version = store
+        .create_version(NewVersion {
+            project: project.id.clone(),
+            message: Some(message.id),
+            title: "Secret v1".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![fixtures::file("index.html", "<h1>secret</h1>")],
+        })
+        .await
+        .unwrap();
+    store
+        .set_project_model(&id, &project.id, Some(ADA_MODEL))
+        .await
+        .unwrap();
+    store
+        .save_provider_key(&id, "openai", "ADA-SEALED-KEY", "Zq9x")
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        store
+            .consume_credit(&id, 50, now_ms())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    Ada {
+        id,
+        project: project.id,
+        message: message_id,
+        version: version.id.to_string(),
+        session,
+    }
+}
+
+/// Fails unless every piece of Ada's data is exactly as it was.
+async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
+    let store = &app.db.store;
+    let user = store.user(&ada.id).await.unwrap();
+    assert!(user.is_some(), "after {after}: Ada's account is gone");
+    let project = store.project(&ada.id, &ada.project).await.unwrap();
+    assert_eq!(
+        project.as_ref().and_then(|p| p.model.clone()).as_deref(),
+        Some(ADA_MODEL),
+        "after {after}: project model changed"
+    );
+    assert_eq!(
+        project.map(|p| p.name).as_deref(),
+        Some(SECRET_NAME),
+        "after {after}: project changed"
+    );
+    assert_eq!(
+        store.messages(&ada.id, &ada.project).await.unwrap().len(),
+        1,
+        "after {after}"
+    );
+    assert_eq!(
+        store.versions(&ada.id, &ada.project).await.unwrap().len(),
+        1,
+        "after {after}"
+    );
+    assert_eq!(
+        store.usage(&ada.id, 50, now_ms()).await.unwrap().used,
+        2,
+        "after {after}: credits changed"
+    );
+    assert_eq!(
+        store.provider_keys(&ada.id).await.unwrap().len(),
+        1,
+        "after {after}: Ada's provider key changed"
+    );
+    assert!(
+        ada.session.call("current_user", &[]).await.1.contains(ADA),
+        "after {after}: Ada was signed out"
+    );
+    let (status, _) = app
+        .visitor()
+        .call("login", &[("email", ADA), ("password", ADA_PASSWORD)])
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "after {after}: Ada's password changed"
+    );
+}
+
+fn leaks(body: &str, ada: &Ada) -> bool {
+    [
+        ADA,
+        SECRET_NAME,
+        ada.project.as_str(),
+        "a secret prompt",
+        "Secret v1",
+        "<h1>secret</h1>",
+        "ADA-SEALED-KEY",
+        "ada-secret-model",
+        "Zq9x",
+    ]
+    .iter()
+    .any(|secret| body.contains(secret))
+}
+
+/// Calls one server function as Bob and as nobody and checks the answers.
+async fn check_server_function(
+    name: &str,
+    app: &TestApp,
+    ada: &Ada,
+    bob: &Visitor,
+    nobody: &Visitor,
+) {
+    let project = ada.project.as_str();
+    // (arguments, Bob's expected status, nobody's expected status)
+    let (args, as_bob, as_nobody): (Vec<(&str, &str)>, &[StatusCode], &[StatusCode]) = match name {
+        "signup" => (
+            vec![("email", ADA), ("password", "taking over ada")],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+        ),
+        "login" => (
+            vec![("email", ADA), ("password", PASSWORD)],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+        ),
+        "logout" => (
+            vec![],
+            &[StatusCode::OK, StatusCode::FOUND],
+            &[StatusCode::OK, StatusCode::FOUND],
+        ),
+        "current_user" => (vec![], &[StatusCode::OK], &[StatusCode::OK]),
+        "get_usage" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        "list_projects" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        "change_password" => (
+            vec![
+                ("current_password", ADA_PASSWORD),
+                ("new_password", "bob owns this now"),
+            ],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "delete_account" => (
+            vec![("confirm_email", ADA)],
+            &[StatusCode::UNPROCESSABLE_ENTITY],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "rename_project" => (
+            vec![("id", project), ("name", "Bob's now")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "delete_project" => (
+            vec![("id", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "send_message" => (
+            vec![("project", project), ("content", "make it mine")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        // Bob may make projects of his own; Ada's are untouched.
+        "create_project" => (
+            vec![("name", "Bob's own"), ("template", "static")],
+            &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "start_project" => (
+            vec![("prompt", "Bob's own app"), ("template", "static")],
+            &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "project_view" => (
+            vec![("id", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "version_files" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "version_tree" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "version_changes" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "highlighted_file" => (
+            vec![("version", ada.version.as_str()), ("path", "index.html")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "restore_version" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "preview_status" | "start_preview" => (
+            vec![("version", ada.version.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "list_models" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        "set_project_model" => (
+            vec![("id", project), ("model", "")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "list_provider_keys" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        // Bob may keep a key of his own; it never touches Ada's.
+        "save_provider_key" => (
+            vec![("provider", "openai"), ("key", "sk-bobs-own-key")],
+            &[StatusCode::OK],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "delete_provider_key" => (
+            vec![("provider", "anthropic")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "cancel_turn" => (
+            vec![("message", ada.message.as_str())],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        other => {
+            panic!("server function `{other}` has no tenancy case: add one to tests/tenancy.rs")
+        }
+    };
+    for (who, visitor, expected) in [("Bob", bob, as_bob), ("nobody", nobody, as_nobody)] {
+        let (status, body) = visitor.call(name, &args).await;
+        assert!(
+            expected.contains(&status),
+            "{name} as {who}: {status} {body}"
+        );
+        assert!(
+            !leaks(&body, ada),
+            "{name} as {who} returned Ada's data: {body}"
+        );
+        ada_is_intact(app, ada, &format!("{name} as {who}")).await;
+    }
+}
+
+async fn nothing_of_one_user_reaches_another(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = ada(&app).await;
+
+    // Every registered server function.
+    let mut names: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.strip_prefix("/api/").unwrap_or(path).to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() >= 10, "found only {names:?}");
+    for name in &names {
+        // A fresh Bob each time: some calls (logout, delete) end his session.
+        let bob = app.user(&format!("bob-{name}@example.com")).await;
+        check_server_function(name, &app, &ada, &bob, &app.visitor()).await;
+    }
+
+    // Every page and route, with Ada's ids wherever a route takes an id.
+    let mut paths: Vec<String> = ollio::server::http::page_routes(&ollio::pages())
+        .into_iter()
+        .map(|route| route.path().to_owned())
+        .chain(
+            ollio::server::http::EXTRA_ROUTES
+                .iter()
+                .map(|p| (*p).to_owned()),
+        )
+        .collect();
+    paths.sort();
+    paths.dedup();
+    assert!(paths.len() >= 6, "found only {paths:?}");
+    let bob = app.user("bob@example.com").await;
+    for path in &paths {
+        // Routes under /api/versions/ take a version's id, the others a project's.
+        let id = if path.starts_with("/api/versions/") {
+            ada.version.as_str()
+        } else {
+            ada.project.as_str()
+        };
+        let concrete = path.replace(":id", id);
+        assert!(
+            !concrete.contains(':') && !concrete.contains('*'),
+            "route {path} takes a parameter this suite does not know"
+        );
+        for (who, visitor) in [("Bob", &bob), ("nobody", &app.visitor())] {
+            let (status, _, body) = visitor.page(&concrete).await;
+            assert!(status.as_u16() < 500, "{path} as {who}: {status}");
+            assert!(!leaks(&body, &ada), "{path} as {who} showed Ada's data");
+            // Ada's things behind the API: not found for Bob, sign in first for nobody.
+            if path.starts_with("/api/") && path.contains(":id") {
+                let expected = if who == "Bob" {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::UNAUTHORIZED
+                };
+                assert_eq!(status, expected, "{path} as {who}: {body}");
+            }
+        }
+        ada_is_intact(&app, &ada, path).await;
+    }
+}
