@@ -32,17 +32,15 @@ trap stop_postgres EXIT
 start_postgres
 
 step "Unit and integration tests of every crate (SQLite and PostgreSQL)"
-# One run for the whole workspace, so dependencies are built once with the
-# features every crate asks for.
+# One build for the whole workspace, so dependencies are built once with the
+# features every crate asks for; it also makes the binaries the browser
+# suite runs (the debug `ollio` and the testkit's `scripted-model`).
+leptos_cargo build --workspace --features ssr --bins --tests
 leptos_cargo test --workspace --features ssr
 
 step "Browser tests (Playwright, Chromium)"
 wait "$bindgen" || die "installing wasm-bindgen-cli failed"
 build_site dev
-# The same debug server the integration tests built, and the testkit's
-# scripted model server.
-leptos_cargo build --features ssr --bin ollio
-leptos_cargo build --package ollio-testkit --bin scripted-model
 E2E_DIR="$(mktemp -d /tmp/ollio-e2e.XXXXXX)"
 port="$(free_port)"
 model_port="$(free_port)"
