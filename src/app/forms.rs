@@ -66,6 +66,8 @@ pub fn PromptField(
     described_by: &'static str,
     #[prop(optional)] autofocus: bool,
 ) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    keep_typed_before_hydration(draft);
     view! {
         <label class="prompt-label" for="prompt">
             "What do you want to build?"
@@ -83,6 +85,22 @@ pub fn PromptField(
         >
             {textarea_text(&draft.get_untracked())}
         </textarea>
+    }
+}
+
+/// What was typed into the server-rendered box before its island came alive
+/// becomes `draft`: hydrating sets the box's value from `draft`, which would
+/// otherwise wipe it (and a click on Build then sends an empty prompt).
+#[cfg(feature = "hydrate")]
+fn keep_typed_before_hydration(draft: RwSignal<String>) {
+    use wasm_bindgen::JsCast;
+    let typed = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("prompt"))
+        .and_then(|element| element.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        .map(|area| area.value());
+    if let Some(typed) = typed.filter(|typed| *typed != draft.get_untracked()) {
+        draft.set(typed);
     }
 }
 
