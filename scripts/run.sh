@@ -11,13 +11,14 @@ cd "$ROOT"
 
 started=$SECONDS
 ensure_build_tools
-# On a fresh machine the three builds below take most of the time; side by
-# side they keep both cores busy through each other's slow single steps.
+# On a fresh machine the three builds below take most of the time. Side by
+# side they keep both cores busy through each other's slow single steps; the
+# server's, the longest, goes first.
 logs="$ROOT/target/run-logs"
 mkdir -p "$logs"
-ensure_wasm_bindgen >"$logs/wasm-bindgen-cli.log" 2>&1 &
+nice -n 10 bash -c "source scripts/lib.sh && ensure_wasm_bindgen" >"$logs/wasm-bindgen-cli.log" 2>&1 &
 bindgen=$!
-build_wasm release >"$logs/wasm.log" 2>&1 &
+nice -n 10 bash -c "source scripts/lib.sh && build_wasm release" >"$logs/wasm.log" 2>&1 &
 wasm=$!
 step "Building Ollio (release)"
 leptos_cargo build --release --features ssr --bin ollio
