@@ -27,5 +27,12 @@ wait "$wasm" || { cat "$logs/wasm.log"; die "building the WASM failed"; }
 wait "$bindgen" || { cat "$logs/wasm-bindgen-cli.log"; die "installing wasm-bindgen-cli failed"; }
 finish_site release
 step "Built in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s; starting Ollio"
+# The sandbox templates (React's node_modules, the Python venvs) install
+# once, in the background, so the app is up at once; a project whose
+# template is not ready yet waits for it, and says so.
+isolation=()
+for arg in "$@"; do [[ "$arg" == "--unsafe-no-isolation" ]] && isolation=("$arg"); done
+echo "Preparing the sandbox templates in the background (log: target/run-logs/templates.log)"
+nice -n 10 target/release/ollio templates build "${isolation[@]}" >"$logs/templates.log" 2>&1 &
 export LEPTOS_SITE_ROOT="$SITE_ROOT" LEPTOS_ENV="PROD"
 exec target/release/ollio serve "$@"

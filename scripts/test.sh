@@ -36,6 +36,13 @@ step "Unit and integration tests of every crate (SQLite and PostgreSQL)"
 # features every crate asks for; it also makes the binaries the browser
 # suite runs (the debug `ollio` and the testkit's `scripted-model`).
 leptos_cargo build --workspace --features ssr --bins --tests
+# Built templates are kept outside the clone, keyed by a hash of their
+# files, so a fresh clone on this machine installs none of them again.
+export OLLIO_TEMPLATE_CACHE="${OLLIO_TEMPLATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ollio/templates}"
+step "Building the sandbox templates (once per machine: $OLLIO_TEMPLATE_CACHE)"
+templates_data="$(mktemp -d /tmp/ollio-templates.XXXXXX)"
+OLLIO_DATA_DIR="$templates_data" target/debug/ollio templates build
+rm -rf "$templates_data"
 leptos_cargo test --workspace --features ssr
 
 step "Browser tests (Playwright, Chromium)"

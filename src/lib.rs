@@ -5,6 +5,8 @@
 //! Layers run one way: the UI (`app`) calls the server functions (`api`),
 //! which call the services (`server`), which call the crates below. The
 //! types they exchange are in `dto`.
+// Leptos's view types nest deeply; the home page's outgrew the default 128.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

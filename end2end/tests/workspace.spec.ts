@@ -61,7 +61,11 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
   test.setTimeout(120_000);
   await signUp(page, uniqueEmail('build'));
   await gotoHydrated(page, '/');
-  await expect(page.getByLabel('Template')).toHaveValue('static');
+  // The picker offers every template, and the static web app is the default.
+  const picker = page.getByRole('radiogroup', { name: 'Template' });
+  await expect(picker.getByRole('radio')).toHaveCount(8);
+  await expect(picker.getByRole('radio', { name: 'Static web app' })).toBeChecked();
+  await expect(picker.getByRole('radio', { name: 'React app' })).toHaveAccessibleDescription(/React, Vite/);
   await screenshot(page, info, 'home');
   await startProject(page, 'A landing page for a bakery');
 

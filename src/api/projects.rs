@@ -3,11 +3,18 @@
 
 use leptos::prelude::*;
 
-pub use crate::dto::projects::{ProjectSummary, TemplateChoice, TEMPLATES};
+pub use crate::dto::projects::{ProjectSummary, TemplateChoice};
 use crate::error::AppError;
 
-/// Creates an empty project named `name` from `template` (only `static`
-/// so far).
+/// The templates a project can start from, in the picker's order. The same
+/// for everyone: they are the server's, not a user's.
+#[server(prefix = "/api", endpoint = "list_templates")]
+pub async fn list_templates() -> Result<Vec<TemplateChoice>, AppError> {
+    use crate::server::{projects, request};
+    request::respond(async move { Ok(projects::template_choices()) }).await
+}
+
+/// Creates an empty project named `name` from the template `template`.
 #[server(prefix = "/api", endpoint = "create_project")]
 pub async fn create_project(name: String, template: String) -> Result<ProjectSummary, AppError> {
     use ollio_domain::ProjectName;

@@ -12,7 +12,7 @@ use super::{
     session::{use_session, PageSkeleton},
 };
 use crate::api::{
-    projects::{list_projects, TEMPLATES},
+    projects::{list_projects, list_templates, TemplateChoice},
     workspace::StartProject,
 };
 
@@ -20,9 +20,16 @@ use crate::api::{
 /// JavaScript it is a plain form post, which the server answers with the
 /// project page, or with this page and `error`.
 #[island]
-fn HomePrompt(prompt: String, error: Option<String>) -> impl IntoView {
+fn HomePrompt(
+    prompt: String,
+    error: Option<String>,
+    templates: Vec<TemplateChoice>,
+) -> impl IntoView {
     let draft = RwSignal::new(prompt);
-    let template = RwSignal::new(TEMPLATES[0].id.to_owned());
+    let first = templates
+        .first()
+        .map_or_else(|| "static".to_owned(), |choice| choice.id.clone());
+    let template = RwSignal::new(first.clone());
     let start = ServerAction::<StartProject>::new();
     let problem = RwSignal::new(error);
     Effect::new(move |_| match start.value().get() {
@@ -63,32 +70,9 @@ fn HomePrompt(prompt: String, error: Option<String>) -> impl IntoView {
                 described_by="prompt-count"
                 autofocus=true
             />
+            <TemplatePicker templates template first />
             <div class="prompt-footer">
-                <label class="template-pick">
-                    <span class="small muted">"Template"</span>
-                    <select
-                        name="template"
-                        aria-describedby="template-about"
-                        on:change=move |ev| template.set(event_target_value(&ev))
-                    >
-                        {TEMPLATES
-                            .iter()
-                            .map(|choice| {
-                                view! { <option value=choice.id>{choice.label}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-                <span id="template-about" class="small muted template-about">
-                    {move || {
-                        template.with(|id| {
-                            TEMPLATES
-                                .iter()
-                                .find(|choice| choice.id == id)
-                                .map_or("", |choice| choice.description)
-                        })
-                    }}
-                </span>
+                <span class="prompt-footer-space"></span>
                 <PromptCounter id="prompt-count" text=draft />
                 <button type="submit" class="button button-primary" disabled=busy>
                     {move || if busy() { "Starting…" } else { "Build" }}
@@ -100,6 +84,49 @@ fn HomePrompt(prompt: String, error: Option<String>) -> impl IntoView {
                     .map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })
             }}
         </form>
+    }
+}
+
+/// The radio group labelled "Template": a card per template, named by its
+/// label and described by its description. Arrow keys move between them,
+/// as in any radio group.
+#[component]
+fn TemplatePicker(
+    templates: Vec<TemplateChoice>,
+    template: RwSignal<String>,
+    first: String,
+) -> impl IntoView {
+    view! {
+        <div class="template-picker" role="radiogroup" aria-labelledby="template-legend">
+            <span id="template-legend" class="template-legend small muted">"Template"</span>
+            <div class="template-cards">
+                {templates
+                    .into_iter()
+                    .map(|choice| {
+                        let name = format!("template-{}-name", choice.id);
+                        let about = format!("template-{}-about", choice.id);
+                        let id = choice.id.clone();
+                        view! {
+                            <label class="template-card">
+                                <input
+                                    type="radio"
+                                    name="template"
+                                    value=choice.id.clone()
+                                    checked=choice.id == first
+                                    aria-labelledby=name.clone()
+                                    aria-describedby=about.clone()
+                                    on:change=move |_| template.set(id.clone())
+                                />
+                                <span class="template-name" id=name>{choice.label}</span>
+                                <span class="template-description small muted" id=about>
+                                    {choice.description}
+                                </span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
     }
 }
 
@@ -143,10 +170,19 @@ fn Home() -> impl IntoView {
         .and_then(Result::err)
         .map(|error| error.to_string());
     let projects = resource::load(|| (), |_| list_projects());
+    let templates = resource::load(|| (), |_| list_templates());
     view! {
         <Title text="Build" />
         <section class="container page home">
-            <HomePrompt prompt error />
+            <Suspense fallback=|| view! { <div class="skeleton skeleton-prompt"></div> }>
+                {move || {
+                    let (prompt, error) = (prompt.clone(), error.clone());
+                    Suspend::new(async move {
+                        let templates = templates.await.unwrap_or_default();
+                        view! { <HomePrompt prompt error templates /> }
+                    })
+                }}
+            </Suspense>
             <div class="page-head home-projects-head">
                 <h2>"Recent projects"</h2>
                 <a href="/projects">"All projects"</a>

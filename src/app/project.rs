@@ -92,6 +92,9 @@ pub struct Ws {
     pub page: RwSignal<ProjectPage>,
     /// The running turn's steps so far, in this browser's clock.
     pub events: RwSignal<Vec<StepEvent>>,
+    /// The end of the app's log while the project's app is not running
+    /// after a turn (the Preview tab shows it instead of a blank frame).
+    pub app_failed: RwSignal<Option<String>>,
     /// The running turn's preview, once its sandbox is ready.
     pub live_preview: RwSignal<Option<String>>,
     pub tab: RwSignal<Tab>,
@@ -174,6 +177,7 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
             _ => None,
         });
     let ws = Ws {
+        app_failed: RwSignal::new(page.app_failed.clone()),
         project: StoredValue::new(page.project.id.clone()),
         events: RwSignal::new(local_events(&page)),
         live_preview: RwSignal::new(live_preview),
@@ -334,6 +338,7 @@ fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
                         credits::publish(page.usage.clone());
                         ws.events.set(local_events(&page));
                         if page.running.is_none() {
+                            ws.app_failed.set(page.app_failed.clone());
                             ws.live_preview.set(None);
                         }
                         ws.page.set(page);
@@ -419,6 +424,11 @@ fn on_event(ws: Ws, toasts: super::toasts::Toasts, event: TurnEvent) {
     let known = ws.page.with_untracked(|page| page.running.is_some());
     if let TurnEvent::SandboxReady { preview_url, .. } = &event {
         ws.live_preview.set(Some(preview_url.clone()));
+    }
+    match &event {
+        TurnEvent::AppFailed { log_tail } => ws.app_failed.set(Some(log_tail.clone())),
+        TurnEvent::AppStarting | TurnEvent::AppReady => ws.app_failed.set(None),
+        _ => {}
     }
     match &event {
         TurnEvent::Summary { title, .. } => toasts.show(format!("New version ready: {title}")),

@@ -2,20 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A template a project can start from, as the home page offers it. Each id
-/// is one of the agent's templates (`ollio_agent::templates`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A template a project can start from, as the home page's picker offers
+/// it: one of the `templates/{id}/` folders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateChoice {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub description: &'static str,
+    pub id: String,
+    pub label: String,
+    pub description: String,
 }
-
-pub const TEMPLATES: [TemplateChoice; 1] = [TemplateChoice {
-    id: "static",
-    label: "Static web app",
-    description: "HTML, CSS and JavaScript, no build step",
-}];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectSummary {

@@ -56,6 +56,11 @@ pub struct ProjectPage {
     pub usage: crate::dto::usage::UsageView,
     /// The newest version's files (paths and sizes), for the Code tab.
     pub files: Vec<FileEntry>,
+    /// The project's app shows changed files by itself (Vite's HMR,
+    /// Streamlit's rerun): the preview is never reloaded for them.
+    pub hot_reload: bool,
+    /// The end of the app's log, when the newest turn's app did not start.
+    pub app_failed: Option<String>,
 }
 
 /// One recorded step of a turn and when it happened (unix ms).

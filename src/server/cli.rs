@@ -34,12 +34,28 @@ enum Command {
     /// Run only the sandbox daemon, which speaks E2B's protocol
     /// (OLLIO_SANDBOXD_ADDR, OLLIO_SANDBOXD_API_KEY).
     Sandboxd(IsolationArgs),
+    /// Build the sandbox templates ahead of their first use.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
     /// Run turn workers without the web server (OLLIO_WORKERS of them),
     /// against the same database and sandbox service as the app.
     Worker,
     /// The agent inside each sandbox; started by sandboxd, not by hand.
     #[command(hide = true)]
     SandboxGuest(GuestArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum TemplatesCommand {
+    /// Install each template named (all by default) once, into the
+    /// template cache (OLLIO_TEMPLATE_CACHE, or the data folder's
+    /// `templates/`); one already built is left as it is.
+    Build {
+        /// Template ids, such as react or python-api.
+        ids: Vec<String>,
+        #[command(flatten)]
+        isolation: IsolationArgs,
+    },
 }
 
 /// Runs the command line with the app's `pages` (see `ollio::pages()`).
@@ -79,6 +95,16 @@ pub async fn run(pages: Pages) -> ExitCode {
         )
         .await
         .map_err(Into::into),
+        Command::Templates(TemplatesCommand::Build { ids, isolation }) => {
+            standalone::build_templates(
+                &config.sandbox.daemon,
+                &config.data_dir,
+                isolation.isolation(),
+                &ids,
+            )
+            .await
+            .map_err(Into::into)
+        }
         Command::Worker => startup::worker(config, http::shutdown_signal()).await,
         Command::SandboxGuest(_) => Ok(()),
     };

@@ -76,6 +76,7 @@ impl Previews {
                 SandboxBackend::Local => "local",
                 SandboxBackend::E2b => "e2b",
             },
+            templates: state.config.sandbox.templates.clone(),
             lifetime,
         });
         Self {
@@ -218,9 +219,7 @@ impl Previews {
         match maker.client.get(&sandbox.id).await {
             Ok(_) => Ok(Preview::Running {
                 url: sandbox.preview_url.clone().unwrap_or_else(|| {
-                    maker
-                        .client
-                        .preview_url(&sandbox.id, target.template.preview_port)
+                    ollio_agent::templates::preview_url(&maker.client, &sandbox.id, target.template)
                 }),
                 expires_at: sandbox.expires_at,
             }),

@@ -6,7 +6,19 @@ use ollio_domain::{ProjectId, ProjectName, UserId};
 use ollio_store::Project;
 
 use super::{request::internal, state::AppState};
-use crate::error::AppError;
+use crate::{dto::projects::TemplateChoice, error::AppError};
+
+/// Every template, as the home page's picker offers them.
+pub fn template_choices() -> Vec<TemplateChoice> {
+    ollio_templates::ALL
+        .iter()
+        .map(|template| TemplateChoice {
+            id: template.id.to_owned(),
+            label: template.label.to_owned(),
+            description: template.description.to_owned(),
+        })
+        .collect()
+}
 
 /// The agent's template called `id`.
 pub fn template(id: &str) -> Result<&'static Template, AppError> {
@@ -77,12 +89,13 @@ pub async fn set_model(
 
 #[cfg(test)]
 mod tests {
-    use crate::dto::projects::TEMPLATES;
-
     #[test]
     fn every_offered_template_is_one_of_the_agents() {
-        for choice in TEMPLATES {
-            assert!(super::template(choice.id).is_ok(), "{}", choice.id);
+        let offered = super::template_choices();
+        assert_eq!(offered[0].id, "static", "the default comes first");
+        assert_eq!(offered.len(), ollio_templates::ALL.len());
+        for choice in offered {
+            assert!(super::template(&choice.id).is_ok(), "{}", choice.id);
         }
     }
 }

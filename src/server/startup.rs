@@ -52,6 +52,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error(transparent)]
     Sandboxd(#[from] DaemonError),
+    #[error(transparent)]
+    Templates(#[from] ollio_sandboxd::standalone::TemplatesError),
     #[error("OLLIO_SANDBOXD_API_KEY: `ollio worker` needs the key of the running sandboxd (or OLLIO_SANDBOX=e2b)")]
     WorkerSandbox,
     #[error(transparent)]
@@ -147,6 +149,7 @@ pub fn engine(
         SandboxBackend::Local => "local",
         SandboxBackend::E2b => "e2b",
     };
+    engine.sandbox_templates = config.sandbox.templates.clone();
     engine.limits.max_steps = agent.max_steps;
     engine.limits.wall_clock = agent.turn_timeout;
     engine.secrets = secrets;

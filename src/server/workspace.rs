@@ -56,6 +56,10 @@ pub async fn project_page(
             .collect(),
         None => Vec::new(),
     };
+    let app_failed = match &running {
+        Some(_) => None,
+        None => newest_app_failure(store, owner, &messages).await?,
+    };
     let last_seq = store.last_event_seq(project).await?;
     let versions = store.versions(owner, project).await?;
     let files = match versions.first() {
@@ -70,7 +74,10 @@ pub async fn project_page(
     };
     let now = now_ms();
     let usage = store.usage(owner, free_credits, now).await?;
+    let hot_reload = ollio_templates::find(&found.template).is_some_and(|t| t.hot_reload);
     Ok(Some(ProjectPage {
+        hot_reload,
+        app_failed,
         project: found.into(),
         messages: messages.into_iter().map(MessageView::from).collect(),
         versions: versions.into_iter().map(VersionView::from).collect(),
@@ -81,6 +88,32 @@ pub async fn project_page(
         usage: UsageView::from(usage),
         files,
     }))
+}
+
+/// The end of the app's log when the newest finished turn left an app that
+/// did not start, so the Preview tab can say so after a reload too.
+async fn newest_app_failure(
+    store: &ollio_store::Store,
+    owner: &UserId,
+    messages: &[ollio_store::Message],
+) -> Result<Option<String>, ollio_store::StoreError> {
+    let Some(last) = messages
+        .iter()
+        .rev()
+        .find(|message| message.role == Role::Assistant)
+    else {
+        return Ok(None);
+    };
+    let events = store.message_events(owner, &last.id).await?;
+    Ok(events
+        .iter()
+        .rev()
+        .filter(|stored| stored.kind.starts_with("app_"))
+        .find_map(|stored| serde_json::from_str::<TurnEvent>(&stored.payload).ok())
+        .and_then(|event| match event {
+            TurnEvent::AppFailed { log_tail } => Some(log_tail),
+            _ => None,
+        }))
 }
 
 /// Makes an older version the newest: a new version with its files; nothing

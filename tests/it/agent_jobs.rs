@@ -28,6 +28,7 @@ on_both_databases!(
     a_users_own_key_is_used_for_their_turns,
     deleting_a_project_stops_its_turn_and_kills_its_sandbox,
     parallel_calls_and_the_models_mistakes_through_jobs,
+    a_react_version_holds_the_project_s_files_and_not_its_packages,
 );
 
 const SECRET: &str = "5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc";
@@ -168,6 +169,77 @@ impl Rig {
             .map(|event| serde_json::from_str(&event.payload).unwrap())
             .collect()
     }
+}
+
+async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: TestDb) {
+    let mut rig = rig(db).await;
+    rig.project = rig
+        .store
+        .create_project(&rig.owner, &fixtures::project_name("Board"), "react")
+        .await
+        .unwrap()
+        .id;
+    let queued = rig.send("react-board", "A React kanban board", 3).await;
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    let version = &versions[0];
+    let files = rig
+        .store
+        .version_files(&rig.owner, &version.id)
+        .await
+        .unwrap();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "index.html",
+            "package-lock.json",
+            "package.json",
+            "src/App.tsx",
+            "src/components/Column.tsx",
+            "src/index.css",
+            "src/main.tsx",
+            "tsconfig.json",
+            "vite.config.ts",
+        ],
+        "the starter files and the agent's, never node_modules or Vite's cache"
+    );
+    let app = files
+        .iter()
+        .find(|file| file.path == "src/App.tsx")
+        .unwrap();
+    assert_eq!(app.language, "tsx");
+    assert!(app.content.contains("Kanban Board"));
+
+    // The engine waited for Vite before calling the preview ready.
+    let preview = version.preview_url.clone().unwrap();
+    let sandbox_id = version.sandbox_id.clone().unwrap();
+    assert!(preview.starts_with(&format!("http://5173-{sandbox_id}.localhost:")));
+    let kinds: Vec<String> = rig
+        .events()
+        .await
+        .into_iter()
+        .map(|event| event.kind)
+        .collect();
+    let at = |kind: &str| kinds.iter().position(|k| k == kind);
+    assert!(
+        at("app_starting").unwrap() < at("app_ready").unwrap(),
+        "{kinds:?}"
+    );
+    assert!(at("app_ready").unwrap() < at("summary").unwrap());
+    assert!(at("app_failed").is_none());
+    let (client, origin) = rig.daemon.preview_client(&sandbox_id, 5173);
+    let page = client
+        .get(&origin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/src/main.tsx"), "{page}");
 }
 
 async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb) {

@@ -180,6 +180,8 @@ async fn check_server_function(
         "current_user" => (vec![], &[StatusCode::OK], &[StatusCode::OK]),
         "get_usage" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
         "list_projects" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        // The templates are the server's, the same for everyone.
+        "list_templates" => (vec![], &[StatusCode::OK], &[StatusCode::OK]),
         "change_password" => (
             vec![
                 ("current_password", ADA_PASSWORD),

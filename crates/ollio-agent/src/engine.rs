@@ -16,7 +16,7 @@ use super::{
     project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
     providers::Providers,
     snapshot,
-    templates::{self, Template},
+    templates::{self, SandboxTemplates, Template},
     tools::{EventSink, ToolRunner},
     turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
 };
@@ -40,6 +40,8 @@ pub struct Engine {
     pub sandboxes: SandboxClient,
     /// `local` or `e2b`, as recorded with each sandbox.
     pub sandbox_backend: &'static str,
+    /// Which sandbox template each project template runs in.
+    pub sandbox_templates: SandboxTemplates,
     pub providers: Providers,
     pub hub: EventHub,
     /// How long a sandbox lives past its last turn.
@@ -102,6 +104,7 @@ impl Engine {
             store,
             sandboxes,
             sandbox_backend: "local",
+            sandbox_templates: SandboxTemplates::Local,
             providers,
             hub: EventHub::default(),
             sandbox_lifetime: DEFAULT_LIFETIME,
@@ -265,7 +268,7 @@ impl Engine {
         };
         let input = TurnInput {
             model: model.model.clone(),
-            system_prompt: template.prompt(),
+            system_prompt: templates::system_prompt(template),
             history,
             files,
             message: request.content.clone(),
@@ -289,6 +292,8 @@ impl Engine {
                 return Err(Stop::Fail(reason, true));
             }
         };
+        // The preview is ready once the app answers, not when files land.
+        super::app_ready::wait(&envd, template, sink).await;
         let files = snapshot::read_project(&envd).await?;
         store
             .create_version(NewVersion {
@@ -375,6 +380,7 @@ impl Engine {
             store: self.store.clone(),
             client: self.sandboxes.clone(),
             backend: self.sandbox_backend,
+            templates: self.sandbox_templates.clone(),
             lifetime: self.sandbox_lifetime,
         }
     }
@@ -397,9 +403,8 @@ impl Engine {
                         .extend_sandbox(&current.id, maker.expiry(now_ms()))
                         .await?;
                     let envd = self.sandboxes.envd(&sandbox);
-                    let preview_url = self
-                        .sandboxes
-                        .preview_url(&sandbox.id, template.preview_port);
+                    let preview_url =
+                        templates::preview_url(&self.sandboxes, &sandbox.id, template);
                     let _ = sink.send(TurnEvent::SandboxReady {
                         sandbox_id: sandbox.id.clone(),
                         preview_url: preview_url.clone(),

@@ -19,11 +19,13 @@
 //! web app above it.
 
 pub mod anthropic;
+pub mod app_ready;
 pub mod chat;
 pub mod chat_provider;
 pub mod config;
 pub mod engine;
 pub mod event_log;
+pub mod listing;
 pub mod model;
 pub mod openai;
 pub mod project_sandbox;

@@ -6,7 +6,10 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use super::{snapshot, templates::Template};
+use super::{
+    snapshot,
+    templates::{SandboxTemplates, Template},
+};
 use ollio_domain::{ProjectId, VersionId};
 use ollio_sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError};
 use ollio_store::{now_ms, ProjectSandbox, Store, StoreError, VersionFile};
@@ -22,6 +25,8 @@ pub struct SandboxMaker {
     pub client: SandboxClient,
     /// `local` or `e2b`, as recorded with each sandbox.
     pub backend: &'static str,
+    /// Which sandbox template each project template runs in.
+    pub templates: SandboxTemplates,
     /// Past its last use; a minute at least.
     pub lifetime: Duration,
 }
@@ -65,7 +70,7 @@ impl SandboxMaker {
         let sandbox = self
             .client
             .create(&NewSandbox {
-                template_id: template.sandbox_template.into(),
+                template_id: self.templates.sandbox_template(template),
                 timeout: Some(self.seconds()),
                 metadata,
                 ..NewSandbox::default()
@@ -79,13 +84,13 @@ impl SandboxMaker {
                 return Err(error);
             }
         };
-        let preview_url = self.client.preview_url(&sandbox.id, template.preview_port);
+        let preview_url = super::templates::preview_url(&self.client, &sandbox.id, template);
         let now = now_ms();
         let record = ProjectSandbox {
             id: sandbox.id.clone(),
             project: project.clone(),
             backend: self.backend.into(),
-            template: template.sandbox_template.into(),
+            template: self.templates.sandbox_template(template),
             preview_url: Some(preview_url.clone()),
             created_at: now,
             expires_at: self.expiry(now),

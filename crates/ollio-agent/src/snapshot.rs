@@ -1,8 +1,11 @@
 //! A project's files as a version keeps them: read back from the sandbox
 //! after a turn, written into a new sandbox when the old one expired.
 
-use super::tools::{PROJECT_ROOT, UNLISTED};
-use ollio_sandbox::{wire::FileType, Envd, SandboxError};
+use super::{
+    listing::{self, Kind},
+    tools::PROJECT_ROOT,
+};
+use ollio_sandbox::{Envd, SandboxError};
 use ollio_store::{NewFile, VersionFile};
 
 /// Larger files (built bundles, images) are not kept in versions.
@@ -10,29 +13,26 @@ pub const MAX_FILE: u64 = 512 * 1024;
 /// At most this many files are kept in one version.
 pub const MAX_FILES: usize = 1000;
 
-/// The project's text files under the root, sorted by path; dependency and
-/// build folders, large and binary files are left out.
+/// The project's text files under the root, sorted by path; dependency,
+/// build and cache folders (pruned in the sandbox, see `listing`), hidden
+/// folders, large and binary files are left out.
 pub async fn read_project(envd: &Envd) -> Result<Vec<NewFile>, SandboxError> {
-    let prefix = format!("{PROJECT_ROOT}/");
-    let mut entries = envd.list_dir(PROJECT_ROOT, 12).await?;
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let entries = listing::list(envd, "", 12).await?;
     let mut files = Vec::new();
     for entry in entries {
-        if entry.kind != FileType::File || entry.size > MAX_FILE || files.len() >= MAX_FILES {
+        if entry.kind != Kind::File || entry.size > MAX_FILE || files.len() >= MAX_FILES {
             continue;
         }
-        let Some(relative) = entry.path.strip_prefix(&prefix) else {
-            continue;
-        };
-        let skipped = relative
+        let relative = entry.path.as_str();
+        let hidden = relative
             .split('/')
             .rev()
             .skip(1)
-            .any(|folder| UNLISTED.contains(&folder) || folder.starts_with('.'));
-        if skipped {
+            .any(|folder| folder.starts_with('.'));
+        if hidden {
             continue;
         }
-        let bytes = match envd.read_file(&entry.path).await {
+        let bytes = match envd.read_file(&format!("{PROJECT_ROOT}/{relative}")).await {
             Ok(bytes) => bytes,
             // Removed since the listing: not part of the version.
             Err(SandboxError::Missing(_)) => continue,

@@ -1,13 +1,11 @@
-//! What each project template means to the agent: the sandbox template it
-//! runs in, the port its preview is served on, and its system prompt.
+//! What each project template means to the agent: its system prompt (the
+//! template's `prompt.md`, then the rules every turn keeps), and which
+//! sandbox template a project of it runs in. The templates themselves are
+//! `templates/{id}/` folders, read by `ollio-templates`.
 
-pub struct Template {
-    pub id: &'static str,
-    /// The sandbox template (`sandboxd`'s, or an E2B template id).
-    pub sandbox_template: &'static str,
-    pub preview_port: u16,
-    pub system_prompt: &'static str,
-}
+use std::collections::BTreeMap;
+
+pub use ollio_templates::Template;
 
 const RULES: &str = "Work only through your tools. Paths are relative to the project root. \
 Write whole files. Keep the user's earlier work unless asked to change it. \
@@ -15,25 +13,108 @@ Never put code in your final answer: the user reads the files in the Code tab. \
 When the work is done, answer without calling tools, with two or three plain sentences \
 for the user inside <task_summary>…</task_summary>.";
 
-pub const STATIC: Template = Template {
-    id: "static",
-    sandbox_template: "static",
-    preview_port: 3000,
-    system_prompt: "You are Ollio, an expert web developer building a static web app: \
-HTML, CSS and plain JavaScript, no build step and no packages. The project root is served \
-as it is, so index.html is the entry page. Make it look finished: responsive, accessible, \
-with a considered layout and colours.",
-};
-
-pub const ALL: &[Template] = &[STATIC];
-
 pub fn find(id: &str) -> Option<&'static Template> {
-    ALL.iter().find(|template| template.id == id)
+    ollio_templates::find(id)
 }
 
-impl Template {
-    /// The whole system prompt: the template's, then the rules every turn keeps.
-    pub fn prompt(&self) -> String {
-        format!("{}\n\n{RULES}", self.system_prompt)
+/// The whole system prompt: the template's, then the rules every turn keeps.
+pub fn system_prompt(template: &Template) -> String {
+    format!("{}\n\n{RULES}", template.prompt)
+}
+
+/// Where a sandbox of `template` is previewed: its port's preview origin,
+/// and the template's preview path (an API's docs page) when it has one.
+pub fn preview_url(
+    client: &ollio_sandbox::SandboxClient,
+    sandbox_id: &str,
+    template: &Template,
+) -> String {
+    let origin = client.preview_url(sandbox_id, template.port);
+    match template.preview_path {
+        "/" | "" => origin,
+        path => format!("{origin}{path}"),
+    }
+}
+
+/// Which sandbox template each project template runs in: sandboxd knows
+/// them by their own ids; on E2B cloud they are `ollio-{id}` (built from
+/// `templates/{id}/e2b.Dockerfile`), unless `OLLIO_E2B_TEMPLATES` names
+/// others (`react=my-react,python-api=abc123`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SandboxTemplates {
+    #[default]
+    Local,
+    E2b(BTreeMap<String, String>),
+}
+
+impl SandboxTemplates {
+    pub fn sandbox_template(&self, template: &Template) -> String {
+        match self {
+            Self::Local => template.id.to_owned(),
+            Self::E2b(names) => names
+                .get(template.id)
+                .cloned()
+                .unwrap_or_else(|| format!("ollio-{}", template.id)),
+        }
+    }
+
+    /// Reads `OLLIO_E2B_TEMPLATES`: `id=name` pairs, comma-separated.
+    pub fn parse_e2b(raw: Option<&str>) -> Result<Self, String> {
+        let mut names = BTreeMap::new();
+        for pair in raw.unwrap_or_default().split(',').map(str::trim) {
+            if pair.is_empty() {
+                continue;
+            }
+            let Some((id, name)) = pair.split_once('=') else {
+                return Err(format!("`{pair}` is not `template=e2b-template`"));
+            };
+            let (id, name) = (id.trim(), name.trim());
+            if find(id).is_none() {
+                return Err(format!(
+                    "there is no template `{id}`; there are {}",
+                    ollio_templates::ids()
+                ));
+            }
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(format!("`{name}` is not an E2B template name or id"));
+            }
+            names.insert(id.to_owned(), name.to_owned());
+        }
+        Ok(Self::E2b(names))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_static_prompt_is_as_it_was_and_every_prompt_keeps_the_rules() {
+        let prompt = system_prompt(find("static").unwrap());
+        assert!(prompt.starts_with("You are Ollio, an expert web developer building a static web app: HTML, CSS and plain JavaScript, no build step and no packages. The project root is served as it is, so index.html is the entry page."));
+        for template in ollio_templates::ALL {
+            assert!(system_prompt(template).ends_with(RULES));
+        }
+        assert!(system_prompt(find("react").unwrap()).contains("already running"));
+    }
+
+    #[test]
+    fn e2b_names_are_ollio_dash_id_unless_overridden() {
+        let react = find("react").unwrap();
+        let api = find("python-api").unwrap();
+        assert_eq!(SandboxTemplates::Local.sandbox_template(react), "react");
+        let e2b = SandboxTemplates::parse_e2b(Some("react=my-react, python-api = abc123")).unwrap();
+        assert_eq!(e2b.sandbox_template(react), "my-react");
+        assert_eq!(e2b.sandbox_template(api), "abc123");
+        assert_eq!(
+            SandboxTemplates::parse_e2b(None)
+                .unwrap()
+                .sandbox_template(find("streamlit").unwrap()),
+            "ollio-streamlit"
+        );
+        assert!(SandboxTemplates::parse_e2b(Some("nope=x"))
+            .unwrap_err()
+            .contains("no template `nope`"));
+        assert!(SandboxTemplates::parse_e2b(Some("react")).is_err());
     }
 }

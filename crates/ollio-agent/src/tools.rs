@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::chat::ToolSpec;
+use super::{chat::ToolSpec, listing};
 use ollio_domain::TurnEvent;
 use ollio_sandbox::{wire::Signal, Command, CommandEvent, CommandOutput, Envd, SandboxError};
 
@@ -29,15 +29,6 @@ pub const MAX_OUTPUT: usize = 12 * 1024;
 pub const MAX_READ: usize = 64 * 1024;
 const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 const MAX_TIMEOUT_MS: u64 = 10 * 60_000;
-/// Folders `list_files` names but does not descend into.
-pub const UNLISTED: &[&str] = &[
-    "node_modules",
-    ".git",
-    "__pycache__",
-    ".venv",
-    "target",
-    "dist",
-];
 
 /// The tools as the model is offered them.
 pub fn specs() -> Vec<ToolSpec> {
@@ -357,33 +348,27 @@ impl ToolRunner<'_> {
     }
 
     async fn list_files(&self, path: &str) -> Result<String, ToolError> {
-        let entries = match self.envd.list_dir(&in_sandbox(path), 6).await {
+        let folder = path.trim().trim_matches('/');
+        let entries = match listing::list(self.envd, folder, 6).await {
             Ok(entries) => entries,
             Err(SandboxError::Missing(_)) => {
                 return Err(ToolError::new(format!("there is no folder {path:?}")))
             }
             Err(error) => return Err(sandbox_error("listing files", &error)),
         };
-        let prefix = format!("{PROJECT_ROOT}/");
-        let mut lines: Vec<String> = entries
+        let prefix = if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{folder}/")
+        };
+        let lines: Vec<String> = entries
             .iter()
-            .filter_map(|entry| {
-                let relative = entry.path.strip_prefix(&prefix)?;
-                let hidden = relative
-                    .split('/')
-                    .rev()
-                    .skip(1)
-                    .any(|folder| UNLISTED.contains(&folder));
-                if hidden {
-                    return None;
-                }
-                Some(match entry.kind {
-                    ollio_sandbox::wire::FileType::Directory => format!("{relative}/"),
-                    _ => format!("{relative} ({} bytes)", entry.size),
-                })
+            .map(|entry| match entry.kind {
+                listing::Kind::Dir => format!("{prefix}{}/", entry.path),
+                listing::Kind::Pruned => format!("{prefix}{}/ (not listed)", entry.path),
+                _ => format!("{prefix}{} ({} bytes)", entry.path, entry.size),
             })
             .collect();
-        lines.sort();
         if lines.is_empty() {
             return Ok("(no files)".into());
         }

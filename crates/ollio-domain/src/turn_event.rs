@@ -38,6 +38,14 @@ pub enum TurnEvent {
         reason: String,
         wait_ms: u64,
     },
+    /// The project's app (a template's start command) is being waited for.
+    AppStarting,
+    /// Its ready path answered.
+    AppReady,
+    /// It did not come up; the end of its log says why.
+    AppFailed {
+        log_tail: String,
+    },
     Summary {
         text: String,
         title: String,
@@ -50,7 +58,7 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 14] = [
         "sandbox_starting",
         "sandbox_ready",
         "file_written",
@@ -59,6 +67,9 @@ impl TurnEvent {
         "command_exited",
         "model_request",
         "retrying",
+        "app_starting",
+        "app_ready",
+        "app_failed",
         "summary",
         "failed",
         "cancelled",
@@ -83,6 +94,9 @@ impl TurnEvent {
             Self::CommandExited { .. } => "command_exited",
             Self::ModelRequest { .. } => "model_request",
             Self::Retrying { .. } => "retrying",
+            Self::AppStarting => "app_starting",
+            Self::AppReady => "app_ready",
+            Self::AppFailed { .. } => "app_failed",
             Self::Summary { .. } => "summary",
             Self::Failed { .. } => "failed",
             Self::Cancelled => "cancelled",
@@ -104,6 +118,11 @@ mod tests {
             },
             TurnEvent::Cancelled,
             TurnEvent::Failed { reason: "x".into() },
+            TurnEvent::AppStarting,
+            TurnEvent::AppReady,
+            TurnEvent::AppFailed {
+                log_tail: "Error".into(),
+            },
         ];
         for event in events {
             let json = serde_json::to_value(&event).unwrap();

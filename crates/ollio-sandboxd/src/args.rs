@@ -44,6 +44,16 @@ pub struct GuestArgs {
     disk_limit: u64,
     #[arg(long)]
     egress: bool,
+    /// Count only this folder against the disk limit (an overlay's upper layer).
+    #[arg(long)]
+    usage_root: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    usage_baseline: u64,
+    /// Keep this template's app running.
+    #[arg(long)]
+    app: Option<String>,
+    #[arg(long, default_value = "/tmp/ollio")]
+    app_dir: PathBuf,
 }
 
 impl GuestArgs {
@@ -56,6 +66,10 @@ impl GuestArgs {
             serve_static: self.serve_static,
             disk_limit: self.disk_limit,
             egress: self.egress,
+            usage_root: self.usage_root.clone(),
+            usage_baseline: self.usage_baseline,
+            app: self.app.clone(),
+            app_dir: self.app_dir.clone(),
         }
     }
 }

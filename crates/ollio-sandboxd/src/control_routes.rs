@@ -115,7 +115,7 @@ async fn create(
         Err(failure @ CreateError::Full(_)) => {
             error(StatusCode::TOO_MANY_REQUESTS, failure.to_string())
         }
-        Err(failure @ CreateError::Start(_)) => {
+        Err(failure @ (CreateError::Start(_) | CreateError::Build(_))) => {
             tracing::error!(error = %failure, "sandbox start failed");
             error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
         }

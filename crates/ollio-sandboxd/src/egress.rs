@@ -185,6 +185,34 @@ pub async fn relay_from_inside(socket: std::path::PathBuf) -> std::io::Result<()
     }
 }
 
+/// What a sandbox without network is told when a command asks the proxy
+/// for a registry: npm and pip print the reason phrase.
+pub const REFUSAL: &str = "Package registries are off (OLLIO_SANDBOX_NETWORK=none)";
+
+/// Inside a sandbox without network (`OLLIO_SANDBOX_NETWORK=none`): answers
+/// every proxy request with [`REFUSAL`], so an install fails saying why
+/// instead of with a bare connection error.
+pub async fn refuse_inside() -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", PROXY_PORT)).await?;
+    loop {
+        let Ok((mut inside, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let mut head = vec![0u8; 4096];
+            let _ = tokio::time::timeout(HEAD_PATIENCE, inside.read(&mut head)).await;
+            let body = "This sandbox has no network. Set OLLIO_SANDBOX_NETWORK=registries for the server to let sandboxes install packages.\n";
+            let reply = format!(
+                "HTTP/1.1 403 {REFUSAL}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = inside.write_all(reply.as_bytes()).await;
+            let _ = inside.shutdown().await;
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@
 mod forward;
 mod fs;
 mod process;
+pub mod supervisor;
 
 use std::{
     collections::HashMap,
@@ -58,6 +59,15 @@ pub struct GuestOptions {
     pub disk_limit: u64,
     /// Relay the registry proxy into the sandbox and point commands at it.
     pub egress: bool,
+    /// What the disk limit counts, when not all of `home`: over a template,
+    /// only what the sandbox wrote (the overlay's upper layer).
+    pub usage_root: Option<PathBuf>,
+    /// Bytes of `home` the disk limit does not count (a copied template).
+    pub usage_baseline: u64,
+    /// The template whose app to keep running (see `supervisor`).
+    pub app: Option<String>,
+    /// Where the app's log and status go: `/tmp/ollio` inside a jail.
+    pub app_dir: PathBuf,
 }
 
 struct Guest {
@@ -88,6 +98,13 @@ pub async fn run(options: GuestOptions) -> std::io::Result<()> {
                 eprintln!("ollio guest: registry proxy: {error}");
             }
         });
+    } else if !options.confine {
+        // A jail of its own network: nothing else listens on the port.
+        tokio::spawn(async move {
+            if let Err(error) = crate::egress::refuse_inside().await {
+                eprintln!("ollio guest: the refusing proxy: {error}");
+            }
+        });
     }
     let guest = Arc::new(Guest {
         options,
@@ -97,6 +114,12 @@ pub async fn run(options: GuestOptions) -> std::io::Result<()> {
         over_disk: false.into(),
     });
     tokio::spawn(watch_disk(guest.clone()));
+    if let Some(id) = guest.options.app.clone() {
+        match ollio_templates::find(&id) {
+            Some(template) => supervisor::start(guest.clone(), template),
+            None => eprintln!("ollio guest: no template `{id}` to start"),
+        }
+    }
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -285,6 +308,10 @@ mod tests {
                 serve_static: None,
                 disk_limit: 1 << 30,
                 egress: false,
+                usage_root: None,
+                usage_baseline: 0,
+                app: None,
+                app_dir: PathBuf::from("/nonexistent/app"),
             },
             stdins: Mutex::new(HashMap::new()),
             groups: Mutex::default(),

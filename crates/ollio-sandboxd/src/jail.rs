@@ -19,6 +19,10 @@ use super::{guest::HOME, guest_protocol::LISTEN_FD};
 /// inside the sandbox.
 pub const RUN_DIR: &str = "/run/ollio";
 const GUEST_EXE: &str = "/run/ollio-guest";
+/// Where the sandbox's own writes over its template (the overlay's upper
+/// layer) appear inside, read-only, so the guest counts only those against
+/// the disk limit.
+const LAYER_DIR: &str = "/run/ollio-layer";
 /// System files a normal program needs; never `/etc` as a whole (it holds
 /// `shadow`, and the host's configuration).
 const ETC_FILES: &[&str] = &[
@@ -76,6 +80,15 @@ pub struct JailSpec<'a> {
     pub disk_limit: u64,
     /// Relay `127.0.0.1:3128` inside to the host's registry proxy.
     pub egress: bool,
+    /// A built template to mount under the home folder copy-on-write
+    /// (overlayfs, mounted as root in a mount namespace of the jail's own,
+    /// so it goes when the sandbox does). `None`: a plain folder.
+    pub lower: Option<&'a Path>,
+    /// Bytes already in the home folder that the disk limit does not count
+    /// (a template copied in where no overlay can be mounted).
+    pub usage_baseline: u64,
+    /// The template whose app the guest keeps running.
+    pub app: Option<&'static str>,
 }
 
 impl JailSpec<'_> {
@@ -85,6 +98,15 @@ impl JailSpec<'_> {
 
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")
+    }
+
+    /// The overlay's upper layer: what the sandbox wrote over its template.
+    fn upper(&self) -> PathBuf {
+        self.root.join("upper")
+    }
+
+    fn work(&self) -> PathBuf {
+        self.root.join("work")
     }
 
     /// Never mounted into the sandbox: the guest's socket lives here, so
@@ -109,6 +131,10 @@ impl JailSpec<'_> {
         for dir in [self.home(), self.run_dir(), etc.clone(), self.host_dir()] {
             std::fs::create_dir_all(dir)?;
         }
+        if self.lower.is_some() {
+            std::fs::create_dir_all(self.upper())?;
+            std::fs::create_dir_all(self.work())?;
+        }
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(self.host_dir(), std::fs::Permissions::from_mode(0o700))?;
@@ -128,7 +154,13 @@ impl JailSpec<'_> {
         )?;
         if let Some(uid) = self.host_uid {
             // Only the home folder is the sandbox's; `run/` stays the host's.
-            std::os::unix::fs::chown(self.home(), Some(uid), Some(uid))?;
+            // Over a template, the upper layer's root is the home's root.
+            let own = if self.lower.is_some() {
+                self.upper()
+            } else {
+                self.home()
+            };
+            std::os::unix::fs::chown(own, Some(uid), Some(uid))?;
         }
         Ok(())
     }
@@ -147,6 +179,8 @@ impl JailSpec<'_> {
                     .arg("--home")
                     .arg(self.home())
                     .arg("--confine")
+                    .arg("--app-dir")
+                    .arg(self.root.join("app"))
                     .current_dir(self.home());
                 command
             }
@@ -175,6 +209,18 @@ impl JailSpec<'_> {
         }
         if self.egress {
             flags.push("--egress".to_owned());
+        }
+        if self.lower.is_some() {
+            flags.extend(["--usage-root".to_owned(), LAYER_DIR.to_owned()]);
+        }
+        if let Some(app) = self.app {
+            flags.extend(["--app".to_owned(), app.to_owned()]);
+        }
+        if self.usage_baseline > 0 {
+            flags.extend([
+                "--usage-baseline".to_owned(),
+                self.usage_baseline.to_string(),
+            ]);
         }
         flags
     }
@@ -243,6 +289,12 @@ impl JailSpec<'_> {
             .arg("--ro-bind")
             .arg(path(self.guest_exe))
             .arg(GUEST_EXE)
+            .args(
+                self.lower
+                    .map(|_| ["--ro-bind".into(), path(&self.upper()), LAYER_DIR.into()])
+                    .into_iter()
+                    .flatten(),
+            )
             // The root bubblewrap built is a tmpfs; nothing but home and
             // the temporary folders needs to be writable.
             .args(["--remount-ro", "/"])
@@ -267,6 +319,18 @@ impl JailSpec<'_> {
             .collect();
         let limits = self.rlimits;
         let uid = self.host_uid;
+        let overlay = self.lower.map(|lower| {
+            let options = format!(
+                "lowerdir={},upperdir={},workdir={}",
+                lower.display(),
+                self.upper().display(),
+                self.work().display()
+            );
+            (
+                CString::new(self.home().as_os_str().as_bytes()).unwrap_or_default(),
+                CString::new(options).unwrap_or_default(),
+            )
+        });
         // SAFETY: the closure only makes async-signal-safe system calls on
         // data prepared before the fork.
         unsafe {
@@ -280,6 +344,28 @@ impl JailSpec<'_> {
                 };
                 if passed < 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if let Some((target, options)) = &overlay {
+                    // A mount namespace of the jail's own, private, so the
+                    // overlay is seen by nothing else and ends with it.
+                    if libc::unshare(libc::CLONE_NEWNS) != 0
+                        || libc::mount(
+                            c"none".as_ptr(),
+                            c"/".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_REC | libc::MS_PRIVATE,
+                            std::ptr::null(),
+                        ) != 0
+                        || libc::mount(
+                            c"overlay".as_ptr(),
+                            target.as_ptr(),
+                            c"overlay".as_ptr(),
+                            libc::MS_NOSUID | libc::MS_NODEV,
+                            options.as_ptr().cast(),
+                        ) != 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 for file in &procs {
                     let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);

@@ -19,6 +19,7 @@ pub mod preview;
 pub mod registry;
 pub mod settings;
 pub mod standalone;
+pub mod template_images;
 
 use std::{
     net::SocketAddr,
@@ -86,6 +87,9 @@ pub struct DaemonConfig {
     pub use_cgroups: bool,
     /// Outside hosts sandboxes may reach (none by default).
     pub network: Network,
+    /// Where built templates are kept (`OLLIO_TEMPLATE_CACHE`); by default
+    /// `{data_dir}/templates`.
+    pub template_cache: Option<PathBuf>,
 }
 
 impl DaemonConfig {
@@ -105,6 +109,7 @@ impl DaemonConfig {
             preview_domain: None,
             use_cgroups: true,
             network: Network::None,
+            template_cache: None,
         }
     }
 
@@ -122,6 +127,7 @@ impl DaemonConfig {
         config.keep_dirs = settings.keep_dirs;
         config.preview_domain = settings.preview_domain.clone();
         config.network = settings.network.clone();
+        config.template_cache = settings.template_cache.clone();
         config
     }
 
@@ -131,7 +137,23 @@ impl DaemonConfig {
     /// of their own and could not reach their roots: then under
     /// [`SHARED_ROOT`], in a folder named after the data folder.
     pub fn sandboxes_dir(&self) -> PathBuf {
-        let wanted = self.data_dir.join("sandboxes");
+        self.reachable_dir("sandboxes")
+    }
+
+    /// Where templates are built: like sandboxes, a place their uids reach.
+    pub fn template_builds_dir(&self) -> PathBuf {
+        self.reachable_dir("template-builds")
+    }
+
+    /// Where built templates are kept.
+    pub fn template_cache(&self) -> PathBuf {
+        self.template_cache
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("templates"))
+    }
+
+    fn reachable_dir(&self, name: &str) -> PathBuf {
+        let wanted = self.data_dir.join(name);
         // SAFETY: geteuid has no preconditions and cannot fail.
         let root = unsafe { libc::geteuid() } == 0;
         if !root || reachable_by_others(&self.data_dir) {
@@ -142,7 +164,7 @@ impl DaemonConfig {
         std::path::absolute(&self.data_dir)
             .unwrap_or_else(|_| self.data_dir.clone())
             .hash(&mut hasher);
-        PathBuf::from(SHARED_ROOT).join(format!("sandboxes-{:016x}", hasher.finish()))
+        PathBuf::from(SHARED_ROOT).join(format!("{name}-{:016x}", hasher.finish()))
     }
 }
 

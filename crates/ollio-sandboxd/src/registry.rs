@@ -19,45 +19,70 @@ use super::{
     guest_link::GuestLink,
     jail::{JailSpec, Rlimits},
     lock::locked,
-    DaemonConfig,
+    template_images::{copy_tree, BuildError, BuildEvent, Progress, TemplateImages},
+    DaemonConfig, Limits,
 };
 use ollio_sandbox::wire::NewSandbox;
 
-/// The templates a sandbox can start from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a sandbox starts from.
+#[derive(Debug, Clone, Copy)]
 pub enum Template {
-    /// An empty home folder; nothing runs until asked.
+    /// An empty home folder; nothing runs until asked (E2B's default).
     Base,
-    /// Serves the home folder over HTTP on port 3000.
-    Static,
+    /// One of Ollio's templates (`templates/{id}/`).
+    App(&'static ollio_templates::Template),
 }
 
 impl Template {
     pub fn parse(id: &str) -> Option<Self> {
         match id {
             "base" => Some(Self::Base),
-            "static" => Some(Self::Static),
-            _ => None,
+            other => ollio_templates::find(other).map(Self::App),
         }
     }
 
     pub fn id(self) -> &'static str {
         match self {
             Self::Base => "base",
-            Self::Static => "static",
+            Self::App(template) => template.id,
+        }
+    }
+
+    /// The port the guest's own file server serves the home folder on.
+    fn static_port(self) -> Option<u16> {
+        match self {
+            Self::App(template) if template.serve_static => Some(template.port),
+            _ => None,
+        }
+    }
+
+    /// The template whose app runs from the sandbox's start.
+    fn app_with_start(self) -> Option<&'static str> {
+        match self {
+            Self::App(template) if !template.start.is_empty() => Some(template.id),
+            _ => None,
+        }
+    }
+
+    /// The template that needs an image: files or packages to start from.
+    fn app_with_files(self) -> Option<&'static ollio_templates::Template> {
+        match self {
+            Self::App(template) if template.needs_image() => Some(template),
+            _ => None,
         }
     }
 }
 
-pub const STATIC_PORT: u16 = 3000;
 /// Host uids for sandboxes start here when sandboxd runs as root.
 const UID_BASE: u32 = 3_000_000;
 const UID_SPAN: u32 = 1_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
-    #[error("template `{0}` does not exist; there are `base` and `static`")]
+    #[error("template `{0}` does not exist; there are `base`, {ids}", ids = ollio_templates::ids())]
     UnknownTemplate(String),
+    #[error("{0}")]
+    Build(#[from] BuildError),
     #[error("a sandbox may live at most {max} seconds")]
     TooLong { max: u64 },
     #[error("this server runs its maximum of {0} sandboxes; try again when one ends")]
@@ -123,8 +148,37 @@ fn after(seconds: u64) -> i64 {
     now_ms().saturating_add(i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX))
 }
 
+/// What a sandbox's home folder starts as.
+enum Home<'a> {
+    Empty,
+    /// A built template under it, copy-on-write.
+    Overlay(&'a std::path::Path),
+    /// A built template copied in (no overlay without root and bubblewrap).
+    Copy(&'a std::path::Path),
+}
+
+/// What [`Registry::start`] starts.
+struct Start<'a> {
+    id: &'a str,
+    root: &'a std::path::Path,
+    home: Home<'a>,
+    serve_static: Option<u16>,
+    /// The template whose app runs under the guest's supervisor.
+    app: Option<&'static str>,
+    network: &'a Network,
+    limits: Limits,
+}
+
+type Started = (
+    tokio::process::Child,
+    Option<Cgroup>,
+    GuestLink,
+    Option<EgressProxy>,
+);
+
 pub struct Registry {
     config: DaemonConfig,
+    images: TemplateImages,
     sandboxes: RwLock<HashMap<String, Arc<SandboxRecord>>>,
     cgroups: Option<Flavour>,
     next_uid: AtomicU32,
@@ -146,6 +200,7 @@ impl Registry {
         }
         Self {
             next_uid: AtomicU32::new(uid_start(&config.sandboxes_dir())),
+            images: TemplateImages::new(&config.template_cache()),
             config,
             sandboxes: RwLock::new(HashMap::new()),
             cgroups,
@@ -197,9 +252,28 @@ impl Registry {
             });
         }
         let _slot = self.reserve_slot()?;
+        let image = match template.app_with_files() {
+            Some(app) => Some(self.image(app, &|_| {}).await?),
+            None => None,
+        };
         let id = new_id();
         let root = self.config.sandboxes_dir().join(&id);
-        let started = self.start(&id, &root, template).await;
+        let home = match &image {
+            None => Home::Empty,
+            Some(image) if self.can_overlay() => Home::Overlay(image),
+            Some(image) => Home::Copy(image),
+        };
+        let started = self
+            .start(Start {
+                id: &id,
+                root: &root,
+                home,
+                serve_static: template.static_port(),
+                app: template.app_with_start(),
+                network: &self.config.network,
+                limits: self.config.limits,
+            })
+            .await;
         let (guest, cgroup, link, egress) = match started {
             Ok(parts) => parts,
             Err(error) => {
@@ -228,21 +302,17 @@ impl Registry {
         Ok(record)
     }
 
-    async fn start(
-        &self,
-        id: &str,
-        root: &std::path::Path,
-        template: Template,
-    ) -> Result<
-        (
-            tokio::process::Child,
-            Option<Cgroup>,
-            GuestLink,
-            Option<EgressProxy>,
-        ),
-        String,
-    > {
-        let limits = &self.config.limits;
+    async fn start(&self, start: Start<'_>) -> Result<Started, String> {
+        let Start {
+            id,
+            root,
+            home,
+            serve_static,
+            app,
+            network,
+            limits,
+        } = start;
+        let limits = &limits;
         let host_uid = self.sandbox_uid();
         let cgroup = match self.cgroups {
             Some(flavour) => Some(
@@ -259,7 +329,7 @@ impl Registry {
             ),
             None => None,
         };
-        let spec = JailSpec {
+        let mut spec = JailSpec {
             root,
             guest_exe: &self.config.guest_exe,
             host_uid,
@@ -271,9 +341,15 @@ impl Registry {
                 data_bytes: cgroup.is_none().then_some(limits.memory_bytes),
             },
             cgroup_procs: cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default(),
-            serve_static: (template == Template::Static).then_some(STATIC_PORT),
+            serve_static,
             disk_limit: limits.disk_bytes,
-            egress: self.config.network != Network::None,
+            egress: *network != Network::None,
+            lower: match home {
+                Home::Overlay(image) => Some(image),
+                _ => None,
+            },
+            usage_baseline: 0,
+            app,
         };
         let fail = |message: String| {
             if let Some(cgroup) = &cgroup {
@@ -284,7 +360,25 @@ impl Registry {
         if let Err(error) = spec.prepare() {
             return Err(fail(format!("preparing its folder: {error}")));
         }
-        let egress = match &self.config.network {
+        if let Home::Copy(image) = home {
+            let (from, to) = (image.to_path_buf(), spec.home());
+            let copied = tokio::task::spawn_blocking(move || {
+                copy_tree(&from, &to).map(|()| crate::guest::disk_usage(&to))
+            })
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|copied| copied);
+            match copied {
+                Ok(bytes) => spec.usage_baseline = bytes,
+                Err(error) => return Err(fail(format!("copying its template: {error}"))),
+            }
+            if let Some(uid) = host_uid {
+                if let Err(error) = chown_tree(&spec.home(), uid) {
+                    return Err(fail(format!("handing its template over: {error}")));
+                }
+            }
+        }
+        let egress = match network {
             Network::None => None,
             Network::Registries(hosts) => {
                 match EgressProxy::start(&spec.run_dir(), hosts.clone()) {
@@ -334,6 +428,95 @@ impl Registry {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
         root.then(|| UID_BASE + self.next_uid.fetch_add(1, Ordering::Relaxed) % UID_SPAN)
+    }
+
+    /// Whether sandboxes can start from a template copy-on-write: mounting
+    /// an overlay takes root, and bubblewrap to put it in the jail.
+    fn can_overlay(&self) -> bool {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        root && self.config.isolation == crate::Isolation::Bubblewrap
+    }
+
+    /// The images of the templates.
+    pub fn images(&self) -> &TemplateImages {
+        &self.images
+    }
+
+    /// `template`'s built image: there already, or built now (telling
+    /// `progress`), once however many ask at the same time.
+    pub async fn image(
+        &self,
+        template: &'static ollio_templates::Template,
+        progress: Progress<'_>,
+    ) -> Result<PathBuf, BuildError> {
+        if let Some(image) = self.images.built(template) {
+            return Ok(image);
+        }
+        self.images.prepare()?;
+        let _lock = self.images.lock(template).await?;
+        if let Some(image) = self.images.built(template) {
+            return Ok(image);
+        }
+        progress(BuildEvent::Started {
+            template: template.id,
+        });
+        let began = std::time::Instant::now();
+        let root = self.config.template_builds_dir().join(template.build_key());
+        let _ = remove_tree(&root);
+        let built = self.build(template, &root, progress).await;
+        let kept = built.and_then(|()| self.images.keep(template, &root.join("home")));
+        let _ = remove_tree(&root);
+        let bytes = kept?;
+        progress(BuildEvent::Built {
+            template: template.id,
+            elapsed: began.elapsed(),
+            bytes,
+        });
+        tracing::info!(template = template.id, bytes, "template built");
+        Ok(self.images.path(template))
+    }
+
+    /// Installs `template` in a sandbox of its own that can reach the
+    /// package registries, leaving the result in `root/home`.
+    async fn build(
+        &self,
+        template: &'static ollio_templates::Template,
+        root: &std::path::Path,
+        progress: Progress<'_>,
+    ) -> Result<(), BuildError> {
+        let network = match &self.config.network {
+            Network::Registries(hosts) => Network::Registries(hosts.clone()),
+            Network::None => Network::Registries(
+                crate::egress::DEFAULT_REGISTRIES
+                    .iter()
+                    .map(|host| (*host).to_owned())
+                    .collect(),
+            ),
+        };
+        let id = format!("build-{}", template.build_key());
+        let (mut guest, cgroup, link, _egress) = self
+            .start(Start {
+                id: &id,
+                root,
+                home: Home::Empty,
+                serve_static: None,
+                app: None,
+                network: &network,
+                limits: build_limits(self.config.limits),
+            })
+            .await
+            .map_err(|message| BuildError::Start {
+                template: template.id.to_owned(),
+                message,
+            })?;
+        let installed = install(template, &link, progress).await;
+        let _ = guest.start_kill();
+        let _ = guest.wait().await;
+        if let Some(cgroup) = &cgroup {
+            cgroup.remove();
+        }
+        installed
     }
 
     /// Kills a sandbox and all its processes; removes its folder unless
@@ -422,6 +605,118 @@ impl Registry {
             .map(|mut map| map.drain().map(|(_, sandbox)| sandbox).collect())
             .unwrap_or_default()
     }
+}
+
+/// Writes `template`'s files into a build sandbox and runs its install.
+async fn install(
+    template: &'static ollio_templates::Template,
+    link: &GuestLink,
+    progress: Progress<'_>,
+) -> Result<(), BuildError> {
+    use crate::guest_protocol::{Spawn, SpawnEvent};
+    let files = |message: String| BuildError::Files {
+        template: template.id.to_owned(),
+        message,
+    };
+    let home = crate::guest::HOME;
+    for file in template.files {
+        link.write(&format!("{home}/{}", file.path), file.bytes)
+            .await
+            .map_err(|error| files(format!("writing {}: {error}", file.path)))?;
+    }
+    for file in template.support {
+        let path = format!("{}/{}", ollio_templates::SUPPORT_DIR, file.path);
+        link.write(&path, file.bytes)
+            .await
+            .map_err(|error| files(format!("writing {path}: {error}")))?;
+    }
+    let Some(command) = template.install else {
+        return Ok(());
+    };
+    progress(BuildEvent::Output(format!("$ {command}")));
+    let mut events = link
+        .spawn(Spawn {
+            cmd: "/bin/bash".into(),
+            args: vec!["-l".into(), "-c".into(), command.into()],
+            envs: [
+                ("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+                ("PIP_NO_INPUT", "1"),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+            cwd: Some(home.into()),
+            stdin: false,
+            cpu_seconds: None,
+        })
+        .await
+        .map_err(|error| files(format!("starting its install: {error}")))?;
+    let mut tail: std::collections::VecDeque<String> = Default::default();
+    let run = async {
+        loop {
+            match events.next().await {
+                Ok(Some(SpawnEvent::Stdout(data) | SpawnEvent::Stderr(data))) => {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(data)
+                        .unwrap_or_default();
+                    let text = String::from_utf8_lossy(&bytes);
+                    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                        if tail.len() == 5 {
+                            tail.pop_front();
+                        }
+                        tail.push_back(line.to_owned());
+                        progress(BuildEvent::Output(line.to_owned()));
+                    }
+                }
+                Ok(Some(SpawnEvent::Ended { exit_code, .. })) => return Ok(exit_code),
+                Ok(Some(SpawnEvent::Failed(error))) => return Err(error.message),
+                Ok(Some(SpawnEvent::Started { .. })) => {}
+                Ok(None) => return Err("the sandbox ended".to_owned()),
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+    };
+    let ended = tokio::time::timeout(crate::template_images::BUILD_PATIENCE, run).await;
+    match ended {
+        Err(_) => Err(BuildError::TooLong {
+            template: template.id.to_owned(),
+            minutes: crate::template_images::BUILD_PATIENCE.as_secs() / 60,
+        }),
+        Ok(Err(message)) => Err(files(format!("its install: {message}"))),
+        Ok(Ok(0)) => Ok(()),
+        Ok(Ok(exit_code)) => Err(BuildError::Install {
+            template: template.id.to_owned(),
+            exit_code,
+            tail: Vec::from(tail).join(" / "),
+        }),
+    }
+}
+
+/// A build installs packages: at least 2 GB of memory and 4 GB of disk,
+/// whatever the sandboxes get.
+fn build_limits(limits: Limits) -> Limits {
+    Limits {
+        memory_bytes: limits.memory_bytes.max(2 << 30),
+        processes: limits.processes.max(512),
+        cpus: limits.cpus.max(1.0),
+        disk_bytes: limits.disk_bytes.max(4 << 30),
+        output_bytes: limits.output_bytes.max(64 << 20),
+    }
+}
+
+/// Hands a copied template to the sandbox's uid.
+fn chown_tree(root: &std::path::Path, uid: u32) -> std::io::Result<()> {
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        std::os::unix::fs::lchown(&path, Some(uid), Some(uid))?;
+        if std::fs::symlink_metadata(&path)?.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                pending.push(entry?.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// 20 lowercase letters and digits, like E2B's sandbox ids: fit for a DNS label.

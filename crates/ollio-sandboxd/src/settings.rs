@@ -23,9 +23,11 @@ pub struct DaemonSettings {
     pub limits: Limits,
     /// `OLLIO_SANDBOX_KEEP`: keep sandbox folders after they end.
     pub keep_dirs: bool,
-    /// `OLLIO_SANDBOX_NETWORK` (`none` or `registries`) and
+    /// `OLLIO_SANDBOX_NETWORK` (`registries`, the default, or `none`) and
     /// `OLLIO_SANDBOX_REGISTRIES`.
     pub network: Network,
+    /// `OLLIO_TEMPLATE_CACHE`: where built templates are kept.
+    pub template_cache: Option<std::path::PathBuf>,
 }
 
 pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<DaemonSettings, ConfigError> {
@@ -91,8 +93,8 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<DaemonSettin
         Some("1" | "true" | "yes")
     );
     let network = match get("OLLIO_SANDBOX_NETWORK").as_deref().map(str::trim) {
-        None | Some("none") => Network::None,
-        Some("registries") => Network::Registries(match get("OLLIO_SANDBOX_REGISTRIES") {
+        Some("none") => Network::None,
+        None | Some("registries") => Network::Registries(match get("OLLIO_SANDBOX_REGISTRIES") {
             Some(list) => list
                 .split(',')
                 .map(|host| host.trim().to_owned())
@@ -110,6 +112,10 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<DaemonSettin
             ))
         }
     };
+    let template_cache = get("OLLIO_TEMPLATE_CACHE")
+        .map(|path| path.trim().to_owned())
+        .filter(|path| !path.is_empty())
+        .map(std::path::PathBuf::from);
     Ok(DaemonSettings {
         addr,
         api_key,
@@ -117,6 +123,7 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<DaemonSettin
         limits,
         keep_dirs,
         network,
+        template_cache,
     })
 }
 

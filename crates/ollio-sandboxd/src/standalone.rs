@@ -63,3 +63,48 @@ fn stored_key(path: &Path) -> Result<ApiKey, DaemonError> {
     std::io::Write::write_all(&mut file, key.expose().as_bytes()).map_err(failed)?;
     Ok(key)
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplatesError {
+    #[error("template `{0}` does not exist; there are {ids}", ids = ollio_templates::ids())]
+    Unknown(String),
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+    #[error(transparent)]
+    Build(#[from] crate::template_images::BuildError),
+}
+
+/// `ollio templates build [ID…]`: builds the templates named (every one by
+/// default) into the template cache ahead of their first use, printing the
+/// progress; a template already built is left as it is.
+pub async fn build_templates(
+    settings: &DaemonSettings,
+    data_dir: &Path,
+    isolation: Isolation,
+    ids: &[String],
+) -> Result<(), TemplatesError> {
+    let chosen: Vec<&'static ollio_templates::Template> = if ids.is_empty() {
+        ollio_templates::ALL.iter().collect()
+    } else {
+        ids.iter()
+            .map(|id| ollio_templates::find(id).ok_or_else(|| TemplatesError::Unknown(id.clone())))
+            .collect::<Result<_, _>>()?
+    };
+    if isolation == Isolation::Bubblewrap && !crate::jail::bubblewrap_available() {
+        return Err(DaemonError::NoBubblewrap.into());
+    }
+    std::fs::create_dir_all(data_dir).map_err(|source| DaemonError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let data_dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let config = DaemonConfig::from_settings(settings, data_dir, isolation, ApiKey::generate());
+    let registry = crate::Registry::new(config);
+    for template in chosen.into_iter().filter(|t| t.needs_image()) {
+        let image = registry
+            .image(template, &crate::template_images::print_progress)
+            .await?;
+        println!("{}\t{}", template.id, image.display());
+    }
+    Ok(())
+}

@@ -24,6 +24,15 @@ pub fn test_limits() -> Limits {
     }
 }
 
+/// Where tests keep built templates: `OLLIO_TEMPLATE_CACHE` (the test
+/// script's, outside the clone), or one folder in the temporary directory,
+/// so each template is installed once per machine, not once per test.
+pub fn template_cache() -> PathBuf {
+    std::env::var_os("OLLIO_TEMPLATE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("ollio-test-templates"))
+}
+
 impl TestDaemon {
     /// A daemon whose sandboxes run `guest` as their agent: the test's own
     /// build of a binary with the `sandbox-guest` command
@@ -42,6 +51,7 @@ impl TestDaemon {
         );
         config.guest_exe = PathBuf::from(guest);
         config.limits = test_limits();
+        config.template_cache = Some(template_cache());
         adjust(&mut config);
         let daemon = sandboxd::start(config).await.expect("sandboxd starts");
         let client = SandboxClient::new(daemon.endpoint.clone());

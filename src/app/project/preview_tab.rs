@@ -162,7 +162,9 @@ pub fn PreviewTab() -> impl IntoView {
     let frame = NodeRef::<leptos::html::Iframe>::new();
     // While a turn writes files, the frame is navigated again (a new frame
     // per file would flicker); Refresh and another version get a new frame
-    // (the keyed list below).
+    // (the keyed list below). An app that shows changes by itself (HMR) is
+    // left alone: a reload would lose what the user did in it.
+    let hot_reload = ws.page.with_untracked(|page| page.hot_reload);
     Effect::new(move |previous: Option<usize>| {
         let key = ws.events.with(|events| {
             events
@@ -170,7 +172,7 @@ pub fn PreviewTab() -> impl IntoView {
                 .filter(|e| matches!(e.event, TurnEvent::FileWritten { .. }))
                 .count()
         });
-        if previous.is_some_and(|previous| previous != key) {
+        if !hot_reload && previous.is_some_and(|previous| previous != key) {
             #[cfg(feature = "hydrate")]
             if let (Some(frame), Some(url)) = (frame.get_untracked(), frame_url.get_untracked()) {
                 if let Some(window) = frame.content_window() {
@@ -232,7 +234,18 @@ pub fn PreviewTab() -> impl IntoView {
                         frame_url
                             .get()
                             .filter(|_| mounted.get())
-                            .map(|url| (url, ws.version().map(|v| v.id), reloads.get()))
+                            .map(|url| {
+                                // The newest version of a hot-reloading app
+                                // keeps its frame as versions come.
+                                let version = ws
+                                    .version()
+                                    .filter(|shown| {
+                                        !hot_reload
+                                            || ws.newest().map(|v| v.id) != Some(shown.id.clone())
+                                    })
+                                    .map(|v| v.id);
+                                (url, version, reloads.get())
+                            })
                     }
                     key=|frame| frame.clone()
                     let:((url, _, _))
@@ -246,6 +259,22 @@ pub fn PreviewTab() -> impl IntoView {
                         referrerpolicy="no-referrer"
                     ></iframe>
                 </For>
+                {move || {
+                    ws.app_failed
+                        .get()
+                        .filter(|_| matches!(state.get(), Shown::Running(_)))
+                        .map(|log| {
+                            view! {
+                                <div class="preview-state preview-app-failed" role="alert">
+                                    <h2>"The app did not start"</h2>
+                                    <p class="muted">
+                                        "Its process exited or never answered. The end of its log:"
+                                    </p>
+                                    <pre class="app-log" aria-label="The app's log">{log}</pre>
+                                </div>
+                            }
+                        })
+                }}
                 {move || match state.get() {
                     Shown::Running(_) if mounted.get() => ().into_any(),
                     Shown::Running(_) | Shown::Starting => view! {

@@ -155,6 +155,38 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                 started_ms: last_at,
                 ended_ms: Some(at),
             }),
+            TurnEvent::AppStarting => {
+                open = Some(steps.len());
+                steps.push(Step {
+                    label: "Starting the app".into(),
+                    detail: None,
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                });
+            }
+            TurnEvent::AppReady | TurnEvent::AppFailed { .. } => {
+                let failed = matches!(event, TurnEvent::AppFailed { .. });
+                let label = if failed {
+                    "The app did not start"
+                } else {
+                    "The app is running"
+                };
+                let detail = failed.then(|| "its log is in the Preview tab".to_owned());
+                match open.take().and_then(|index| steps.get_mut(index)) {
+                    Some(step) => {
+                        step.label = label.into();
+                        step.detail = detail;
+                        step.state = if failed {
+                            StepState::Failed
+                        } else {
+                            StepState::Done
+                        };
+                        step.ended_ms = Some(at);
+                    }
+                    None => steps.push(Step::done(label.into(), detail, last_at, at)),
+                }
+            }
             TurnEvent::Output { .. }
             | TurnEvent::Summary { .. }
             | TurnEvent::Failed { .. }

@@ -2,6 +2,7 @@
 //! E2B's own variable names for the cloud, and the bundled daemon's
 //! settings (read by `ollio_sandboxd::settings`).
 
+use ollio_agent::templates::SandboxTemplates;
 use ollio_domain::config::ConfigError;
 use ollio_sandbox::{ApiKey, Endpoint};
 use ollio_sandboxd::{self as sandboxd, settings::DaemonSettings};
@@ -19,6 +20,9 @@ pub struct SandboxConfig {
     pub backend: Backend,
     /// Set when the backend is E2B.
     pub e2b: Option<Endpoint>,
+    /// Which sandbox template each project template runs in (on E2B:
+    /// `ollio-{id}`, or `OLLIO_E2B_TEMPLATES`).
+    pub templates: SandboxTemplates,
     /// The bundled daemon's address, key, limits and network
     /// (`OLLIO_SANDBOXD_*`, `OLLIO_SANDBOX_*`, `OLLIO_PREVIEW_DOMAIN`).
     pub daemon: DaemonSettings,
@@ -39,10 +43,16 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<SandboxConfi
         Backend::Local => None,
         Backend::E2b => Some(e2b_endpoint(get)?),
     };
+    let templates = match backend {
+        Backend::Local => SandboxTemplates::Local,
+        Backend::E2b => SandboxTemplates::parse_e2b(get("OLLIO_E2B_TEMPLATES").as_deref())
+            .map_err(|message| ConfigError::new("OLLIO_E2B_TEMPLATES", message))?,
+    };
     let daemon = sandboxd::settings::from_lookup(get)?;
     Ok(SandboxConfig {
         backend,
         e2b,
+        templates,
         daemon,
     })
 }
@@ -108,12 +118,22 @@ mod tests {
         assert_eq!(config.daemon.addr.to_string(), "127.0.0.1:49983");
         assert!(config.daemon.api_key.is_none());
         assert!(config.e2b.is_none());
-        assert_eq!(config.daemon.network, Network::None);
-        let open = parse(&[("OLLIO_SANDBOX_NETWORK", "registries")]).unwrap();
-        let Network::Registries(hosts) = open.daemon.network else {
+        // Package registries by default, so `npm install` works everywhere;
+        // `none` for locked-down deployments.
+        let Network::Registries(hosts) = &config.daemon.network else {
             panic!("registries expected")
         };
         assert!(hosts.contains(&"pypi.org".to_owned()));
+        assert!(hosts.contains(&"registry.npmjs.org".to_owned()));
+        let closed = parse(&[("OLLIO_SANDBOX_NETWORK", "none")]).unwrap();
+        assert_eq!(closed.daemon.network, Network::None);
+        assert_eq!(
+            parse(&[("OLLIO_SANDBOX_NETWORK", "registries")])
+                .unwrap()
+                .daemon
+                .network,
+            config.daemon.network
+        );
     }
 
     #[test]

@@ -36,7 +36,15 @@ impl Guest {
             });
         }
         // Without a jail: map the sandbox's `/home/user` onto the real home
-        // and refuse anything that leaves it.
+        // (and the app's log folder onto its own), refusing anything else.
+        if let Ok(name) = raw.strip_prefix(super::supervisor::APP_DIR) {
+            if name
+                .components()
+                .all(|part| matches!(part, Component::Normal(_)))
+            {
+                return Ok(self.options.app_dir.join(name));
+            }
+        }
         let relative = raw.strip_prefix(HOME).unwrap_or(raw);
         if relative.is_absolute() {
             return Err(GuestError::new(
@@ -139,8 +147,8 @@ impl Guest {
         }
     }
 
-    /// Bytes under the home folder, measured at most every two seconds
-    /// unless `fresh`.
+    /// Bytes the sandbox wrote to its home folder, measured at most every
+    /// two seconds unless `fresh`.
     pub(super) async fn usage(&self, fresh: bool) -> u64 {
         if !fresh {
             if let Some((at, bytes)) = *locked(&self.usage) {
@@ -149,10 +157,16 @@ impl Guest {
                 }
             }
         }
-        let home = self.options.home.clone();
-        let bytes = tokio::task::spawn_blocking(move || disk_usage(&home))
+        let root = self
+            .options
+            .usage_root
+            .clone()
+            .unwrap_or_else(|| self.options.home.clone());
+        let baseline = self.options.usage_baseline;
+        let bytes = tokio::task::spawn_blocking(move || disk_usage(&root))
             .await
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .saturating_sub(baseline);
         *locked(&self.usage) = Some((Instant::now(), bytes));
         bytes
     }

@@ -20,9 +20,10 @@ const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
 impl Guest {
-    /// Where commands find the registry proxy, when there is one.
+    /// Where commands find the registry proxy: inside a jail there is
+    /// always one, which refuses with a reason when registries are off.
     pub(super) fn proxy_env(&self) -> Vec<(&'static str, String)> {
-        if !self.options.egress {
+        if !self.options.egress && self.options.confine {
             return Vec::new();
         }
         let proxy = format!("http://127.0.0.1:{}", egress::PROXY_PORT);
@@ -33,7 +34,35 @@ impl Guest {
                 .collect();
         env.push(("NO_PROXY", "localhost,127.0.0.1".into()));
         env.push(("no_proxy", "localhost,127.0.0.1".into()));
+        if !self.options.egress {
+            // Retrying a proxy that refuses is pointless; pip prints its
+            // reason only when it retries, so once.
+            env.push(("PIP_RETRIES", "1".into()));
+        }
         env
+    }
+
+    /// A command in a process group of its own, with the sandbox's clean
+    /// environment, in `cwd`.
+    pub(super) fn command(
+        &self,
+        program: &str,
+        cwd: std::path::PathBuf,
+    ) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(program);
+        command
+            .env_clear()
+            .env("PATH", PATH)
+            .env("HOME", &self.options.home)
+            .env("USER", "user")
+            .env("LOGNAME", "user")
+            .env("SHELL", "/bin/bash")
+            .env("LANG", "C.UTF-8")
+            .env("TERM", "xterm-256color")
+            .envs(self.proxy_env())
+            .current_dir(cwd)
+            .process_group(0);
+        command
     }
 
     pub(super) async fn input(&self, pid: u32, data: Option<String>) -> Result<Reply, GuestError> {
@@ -73,21 +102,10 @@ impl Guest {
             Ok(cwd) => cwd.unwrap_or_else(|| self.options.home.clone()),
             Err(error) => return send(&mut out, &SpawnEvent::Failed(error)).await,
         };
-        let mut command = tokio::process::Command::new(&spawn.cmd);
+        let mut command = self.command(&spawn.cmd, cwd);
         command
             .args(&spawn.args)
-            .env_clear()
-            .env("PATH", PATH)
-            .env("HOME", &self.options.home)
-            .env("USER", "user")
-            .env("LOGNAME", "user")
-            .env("SHELL", "/bin/bash")
-            .env("LANG", "C.UTF-8")
-            .env("TERM", "xterm-256color")
-            .envs(self.proxy_env())
             .envs(&spawn.envs)
-            .current_dir(cwd)
-            .process_group(0)
             .stdin(if spawn.stdin {
                 Stdio::piped()
             } else {

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { type Page } from '@playwright/test';
+import { gotoHydrated, signUp, uniqueEmail, expect, test } from './helpers';
+
+// Apps from the templates, built by the scripted model in real sandboxes of
+// the bundled daemon, from the prebuilt template images (scripts/test.sh
+// builds them first).
+
+const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
+
+async function startFrom(page: Page, template: string, prompt: string) {
+  await gotoHydrated(page, '/');
+  const picker = page.getByRole('radiogroup', { name: 'Template' });
+  await picker.getByRole('radio', { name: template }).check();
+  await page.getByLabel('What do you want to build?').fill(prompt);
+  await page.getByRole('button', { name: 'Build' }).click();
+  await expect(page).toHaveURL(/\/projects\/[\w-]+$/);
+  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
+}
+
+async function send(page: Page, text: string) {
+  const box = page.getByLabel('Message');
+  await expect(box).toBeEnabled();
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+test('react: the heading is rendered by React, and a follow-up shows over HMR without a reload', async ({ page }) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('react'));
+  await startFrom(page, 'React app', 'A React kanban board');
+  await expect(page.getByText('Built a kanban board in React')).toBeVisible({ timeout: 90_000 });
+
+  // React renders the heading: Vite's page itself does not hold it.
+  const heading = preview(page).getByRole('heading', { level: 1 });
+  await expect(heading).toHaveText('Kanban Board', { timeout: 30_000 });
+  const src = (await page.locator('iframe[title="Preview"]').getAttribute('src')) ?? '';
+  const frame = page.frames().find((f) => f.url().startsWith(new URL(src).origin));
+  expect(frame).toBeTruthy();
+  // (Fetched from inside the frame: only the browser resolves *.localhost.)
+  const served = await frame!.evaluate(async () => (await fetch(location.href)).text());
+  expect(served).toContain('<div id="root"></div>');
+  expect(served).not.toContain('Kanban Board');
+
+  // A mark on the preview's window survives the follow-up: no reload.
+  await frame!.evaluate(() => ((window as unknown as { ollioMark: number }).ollioMark = 42));
+  await send(page, 'Rename the board');
+  await expect(page.getByText('Renamed the board to Team Kanban Board.')).toBeVisible({ timeout: 90_000 });
+  await expect(heading).toHaveText('Team Kanban Board');
+  const live = page.frames().find((f) => f.url().startsWith(new URL(src).origin));
+  expect(await live!.evaluate(() => (window as unknown as { ollioMark?: number }).ollioMark)).toBe(42);
+
+  // The Code tab shows the .tsx files highlighted, and no node_modules.
+  await page.getByRole('tab', { name: 'Code' }).click();
+  const files = page.getByRole('tree', { name: 'Files' });
+  await expect(files.getByRole('treeitem', { name: 'App.tsx' })).toBeVisible();
+  await expect(files.getByRole('treeitem', { name: 'package.json' })).toBeVisible();
+  await expect(files).not.toContainText('node_modules');
+  await files.getByRole('treeitem', { name: 'App.tsx' }).click();
+  const code = page.getByRole('region', { name: /App\.tsx$/ });
+  // Highlighting TSX the first time loads its grammar: slow in a debug build
+  // on a busy machine.
+  await expect(code).toContainText('Team Kanban Board', { timeout: 30_000 });
+  await expect(code.locator('[class*="hl-"]').first()).toBeVisible();
+
+  // Nor does the zip.
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download zip' }).click();
+  const zip = readFileSync(await (await downloading).path());
+  expect(zip.includes(Buffer.from('src/components/Column.tsx'))).toBeTruthy();
+  expect(zip.includes(Buffer.from('package-lock.json'))).toBeTruthy();
+  expect(zip.includes(Buffer.from('node_modules'))).toBeFalsy();
+});
+
+test('python-api: the preview shows the docs, served offline, and the endpoint the agent wrote answers', async ({ page }) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('python'));
+  await startFrom(page, 'Python API', 'An inventory API');
+  await expect(page.getByText('Built an inventory API')).toBeVisible({ timeout: 90_000 });
+
+  // The Preview tab opens FastAPI's docs page, whose Swagger UI comes from
+  // the sandbox (the sandbox reaches no CDN).
+  const frameElement = page.locator('iframe[title="Preview"]');
+  await expect(frameElement).toHaveAttribute('src', /\/docs$/);
+  await expect(preview(page).locator('.swagger-ui .title')).toContainText('Inventory API', { timeout: 30_000 });
+  await expect(preview(page).getByText('/items', { exact: true })).toBeVisible();
+  const src = (await frameElement.getAttribute('src')) ?? '';
+  const frame = page.frames().find((f) => f.url().startsWith(new URL(src).origin));
+  const items = await frame!.evaluate(async () => (await fetch('/items')).json());
+  expect(items).toEqual([
+    { id: 1, name: 'Widget', stock: 12 },
+    { id: 2, name: 'Gadget', stock: 0 },
+  ]);
+});
