@@ -92,3 +92,20 @@ test('python-api: the preview shows the docs, served offline, and the endpoint t
     { id: 2, name: 'Gadget', stock: 0 },
   ]);
 });
+
+test('streamlit: the app\'s title shows in the preview', async ({ page }) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('streamlit'));
+  await startFrom(page, 'Data app (Streamlit)', 'A sales dashboard');
+  await expect(page.getByText('Built a sales dashboard')).toBeVisible({ timeout: 90_000 });
+  await expect(preview(page).getByRole('heading', { name: 'Sales Dashboard' })).toBeVisible({ timeout: 60_000 });
+});
+
+test('fullstack: the front end shows data it fetched from its own API', async ({ page }) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('fullstack'));
+  await startFrom(page, 'Full-stack app', 'A shopping list');
+  await expect(page.getByText('Built a shopping list')).toBeVisible({ timeout: 90_000 });
+  const items = preview(page).getByRole('list', { name: 'Items' });
+  await expect(items.getByRole('listitem')).toHaveText(['Buy flour', 'Bake bread'], { timeout: 60_000 });
+});

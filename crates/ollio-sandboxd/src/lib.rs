@@ -16,6 +16,7 @@ pub mod guest_protocol;
 pub mod jail;
 mod lock;
 pub mod preview;
+pub mod preview_cors;
 pub mod registry;
 pub mod settings;
 pub mod standalone;

@@ -63,8 +63,12 @@ pub async fn route_by_host(
             next.run(request).await
         }
         Some((port, id)) => {
+            if super::preview_cors::is_preflight(&request) {
+                return super::preview_cors::preflight(&request);
+            }
             let id = id.to_owned();
-            let response = proxy(&registry, port, &id, request).await;
+            let mut response = proxy(&registry, port, &id, request).await;
+            super::preview_cors::allow_any_origin(&mut response);
             if registry.config().isolation == Isolation::None {
                 with_warning(response).await
             } else {
