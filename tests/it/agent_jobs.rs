@@ -230,15 +230,7 @@ async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: Test
     );
     assert!(at("app_ready").unwrap() < at("summary").unwrap());
     assert!(at("app_failed").is_none());
-    let (client, origin) = rig.daemon.preview_client(&sandbox_id, 5173);
-    let page = client
-        .get(&origin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = rig.daemon.preview_page(&sandbox_id, 5173).await;
     assert!(page.contains("/src/main.tsx"), "{page}");
 }
 
@@ -277,16 +269,9 @@ async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb)
     let sandbox_id = version.sandbox_id.clone().unwrap();
     let preview = version.preview_url.clone().unwrap();
     assert!(preview.starts_with(&format!("http://3000-{sandbox_id}.localhost:")));
-    let (client, origin) = rig.daemon.preview_client(&sandbox_id, 3000);
+    let (_, origin) = rig.daemon.preview_client(&sandbox_id, 3000);
     assert_eq!(origin, preview);
-    let page = client
-        .get(&origin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = rig.daemon.preview_page(&sandbox_id, 3000).await;
     assert!(page.contains("Hello from Ollio"));
 
     let events = rig.events().await;

@@ -90,6 +90,17 @@ impl TestDaemon {
             .join("home")
     }
 
+    /// The page at the root of a sandbox port's preview.
+    pub async fn preview_page(&self, sandbox_id: &str, port: u16) -> String {
+        let (client, origin) = self.preview_client(sandbox_id, port);
+        let response = client
+            .get(&origin)
+            .send()
+            .await
+            .expect("the preview answers");
+        response.text().await.expect("a page")
+    }
+
     /// An HTTP client that resolves `*.localhost` preview hosts to the daemon.
     pub fn preview_client(&self, sandbox_id: &str, port: u16) -> (reqwest::Client, String) {
         let host = format!("{port}-{sandbox_id}.localhost");
