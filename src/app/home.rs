@@ -29,7 +29,7 @@ fn HomePrompt(
     let first = templates
         .first()
         .map_or_else(|| "static".to_owned(), |choice| choice.id.clone());
-    let template = RwSignal::new(first.clone());
+    let template = RwSignal::new(first);
     let start = ServerAction::<StartProject>::new();
     let problem = RwSignal::new(error);
     Effect::new(move |_| match start.value().get() {
@@ -70,7 +70,7 @@ fn HomePrompt(
                 described_by="prompt-count"
                 autofocus=true
             />
-            <TemplatePicker templates template first />
+            <TemplatePicker templates template />
             <div class="prompt-footer">
                 <span class="prompt-footer-space"></span>
                 <PromptCounter id="prompt-count" text=draft />
@@ -91,11 +91,8 @@ fn HomePrompt(
 /// label and described by its description. Arrow keys move between them,
 /// as in any radio group.
 #[component]
-fn TemplatePicker(
-    templates: Vec<TemplateChoice>,
-    template: RwSignal<String>,
-    first: String,
-) -> impl IntoView {
+fn TemplatePicker(templates: Vec<TemplateChoice>, template: RwSignal<String>) -> impl IntoView {
+    let chosen = template.get_untracked();
     view! {
         <div class="template-picker" role="radiogroup" aria-labelledby="template-legend">
             <span id="template-legend" class="template-legend small muted">"Template"</span>
@@ -112,7 +109,7 @@ fn TemplatePicker(
                                     type="radio"
                                     name="template"
                                     value=choice.id.clone()
-                                    checked=choice.id == first
+                                    checked=choice.id == chosen
                                     aria-labelledby=name.clone()
                                     aria-describedby=about.clone()
                                     on:change=move |_| template.set(id.clone())

@@ -20,6 +20,7 @@ pub mod preview_cors;
 pub mod registry;
 pub mod settings;
 pub mod standalone;
+mod template_build;
 pub mod template_images;
 
 use std::{

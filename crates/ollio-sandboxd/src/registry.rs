@@ -19,7 +19,8 @@ use super::{
     guest_link::GuestLink,
     jail::{JailSpec, Rlimits},
     lock::locked,
-    template_images::{copy_tree, BuildError, BuildEvent, Progress, TemplateImages},
+    template_build::{build_limits, install},
+    template_images::{copy_tree, hand_over, BuildError, BuildEvent, Progress, TemplateImages},
     DaemonConfig, Limits,
 };
 use ollio_sandbox::wire::NewSandbox;
@@ -373,7 +374,7 @@ impl Registry {
                 Err(error) => return Err(fail(format!("copying its template: {error}"))),
             }
             if let Some(uid) = host_uid {
-                if let Err(error) = chown_tree(&spec.home(), uid) {
+                if let Err(error) = hand_over(&spec.home(), uid) {
                     return Err(fail(format!("handing its template over: {error}")));
                 }
             }
@@ -605,118 +606,6 @@ impl Registry {
             .map(|mut map| map.drain().map(|(_, sandbox)| sandbox).collect())
             .unwrap_or_default()
     }
-}
-
-/// Writes `template`'s files into a build sandbox and runs its install.
-async fn install(
-    template: &'static ollio_templates::Template,
-    link: &GuestLink,
-    progress: Progress<'_>,
-) -> Result<(), BuildError> {
-    use crate::guest_protocol::{Spawn, SpawnEvent};
-    let files = |message: String| BuildError::Files {
-        template: template.id.to_owned(),
-        message,
-    };
-    let home = crate::guest::HOME;
-    for file in template.files {
-        link.write(&format!("{home}/{}", file.path), file.bytes)
-            .await
-            .map_err(|error| files(format!("writing {}: {error}", file.path)))?;
-    }
-    for file in template.support {
-        let path = format!("{}/{}", ollio_templates::SUPPORT_DIR, file.path);
-        link.write(&path, file.bytes)
-            .await
-            .map_err(|error| files(format!("writing {path}: {error}")))?;
-    }
-    let Some(command) = template.install else {
-        return Ok(());
-    };
-    progress(BuildEvent::Output(format!("$ {command}")));
-    let mut events = link
-        .spawn(Spawn {
-            cmd: "/bin/bash".into(),
-            args: vec!["-l".into(), "-c".into(), command.into()],
-            envs: [
-                ("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
-                ("PIP_NO_INPUT", "1"),
-            ]
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect(),
-            cwd: Some(home.into()),
-            stdin: false,
-            cpu_seconds: None,
-        })
-        .await
-        .map_err(|error| files(format!("starting its install: {error}")))?;
-    let mut tail: std::collections::VecDeque<String> = Default::default();
-    let run = async {
-        loop {
-            match events.next().await {
-                Ok(Some(SpawnEvent::Stdout(data) | SpawnEvent::Stderr(data))) => {
-                    use base64::Engine as _;
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(data)
-                        .unwrap_or_default();
-                    let text = String::from_utf8_lossy(&bytes);
-                    for line in text.lines().filter(|line| !line.trim().is_empty()) {
-                        if tail.len() == 5 {
-                            tail.pop_front();
-                        }
-                        tail.push_back(line.to_owned());
-                        progress(BuildEvent::Output(line.to_owned()));
-                    }
-                }
-                Ok(Some(SpawnEvent::Ended { exit_code, .. })) => return Ok(exit_code),
-                Ok(Some(SpawnEvent::Failed(error))) => return Err(error.message),
-                Ok(Some(SpawnEvent::Started { .. })) => {}
-                Ok(None) => return Err("the sandbox ended".to_owned()),
-                Err(error) => return Err(error.to_string()),
-            }
-        }
-    };
-    let ended = tokio::time::timeout(crate::template_images::BUILD_PATIENCE, run).await;
-    match ended {
-        Err(_) => Err(BuildError::TooLong {
-            template: template.id.to_owned(),
-            minutes: crate::template_images::BUILD_PATIENCE.as_secs() / 60,
-        }),
-        Ok(Err(message)) => Err(files(format!("its install: {message}"))),
-        Ok(Ok(0)) => Ok(()),
-        Ok(Ok(exit_code)) => Err(BuildError::Install {
-            template: template.id.to_owned(),
-            exit_code,
-            tail: Vec::from(tail).join(" / "),
-        }),
-    }
-}
-
-/// A build installs packages: at least 2 GB of memory and 4 GB of disk,
-/// whatever the sandboxes get.
-fn build_limits(limits: Limits) -> Limits {
-    Limits {
-        memory_bytes: limits.memory_bytes.max(2 << 30),
-        processes: limits.processes.max(512),
-        cpus: limits.cpus.max(1.0),
-        disk_bytes: limits.disk_bytes.max(4 << 30),
-        output_bytes: limits.output_bytes.max(64 << 20),
-    }
-}
-
-/// Hands a copied template to the sandbox's uid.
-fn chown_tree(root: &std::path::Path, uid: u32) -> std::io::Result<()> {
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(path) = pending.pop() {
-        std::os::unix::fs::lchown(&path, Some(uid), Some(uid))?;
-        if std::fs::symlink_metadata(&path)?.is_dir() {
-            for entry in std::fs::read_dir(&path)? {
-                pending.push(entry?.path());
-            }
-        }
-    }
-    Ok(())
 }
 
 /// 20 lowercase letters and digits, like E2B's sandbox ids: fit for a DNS label.

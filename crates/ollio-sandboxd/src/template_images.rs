@@ -168,17 +168,33 @@ fn open_to_sandboxes(root: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     // SAFETY: geteuid has no preconditions.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    each_path(root, |path, meta| {
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        if meta.file_type().is_symlink() {
+            return Ok(());
+        }
+        let executable = meta.is_dir() || meta.mode() & 0o111 != 0;
+        let mode = if executable { 0o777 } else { 0o666 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    })
+}
+
+/// Hands a template copied into a sandbox's home to the sandbox's uid.
+pub fn hand_over(root: &Path, uid: u32) -> std::io::Result<()> {
+    each_path(root, |path, _| {
+        std::os::unix::fs::lchown(path, Some(uid), Some(uid))
+    })
+}
+
+/// Calls `visit` on `root` and everything under it, never following links.
+fn each_path(
+    root: &Path,
+    mut visit: impl FnMut(&Path, &std::fs::Metadata) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut pending = vec![root.to_path_buf()];
     while let Some(path) = pending.pop() {
         let meta = std::fs::symlink_metadata(&path)?;
-        if meta.file_type().is_symlink() {
-            std::os::unix::fs::lchown(&path, Some(uid), Some(gid))?;
-            continue;
-        }
-        std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
-        let executable = meta.is_dir() || meta.mode() & 0o111 != 0;
-        let mode = if executable { 0o777 } else { 0o666 };
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        visit(&path, &meta)?;
         if meta.is_dir() {
             for entry in std::fs::read_dir(&path)? {
                 pending.push(entry?.path());
