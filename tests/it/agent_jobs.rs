@@ -44,6 +44,10 @@ struct Rig {
 }
 
 async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
+    rig_on(db, TestDaemon::start(GUEST).await, extra, attempts).await
+}
+
+async fn rig_on(db: TestDb, daemon: TestDaemon, extra: &[(&str, &str)], attempts: u32) -> Rig {
     let models = ScriptedServer::for_tests().await;
     let base_url = models.openai_base_url();
     let mut pairs: Vec<(String, String)> = vec![("OPENAI_BASE_URL".into(), base_url)];
@@ -62,7 +66,6 @@ async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
             .map(|(_, value)| value.clone())
     })
     .unwrap();
-    let daemon = TestDaemon::start(GUEST).await;
     let store = db.store.clone();
     let secrets = SecretBox::from_hex(SECRET).unwrap();
     let mut engine = startup::engine(&config, &store, daemon.client.clone(), Some(secrets));
@@ -121,7 +124,11 @@ impl Rig {
 
     /// Waits until the turn's message has ended.
     async fn settled(&self, queued: &EnqueuedTurn) -> Message {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        self.settled_within(queued, Duration::from_secs(30)).await
+    }
+
+    async fn settled_within(&self, queued: &EnqueuedTurn, patience: Duration) -> Message {
+        let deadline = std::time::Instant::now() + patience;
         loop {
             let message = self.message(queued).await;
             if matches!(
@@ -232,6 +239,52 @@ async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: Test
     assert!(at("app_failed").is_none());
     let page = rig.daemon.preview_page(&sandbox_id, 5173).await;
     assert!(page.contains("/src/main.tsx"), "{page}");
+}
+
+/// One database is enough: what is tested is the engine and sandboxd, and
+/// each run installs the template from the registry once.
+#[tokio::test]
+async fn a_template_s_first_use_is_prepared_as_a_step_of_its_own() {
+    let cache = tempfile::tempdir().unwrap();
+    let daemon = TestDaemon::start_with(GUEST, |config| {
+        config.template_cache = Some(cache.path().to_path_buf());
+    })
+    .await;
+    let mut rig = rig_on(ollio_testkit::db::sqlite().await, daemon, &[], 4).await;
+    rig.project = rig
+        .store
+        .create_project(&rig.owner, &fixtures::project_name("Api"), "node-api")
+        .await
+        .unwrap()
+        .id;
+    let queued = rig.send("quick", "A small API", 3).await;
+    let message = rig
+        .settled_within(&queued, Duration::from_secs(20 * 60))
+        .await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let events = rig.decoded(&queued).await;
+    assert_eq!(
+        events.first(),
+        Some(&TurnEvent::TemplatePreparing {
+            name: "Node API".into()
+        }),
+        "{events:?}"
+    );
+    let at = |wanted: &TurnEvent| events.iter().position(|event| event == wanted);
+    assert_eq!(at(&TurnEvent::TemplateReady), Some(1), "{events:?}");
+    assert_eq!(at(&TurnEvent::SandboxStarting), Some(2), "{events:?}");
+    assert!(at(&TurnEvent::AppReady).is_some(), "{events:?}");
+
+    // The next turn finds the template built: no such step again.
+    let next = rig.send("quick", "Another change", 3).await;
+    assert_eq!(rig.settled(&next).await.status, MessageStatus::Done);
+    let events = rig.decoded(&next).await;
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, TurnEvent::TemplatePreparing { .. })),
+        "{events:?}"
+    );
 }
 
 async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb) {

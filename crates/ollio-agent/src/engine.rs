@@ -395,6 +395,16 @@ impl Engine {
         sink: &EventSink,
     ) -> Result<(Sandbox, Envd, String), Stop> {
         let maker = self.sandbox_maker();
+        let built = maker
+            .prepare(template, || {
+                let _ = sink.send(TurnEvent::TemplatePreparing {
+                    name: template.short_name().into(),
+                });
+            })
+            .await?;
+        if built {
+            let _ = sink.send(TurnEvent::TemplateReady);
+        }
         let _ = sink.send(TurnEvent::SandboxStarting);
         if let Some(current) = self.store.current_sandbox(&project.id).await? {
             match self.sandboxes.connect(&current.id, maker.seconds()).await {

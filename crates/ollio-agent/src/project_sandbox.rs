@@ -52,6 +52,31 @@ impl SandboxMaker {
         from.saturating_add(i64::try_from(self.seconds() * 1000).unwrap_or(i64::MAX))
     }
 
+    /// Makes sure `template`'s image is built before a sandbox of it is
+    /// made, calling `on_first_use` before a build starts; `true` when it
+    /// built one. Only the bundled `sandboxd` builds images: E2B cloud's are
+    /// built with its CLI, and a `sandboxd` without the route (404) builds
+    /// on create.
+    pub async fn prepare(
+        &self,
+        template: &Template,
+        on_first_use: impl FnOnce(),
+    ) -> Result<bool, SandboxError> {
+        if self.backend != "local" || !template.needs_image() {
+            return Ok(false);
+        }
+        let id = self.templates.sandbox_template(template);
+        match self.client.template_state(&id).await {
+            Ok(state) if state.built => return Ok(false),
+            Ok(_) => {}
+            Err(SandboxError::NotFound) => return Ok(false),
+            Err(error) => return Err(error),
+        }
+        on_first_use();
+        self.client.build_template(&id).await?;
+        Ok(true)
+    }
+
     /// A new sandbox for `project` with `files` (a version's) written in;
     /// `preview_of` names the older version when it is only a preview.
     /// A sandbox whose files could not be written is killed again.
@@ -67,6 +92,7 @@ impl SandboxMaker {
         if let Some(version) = preview_of {
             metadata.insert("version".to_owned(), version.to_string());
         }
+        self.prepare(template, || {}).await?;
         let sandbox = self
             .client
             .create(&NewSandbox {

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TurnEvent {
+    /// The project's template is being built for its first sandbox: once
+    /// per machine and version of the template. `name` is "React".
+    TemplatePreparing {
+        name: String,
+    },
+    /// It is built; sandboxes start from it from now on.
+    TemplateReady,
     SandboxStarting,
     SandboxReady {
         sandbox_id: String,
@@ -58,7 +65,9 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 14] = [
+    pub const KINDS: [&'static str; 16] = [
+        "template_preparing",
+        "template_ready",
         "sandbox_starting",
         "sandbox_ready",
         "file_written",
@@ -86,6 +95,8 @@ impl TurnEvent {
     /// The event's name, as stored beside its payload.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::TemplatePreparing { .. } => "template_preparing",
+            Self::TemplateReady => "template_ready",
             Self::SandboxStarting => "sandbox_starting",
             Self::SandboxReady { .. } => "sandbox_ready",
             Self::FileWritten { .. } => "file_written",
@@ -111,6 +122,10 @@ mod tests {
     #[test]
     fn the_stored_kind_is_the_json_tag() {
         let events = [
+            TurnEvent::TemplatePreparing {
+                name: "React".into(),
+            },
+            TurnEvent::TemplateReady,
             TurnEvent::SandboxStarting,
             TurnEvent::FileWritten {
                 path: "index.html".into(),

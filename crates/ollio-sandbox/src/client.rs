@@ -11,7 +11,7 @@ use super::{
     error::SandboxError,
     retry::{decode, send_with_retry, Classify, Repeat, RetryPolicy},
     settings::Endpoint,
-    wire::{NewSandbox, SandboxCreated, SandboxDetail, TimeoutBody},
+    wire::{NewSandbox, SandboxCreated, SandboxDetail, TemplateState, TimeoutBody},
 };
 
 /// A sandbox as far as a caller needs it: its id and how to reach its envd.
@@ -43,6 +43,10 @@ impl From<SandboxCreated> for Sandbox {
         }
     }
 }
+
+/// How long a template build may keep its request open: longer than
+/// `sandboxd`'s own limit on one install (20 minutes).
+const TEMPLATE_BUILD_PATIENCE: Duration = Duration::from_secs(25 * 60);
 
 #[derive(Clone)]
 pub struct SandboxClient {
@@ -126,6 +130,31 @@ impl SandboxClient {
             .json(|| self.control(Method::POST, &path).json(&body))
             .await?;
         Ok(created.into())
+    }
+
+    /// Whether `sandboxd` has the template's image built (Ollio's own
+    /// `GET /templates/{id}`; E2B cloud has no such route).
+    pub async fn template_state(&self, id: &str) -> Result<TemplateState, SandboxError> {
+        let path = format!("/templates/{}", segment(id)?);
+        self.json(|| self.control(Method::GET, &path)).await
+    }
+
+    /// Builds the template's image on `sandboxd`, however long its install
+    /// takes; a no-op when it is built. Never repeated once sent: a build
+    /// that failed would fail again.
+    pub async fn build_template(&self, id: &str) -> Result<TemplateState, SandboxError> {
+        let path = format!("/templates/{}/build", segment(id)?);
+        let response = send_with_retry(
+            self.retry,
+            || {
+                self.control(Method::POST, &path)
+                    .timeout(TEMPLATE_BUILD_PATIENCE)
+            },
+            Classify::ControlPlane,
+            Repeat::IfUnsent,
+        )
+        .await?;
+        decode(response).await
     }
 
     /// The in-sandbox daemon of `sandbox`.

@@ -93,6 +93,16 @@ pub struct TimeoutBody {
     pub timeout: u64,
 }
 
+/// `GET /templates/{id}` and `POST /templates/{id}/build`: whether a
+/// template's image is built. An Ollio extension: E2B cloud builds its
+/// templates ahead of time with its CLI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateState {
+    #[serde(rename = "templateID")]
+    pub template_id: String,
+    pub built: bool,
+}
+
 /// The body of a control-plane error.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiError {

@@ -32,7 +32,7 @@ pub fn routes(registry: Arc<Registry>) -> Router<Arc<Registry>> {
 }
 
 /// Answers 401 unless the request carries the daemon's API key in `X-API-Key`.
-async fn require_key(
+pub(crate) async fn require_key(
     State(registry): Shared,
     request: axum::extract::Request,
     next: axum::middleware::Next,

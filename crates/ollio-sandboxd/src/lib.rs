@@ -21,6 +21,7 @@ pub mod registry;
 pub mod settings;
 pub mod standalone;
 mod template_build;
+mod template_routes;
 pub mod template_images;
 
 use std::{
@@ -359,6 +360,7 @@ fn preview_domain(config: &DaemonConfig) -> String {
 pub fn router(registry: Arc<Registry>) -> Router {
     Router::new()
         .merge(control_routes::routes(registry.clone()))
+        .merge(template_routes::routes(registry.clone()))
         .merge(envd_routes::routes(
             registry
                 .config()

@@ -66,7 +66,7 @@ impl Template {
     }
 
     /// The template that needs an image: files or packages to start from.
-    fn app_with_files(self) -> Option<&'static ollio_templates::Template> {
+    pub(crate) fn app_with_files(self) -> Option<&'static ollio_templates::Template> {
         match self {
             Self::App(template) if template.needs_image() => Some(template),
             _ => None,

@@ -79,6 +79,12 @@ impl Template {
         self.install.is_some() || !self.files.is_empty()
     }
 
+    /// Its name in a sentence, the label without a trailing " app":
+    /// "Preparing the React template".
+    pub fn short_name(&self) -> &'static str {
+        self.label.strip_suffix(" app").unwrap_or(self.label)
+    }
+
     /// The folder name of its built copy: `{id}-{hash}`.
     pub fn build_key(&self) -> String {
         format!("{}-{}", self.id, self.hash)

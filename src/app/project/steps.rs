@@ -74,6 +74,25 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             files = None;
         }
         match event {
+            TurnEvent::TemplatePreparing { name } => {
+                open = Some(steps.len());
+                steps.push(Step {
+                    label: format!("Preparing the {name} template (first use)"),
+                    detail: Some("installing its packages once; later sandboxes start from it".into()),
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                });
+            }
+            TurnEvent::TemplateReady => {
+                if let Some(step) = open.take().and_then(|index| steps.get_mut(index)) {
+                    step.label = step.label.replacen("Preparing", "Prepared", 1);
+                    step.label = step.label.replacen(" (first use)", "", 1);
+                    step.detail = None;
+                    step.state = StepState::Done;
+                    step.ended_ms = Some(at);
+                }
+            }
             TurnEvent::SandboxStarting => {
                 open = Some(steps.len());
                 steps.push(Step {
@@ -287,6 +306,30 @@ mod tests {
         assert_eq!(steps[3].duration_text(0), "2.0 s");
         assert_eq!(steps[4].state, StepState::Running);
         assert_eq!(steps[4].duration_text(6_700), "1.0 s");
+    }
+
+    #[test]
+    fn a_template_s_first_use_is_a_step_of_its_own() {
+        let preparing = at(
+            0,
+            TurnEvent::TemplatePreparing {
+                name: "React".into(),
+            },
+        );
+        let list = steps(std::slice::from_ref(&preparing), true);
+        assert_eq!(list[0].label, "Preparing the React template (first use)");
+        assert_eq!(list[0].state, StepState::Running);
+
+        let events = vec![
+            preparing,
+            at(65_000, TurnEvent::TemplateReady),
+            at(65_000, TurnEvent::SandboxStarting),
+        ];
+        let list = steps(&events, true);
+        assert_eq!(list[0].label, "Prepared the React template");
+        assert_eq!(list[0].state, StepState::Done);
+        assert_eq!(list[0].duration_text(0), "1 min 5 s");
+        assert_eq!(list[1].label, "Starting the sandbox");
     }
 
     #[test]
