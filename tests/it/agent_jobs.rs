@@ -287,6 +287,43 @@ async fn a_template_s_first_use_is_prepared_as_a_step_of_its_own() {
     );
 }
 
+/// The supervisor's install after the agent changed `package.json`, and the
+/// restart after it, are steps of the turn.
+#[tokio::test]
+async fn a_changed_manifest_s_install_and_restart_are_steps() {
+    let mut rig = rig(ollio_testkit::db::sqlite().await).await;
+    rig.project = rig
+        .store
+        .create_project(&rig.owner, &fixtures::project_name("Api"), "node-api")
+        .await
+        .unwrap()
+        .id;
+    let queued = rig.send("node-packages", "Name the API", 3).await;
+    let message = rig.settled_within(&queued, Duration::from_secs(120)).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let events = rig.decoded(&queued).await;
+    let installing = events
+        .iter()
+        .position(|event| {
+            *event
+                == TurnEvent::AppInstalling {
+                    file: "package.json".into(),
+                }
+        })
+        .unwrap_or_else(|| panic!("no install step: {events:?}"));
+    let installed = events
+        .iter()
+        .position(|event| matches!(event, TurnEvent::AppInstalled { .. }))
+        .unwrap_or_else(|| panic!("the install never ended: {events:?}"));
+    assert!(installing < installed);
+    assert_eq!(
+        events.get(installed + 1),
+        Some(&TurnEvent::AppRestarted { exit_code: None }),
+        "{events:?}"
+    );
+    assert!(events.contains(&TurnEvent::AppReady), "{events:?}");
+}
+
 async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb) {
     let rig = rig(db).await;
     let queued = rig.send("three-files", "A friendly greeting page", 3).await;

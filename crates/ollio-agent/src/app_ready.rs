@@ -43,11 +43,14 @@ pub async fn wait(envd: &Envd, template: &Template, sink: &EventSink) -> bool {
 }
 
 /// Asks `127.0.0.1:{port}{path}` every 200 ms until it answers with a 2xx
-/// or 3xx status, for at most `patience`.
+/// or 3xx status while no package install runs (the app is about to
+/// restart), for at most `patience`.
 fn probe_script(port: u16, path: &str, patience: Duration) -> String {
     let tries = patience.as_millis() / 200;
+    let status_path = super::app_watch::STATUS_PATH;
     format!(
         "for _ in $(seq {tries}); do \
+           if grep -qs '\"state\":\"installing\"' {status_path}; then sleep 0.2; continue; fi; \
            status=$( (exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && head -c 12 <&3) 2>/dev/null | cut -d' ' -f2); \
            case \"$status\" in 2*|3*) exit 0;; esac; \
            sleep 0.2; \
@@ -86,5 +89,6 @@ mod tests {
         assert!(script.contains("/dev/tcp/127.0.0.1/5173"));
         assert!(script.contains("GET / HTTP/1.0"));
         assert!(script.contains("seq 10"));
+        assert!(script.contains("\"state\":\"installing\"' /tmp/ollio/status.json"));
     }
 }

@@ -255,6 +255,8 @@ impl Engine {
             ready = self.ensure_sandbox(&project, template, turn, sink) => ready?,
             () = cancel.cancelled() => return Err(Stop::Cancelled),
         };
+        // Installs and restarts of the app show as steps while they happen.
+        let follower = super::app_watch::follow(&envd, template, sink);
         let files = match (ToolRunner {
             envd: &envd,
             events: sink,
@@ -294,6 +296,7 @@ impl Engine {
         };
         // The preview is ready once the app answers, not when files land.
         super::app_ready::wait(&envd, template, sink).await;
+        follower.finish().await;
         let files = snapshot::read_project(&envd).await?;
         store
             .create_version(NewVersion {

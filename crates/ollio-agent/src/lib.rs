@@ -20,6 +20,7 @@
 
 pub mod anthropic;
 pub mod app_ready;
+pub mod app_watch;
 pub mod chat;
 pub mod chat_provider;
 pub mod config;

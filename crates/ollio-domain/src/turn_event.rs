@@ -49,6 +49,18 @@ pub enum TurnEvent {
     AppStarting,
     /// Its ready path answered.
     AppReady,
+    /// A package manifest (`package.json`) changed: the supervisor installs.
+    AppInstalling {
+        file: String,
+    },
+    AppInstalled {
+        exit_code: i32,
+    },
+    /// The app started again: after an install (`None`), or after it
+    /// exited with `exit_code`.
+    AppRestarted {
+        exit_code: Option<i32>,
+    },
     /// It did not come up; the end of its log says why.
     AppFailed {
         log_tail: String,
@@ -65,7 +77,7 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 19] = [
         "template_preparing",
         "template_ready",
         "sandbox_starting",
@@ -79,6 +91,9 @@ impl TurnEvent {
         "app_starting",
         "app_ready",
         "app_failed",
+        "app_installing",
+        "app_installed",
+        "app_restarted",
         "summary",
         "failed",
         "cancelled",
@@ -108,6 +123,9 @@ impl TurnEvent {
             Self::AppStarting => "app_starting",
             Self::AppReady => "app_ready",
             Self::AppFailed { .. } => "app_failed",
+            Self::AppInstalling { .. } => "app_installing",
+            Self::AppInstalled { .. } => "app_installed",
+            Self::AppRestarted { .. } => "app_restarted",
             Self::Summary { .. } => "summary",
             Self::Failed { .. } => "failed",
             Self::Cancelled => "cancelled",
@@ -138,6 +156,11 @@ mod tests {
             TurnEvent::AppFailed {
                 log_tail: "Error".into(),
             },
+            TurnEvent::AppInstalling {
+                file: "package.json".into(),
+            },
+            TurnEvent::AppInstalled { exit_code: 1 },
+            TurnEvent::AppRestarted { exit_code: None },
         ];
         for event in events {
             let json = serde_json::to_value(&event).unwrap();

@@ -64,6 +64,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut last_at = events.first().map_or(0, |first| first.at_ms);
     let mut open: Option<usize> = None;
+    // An install runs beside whatever the agent does meanwhile.
+    let mut installing: Option<usize> = None;
     let mut files: Option<(usize, Vec<String>)> = None;
     for StepEvent { at_ms, event } in events {
         let at = *at_ms;
@@ -206,6 +208,46 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     None => steps.push(Step::done(label.into(), detail, last_at, at)),
                 }
             }
+            TurnEvent::AppInstalling { file } => {
+                installing = Some(steps.len());
+                steps.push(Step {
+                    label: "Installing packages".into(),
+                    detail: (!file.is_empty()).then(|| format!("{file} changed")),
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                });
+            }
+            TurnEvent::AppInstalled { exit_code } => {
+                if let Some(step) = installing.take().and_then(|index| steps.get_mut(index)) {
+                    step.ended_ms = Some(at);
+                    if *exit_code == 0 {
+                        step.label = "Installed packages".into();
+                        step.state = StepState::Done;
+                    } else {
+                        step.label = "Installing packages failed".into();
+                        step.detail = Some(format!(
+                            "exited with code {exit_code}; the app's log is in the Preview tab"
+                        ));
+                        step.state = StepState::Failed;
+                    }
+                }
+            }
+            TurnEvent::AppRestarted { exit_code } => steps.push(match exit_code {
+                None => Step::done(
+                    "Restarted the app".into(),
+                    Some("with the new packages".into()),
+                    at,
+                    at,
+                ),
+                Some(code) => Step {
+                    label: "The app exited and was restarted".into(),
+                    detail: Some(format!("exit code {code}; its log is in the Preview tab")),
+                    state: StepState::Failed,
+                    started_ms: at,
+                    ended_ms: Some(at),
+                },
+            }),
             TurnEvent::Output { .. }
             | TurnEvent::Summary { .. }
             | TurnEvent::Failed { .. }
@@ -330,6 +372,51 @@ mod tests {
         assert_eq!(list[0].state, StepState::Done);
         assert_eq!(list[0].duration_text(0), "1 min 5 s");
         assert_eq!(list[1].label, "Starting the sandbox");
+    }
+
+    #[test]
+    fn installs_and_restarts_show_beside_the_agent_s_own_steps() {
+        let events = vec![
+            at(
+                0,
+                TurnEvent::AppInstalling {
+                    file: "package.json".into(),
+                },
+            ),
+            at(
+                100,
+                TurnEvent::CommandStarted {
+                    command: "ls".into(),
+                },
+            ),
+            at(2_000, TurnEvent::AppInstalled { exit_code: 0 }),
+            at(2_000, TurnEvent::AppRestarted { exit_code: None }),
+            at(2_100, TurnEvent::CommandExited { exit_code: 0 }),
+            at(3_000, TurnEvent::AppRestarted { exit_code: Some(1) }),
+        ];
+        let list = steps(&events, false);
+        let labels: Vec<&str> = list.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Installed packages",
+                "Ran ls",
+                "Restarted the app",
+                "The app exited and was restarted"
+            ]
+        );
+        assert_eq!(list[0].detail.as_deref(), Some("package.json changed"));
+        assert_eq!(list[0].duration_text(0), "2.0 s");
+        assert_eq!(list[1].state, StepState::Done);
+        assert_eq!(list[3].state, StepState::Failed);
+
+        let failed = vec![
+            at(0, TurnEvent::AppInstalling { file: "requirements.txt".into() }),
+            at(500, TurnEvent::AppInstalled { exit_code: 1 }),
+        ];
+        let list = steps(&failed, false);
+        assert_eq!(list[0].label, "Installing packages failed");
+        assert_eq!(list[0].state, StepState::Failed);
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub const APP_DIR: &str = "/tmp/ollio";
 /// Where the app's log is, inside the sandbox.
 pub const LOG_PATH: &str = "/tmp/ollio/app.log";
 /// The app's state as JSON: `{"state": "starting" | "running" |
-/// "installing" | "exited", "restarts": N, "installs": N, "exit_code": N?}`.
+/// "installing" | "exited", "restarts": N, "installs": N, "exit_code": N?,
+/// "install": {"file": "package.json", "exit_code": N?}?}`; `install` is
+/// the latest, its `exit_code` absent while it runs. The engine follows
+/// it during a turn to show installs and restarts as steps.
 pub const STATUS_PATH: &str = "/tmp/ollio/status.json";
 /// How the supervisor's own lines in the log begin.
 pub const MARK: &str = "[ollio]";
@@ -55,6 +58,15 @@ struct Status {
     state: &'static str,
     restarts: u64,
     installs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    install: Option<InstallStatus>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct InstallStatus {
+    file: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     exit_code: Option<i32>,
 }
@@ -245,6 +257,10 @@ impl Supervisor {
         self.set_state(|status| {
             status.state = "installing";
             status.installs += 1;
+            status.install = Some(InstallStatus {
+                file: package.file,
+                exit_code: None,
+            });
         });
         let outcome = match self.spawn(package.install) {
             Ok(mut child) => {
@@ -262,7 +278,12 @@ impl Supervisor {
                 "Installing packages failed (exit code {outcome}); restarting the app with what is installed"
             ));
         }
-        self.set_state(|status| status.state = "starting");
+        self.set_state(|status| {
+            status.state = "starting";
+            if let Some(install) = &mut status.install {
+                install.exit_code = Some(outcome);
+            }
+        });
         self.wanted.send_modify(|wanted| wanted.installing = false);
     }
 }
