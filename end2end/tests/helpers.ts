@@ -1,4 +1,6 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 
 export { expect };
 
@@ -54,4 +56,16 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 export async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+}
+
+/** Saves a screenshot with the test's results, and for the README when
+ * OLLIO_SCREENSHOTS names a folder. */
+export async function screenshot(page: Page, info: TestInfo, name: string) {
+  const shot = await page.screenshot({ fullPage: false });
+  await info.attach(name, { body: shot, contentType: 'image/png' });
+  const folder = process.env.OLLIO_SCREENSHOTS;
+  if (folder) {
+    mkdirSync(folder, { recursive: true });
+    await page.screenshot({ path: join(folder, `${name}.png`) });
+  }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Page } from '@playwright/test';
-import { gotoHydrated, signUp, uniqueEmail, expect, test } from './helpers';
+import { gotoHydrated, screenshot, signUp, uniqueEmail, expect, test } from './helpers';
 
 // Apps from the templates, built by the scripted model in real sandboxes of
 // the bundled daemon, from the prebuilt template images (scripts/test.sh
@@ -72,7 +72,7 @@ test('react: the heading is rendered by React, and a follow-up shows over HMR wi
   expect(zip.includes(Buffer.from('node_modules'))).toBeFalsy();
 });
 
-test('python-api: the preview shows the docs, served offline, and the endpoint the agent wrote answers', async ({ page }) => {
+test('python-api: the preview shows the docs, served offline, and the endpoint the agent wrote answers', async ({ page }, info) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('python'));
   await startFrom(page, 'Python API', 'An inventory API');
@@ -91,6 +91,18 @@ test('python-api: the preview shows the docs, served offline, and the endpoint t
     { id: 1, name: 'Widget', stock: 12 },
     { id: 2, name: 'Gadget', stock: 0 },
   ]);
+
+  // "Logs" shows the app's output live: the supervisor's start line, then
+  // a request made now appears without reopening the panel.
+  await page.getByRole('button', { name: 'Logs', exact: true }).click();
+  const log = page.getByRole('log', { name: "The app's log" });
+  await expect(log).toContainText('[ollio] Starting `.venv/bin/python -m uvicorn main:app');
+  await expect(log).toContainText('Uvicorn running on http://127.0.0.1:8000');
+  await frame!.evaluate(async () => (await fetch('/items?from=logs')).status);
+  await expect(log).toContainText('GET /items?from=logs', { timeout: 10_000 });
+  await screenshot(page, info, 'project-logs');
+  await page.getByRole('button', { name: 'Hide logs' }).click();
+  await expect(log).toBeHidden();
 });
 
 test('streamlit: the app\'s title shows in the preview', async ({ page }) => {

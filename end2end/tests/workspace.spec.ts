@@ -1,7 +1,6 @@
-import { readFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Page, type TestInfo } from '@playwright/test';
-import { CREDITS, gotoHydrated, signUp, uniqueEmail, expect, test } from './helpers';
+import { readFileSync } from 'node:fs';
+import { type Page } from '@playwright/test';
+import { CREDITS, gotoHydrated, screenshot, signUp, uniqueEmail, expect, test } from './helpers';
 
 // The whole loop against the scripted model server (its `journey` script
 // picks what to play from the message) and the real sandbox daemon.
@@ -36,18 +35,6 @@ async function startProject(page: Page, prompt: string) {
   // The project page is a new page load: wait for its islands to hydrate
   // (the header's toggle first, the workspace in the same pass).
   await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
-}
-
-/** Saves a screenshot with the test's results, and for the README when
- * OLLIO_SCREENSHOTS names a folder. */
-async function screenshot(page: Page, info: TestInfo, name: string) {
-  const shot = await page.screenshot({ fullPage: false });
-  await info.attach(name, { body: shot, contentType: 'image/png' });
-  const folder = process.env.OLLIO_SCREENSHOTS;
-  if (folder) {
-    mkdirSync(folder, { recursive: true });
-    await page.screenshot({ path: join(folder, `${name}.png`) });
-  }
 }
 
 async function send(page: Page, text: string) {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-pub use crate::dto::preview::PreviewView;
+pub use crate::dto::preview::{AppLogView, PreviewView};
 use crate::error::AppError;
 
 /// Where `version`'s preview is now; starts nothing. An empty `version`
@@ -37,6 +37,23 @@ pub async fn start_preview(version: String) -> Result<PreviewView, AppError> {
         let version = VersionId::from_raw(version.trim());
         let preview = Previews::new(&state).start(&user.id, &version).await?;
         Ok(preview.into())
+    })
+    .await
+}
+
+/// The end of the log of the app serving `version`: what its processes
+/// printed and the supervisor's `[ollio]` lines. Reads only.
+#[server(prefix = "/api", endpoint = "app_log")]
+pub async fn app_log(version: String) -> Result<AppLogView, AppError> {
+    use ollio_domain::VersionId;
+
+    use crate::server::{auth, previews::Previews, request};
+    request::respond(async move {
+        let user = auth::require_user().await?;
+        let state = request::state()?;
+        let version = VersionId::from_raw(version.trim());
+        let log = Previews::new(&state).app_log(&user.id, &version).await?;
+        Ok(log.into())
     })
     .await
 }

@@ -3,6 +3,7 @@
 //! and the versions. On phones a switcher shows one side at a time.
 
 mod changes;
+mod app_logs;
 mod chat;
 mod code_tab;
 mod file_tree;

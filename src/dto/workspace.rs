@@ -59,6 +59,9 @@ pub struct ProjectPage {
     /// The project's app shows changed files by itself (Vite's HMR,
     /// Streamlit's rerun): the preview is never reloaded for them.
     pub hot_reload: bool,
+    /// The project's template runs an app process, whose log the Preview
+    /// tab shows under "Logs".
+    pub has_app: bool,
     /// The end of the app's log, when the newest turn's app did not start.
     pub app_failed: Option<String>,
 }

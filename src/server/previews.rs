@@ -5,6 +5,7 @@
 //! version, making one from its files when none does.
 
 use ollio_agent::{
+    app_ready,
     project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
     templates::{self, Template},
 };
@@ -29,6 +30,18 @@ pub enum Preview {
     /// Why it cannot be shown, in words for users.
     Failed(String),
 }
+
+/// The end of a version's app log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppLog {
+    Running(String),
+    Asleep,
+    Nothing,
+    Failed(String),
+}
+
+/// How much of the log's end the Preview tab shows.
+const LOG_SHOWN: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -159,6 +172,46 @@ impl Previews {
             url: fresh.preview_url,
             expires_at: fresh.record.expires_at,
         })
+    }
+
+    /// The end of the app log of the sandbox serving the owner's
+    /// `version`, as [`Preview::Running`]'s url; reads only, starts and
+    /// extends nothing.
+    pub async fn app_log(
+        &self,
+        owner: &UserId,
+        version: &VersionId,
+    ) -> Result<AppLog, PreviewError> {
+        if version.as_str().is_empty() {
+            return Ok(AppLog::Nothing);
+        }
+        let target = match self.target(owner, version).await? {
+            Ok(target) => target,
+            Err(Preview::Failed(reason)) => return Ok(AppLog::Failed(reason)),
+            Err(_) => return Ok(AppLog::Asleep),
+        };
+        let Some(maker) = &self.maker else {
+            return Ok(AppLog::Failed(NO_BACKEND.into()));
+        };
+        let sandbox = match self.recorded(owner, &target).await? {
+            Some(sandbox) if sandbox.expires_at > now_ms() => sandbox,
+            _ => return Ok(AppLog::Asleep),
+        };
+        let failed = |error: SandboxError| {
+            tracing::warn!(%error, sandbox = %sandbox.id, "an app log could not be read");
+            Ok(AppLog::Failed(reason(&error).into()))
+        };
+        let detail = match maker.client.get(&sandbox.id).await {
+            Ok(detail) => detail,
+            Err(SandboxError::NotFound) => return Ok(AppLog::Asleep),
+            Err(error) => return failed(error),
+        };
+        match maker.client.envd(&detail.into()).read_file(app_ready::LOG_PATH).await {
+            Ok(log) => Ok(AppLog::Running(app_ready::tail(&log, LOG_SHOWN))),
+            // No log yet: the app has not printed anything.
+            Err(SandboxError::NotFound) => Ok(AppLog::Running(String::new())),
+            Err(error) => failed(error),
+        }
     }
 
     /// The owner's version and its project's template; a template this

@@ -4,9 +4,12 @@
 use ollio_domain::calendar::{format_date, format_date_time};
 use ollio_store::{now_ms, Message, Project, ProviderKeyInfo, Role, Usage, Version, VersionFile};
 
-use super::{previews::Preview, render::markdown::summary_html};
+use super::{
+    previews::{AppLog, Preview},
+    render::markdown::summary_html,
+};
 use crate::dto::{
-    preview::PreviewView,
+    preview::{AppLogView, PreviewView},
     projects::ProjectSummary,
     provider_keys::ProviderKeyView,
     usage::UsageView,
@@ -88,6 +91,22 @@ impl From<Version> for VersionView {
             title: version.title,
             preview_url: version.preview_url,
             created: format_date_time(version.created_at),
+        }
+    }
+}
+
+impl From<AppLog> for AppLogView {
+    fn from(log: AppLog) -> Self {
+        let (state, text, reason) = match log {
+            AppLog::Running(text) => ("running", text, None),
+            AppLog::Asleep => ("asleep", String::new(), None),
+            AppLog::Nothing => ("none", String::new(), None),
+            AppLog::Failed(reason) => ("failed", String::new(), Some(reason)),
+        };
+        Self {
+            state: state.into(),
+            text,
+            reason,
         }
     }
 }

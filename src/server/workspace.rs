@@ -74,9 +74,10 @@ pub async fn project_page(
     };
     let now = now_ms();
     let usage = store.usage(owner, free_credits, now).await?;
-    let hot_reload = ollio_templates::find(&found.template).is_some_and(|t| t.hot_reload);
+    let template = ollio_templates::find(&found.template);
     Ok(Some(ProjectPage {
-        hot_reload,
+        hot_reload: template.is_some_and(|t| t.hot_reload),
+        has_app: template.is_some_and(|t| !t.start.is_empty()),
         app_failed,
         project: found.into(),
         messages: messages.into_iter().map(MessageView::from).collect(),

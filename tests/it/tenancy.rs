@@ -251,7 +251,7 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
-        "preview_status" | "start_preview" => (
+        "preview_status" | "start_preview" | "app_log" => (
             vec![("version", ada.version.as_str())],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],

@@ -48,6 +48,18 @@ impl From<SandboxCreated> for Sandbox {
 /// `sandboxd`'s own limit on one install (20 minutes).
 const TEMPLATE_BUILD_PATIENCE: Duration = Duration::from_secs(25 * 60);
 
+/// A sandbox looked up by id (`GET /sandboxes/{id}` carries its envd token).
+impl From<SandboxDetail> for Sandbox {
+    fn from(detail: SandboxDetail) -> Self {
+        Self {
+            id: detail.sandbox_id,
+            template_id: detail.template_id,
+            envd_version: detail.envd_version,
+            access_token: detail.envd_access_token,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct SandboxClient {
     http: reqwest::Client,

@@ -158,7 +158,17 @@ fn listener_from_fd(fd: std::os::fd::RawFd) -> std::io::Result<UnixListener> {
 async fn serve_static(home: PathBuf, port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let files = tower_http::services::ServeDir::new(home).append_index_html_on_directories(true);
-    axum::serve(listener, axum::Router::new().fallback_service(files)).await
+    // The files change under the preview with every turn: the browser
+    // asks again each time instead of guessing from Last-Modified.
+    let fresh = tower_http::set_header::SetResponseHeaderLayer::overriding(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    axum::serve(
+        listener,
+        axum::Router::new().fallback_service(files).layer(fresh),
+    )
+    .await
 }
 
 /// Stops every command while the home folder is over the disk limit: a

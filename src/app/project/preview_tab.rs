@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::use_ws;
+use super::{app_logs::AppLogs, use_ws};
 use ollio_domain::TurnEvent;
 
 use crate::api::preview::{preview_status, start_preview, PreviewView};
@@ -62,6 +62,8 @@ fn shown(view: &PreviewView) -> Shown {
 pub fn PreviewTab() -> impl IntoView {
     let ws = use_ws();
     let device = RwSignal::new(Device::Desktop);
+    let has_app = ws.page.with_untracked(|page| page.has_app);
+    let logs_open = RwSignal::new(false);
     let reloads = RwSignal::new(0u32);
     let state = RwSignal::new(Shown::Starting);
     // Only the browser needs a frame.
@@ -218,6 +220,17 @@ pub fn PreviewTab() -> impl IntoView {
                     }
                     .into_any(),
                 }}
+                {has_app.then(|| view! {
+                    <button
+                        type="button"
+                        class="button button-ghost button-small"
+                        aria-pressed=move || logs_open.get().to_string()
+                        aria-controls="preview-logs"
+                        on:click=move |_| logs_open.update(|open| *open = !*open)
+                    >
+                        "Logs"
+                    </button>
+                })}
                 <div class="device-switch" role="group" aria-label="Device width">
                     {device_button(Device::Mobile, "Mobile")}
                     {device_button(Device::Tablet, "Tablet")}
@@ -313,6 +326,12 @@ pub fn PreviewTab() -> impl IntoView {
                     .into_any(),
                 }}
             </div>
+            <Show when=move || logs_open.get()>
+                <AppLogs
+                    version=Signal::derive(move || ws.version().map(|v| v.id))
+                    on_close=Callback::new(move |()| logs_open.set(false))
+                />
+            </Show>
         </div>
     }
 }

@@ -266,6 +266,8 @@ async fn the_static_template_serves_home_on_its_own_origin() {
     let (client, origin) = daemon.preview_client(&sandbox.id, 3000);
     let page = client.get(format!("{origin}/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    // Files change under the preview: the browser must ask again each time.
+    assert_eq!(page.headers()["cache-control"], "no-cache");
     assert_eq!(
         page.text().await.unwrap(),
         "<h1>Hello from the sandbox</h1>"
