@@ -58,6 +58,7 @@ fn file(index: usize) -> NewFile {
         language: ollio_agent::snapshot::language_of(&path).into(),
         path,
         content,
+        binary: false,
     }
 }
 
@@ -97,6 +98,7 @@ async fn project_page() {
         path: "index.html".into(),
         language: "html".into(),
         content: "<!doctype html>\n<html lang=\"en\">\n<head><title>Big</title></head>\n<body>\n<h1>Big project</h1>\n</body>\n</html>\n".repeat(20),
+        binary: false,
     });
     store
         .create_version(NewVersion {
@@ -107,6 +109,7 @@ async fn project_page() {
             sandbox_id: None,
             preview_url: None,
             files,
+            left_out: Vec::new(),
         })
         .await
         .unwrap();

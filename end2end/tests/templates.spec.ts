@@ -25,7 +25,7 @@ async function send(page: Page, text: string) {
   await box.press('Enter');
 }
 
-test('react: the heading is rendered by React, and a follow-up shows over HMR without a reload', async ({ page }) => {
+test('react: the heading is rendered by React, and a follow-up shows over HMR without a reload', async ({ page }, info) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('react'));
   await startFrom(page, 'React app', 'A React kanban board');
@@ -63,12 +63,24 @@ test('react: the heading is rendered by React, and a follow-up shows over HMR wi
   await expect(code).toContainText('Team Kanban Board', { timeout: 30_000 });
   await expect(code.locator('[class*="hl-"]').first()).toBeVisible();
 
+  // An image the app made is kept with the version and shows as itself;
+  // what the version left out is listed with why.
+  await files.getByRole('treeitem', { name: 'dot.png' }).click();
+  await expect(page.getByRole('img', { name: 'public/dot.png' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'public/dot.png' })).toContainText('An image of 70 B');
+  await page.getByText(/^Left out of this version \(\d+\)$/).click();
+  const leftOut = page.locator('.left-out');
+  await expect(leftOut).toContainText('node_modules — dependencies, installed again from the package manifest');
+  await expect(leftOut).toContainText('public/huge.bin — too large to keep (8.6 MB)');
+  await screenshot(page, info, 'project-left-out');
+
   // Nor does the zip.
   const downloading = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Download zip' }).click();
   const zip = readFileSync(await (await downloading).path());
   expect(zip.includes(Buffer.from('src/components/Column.tsx'))).toBeTruthy();
   expect(zip.includes(Buffer.from('package-lock.json'))).toBeTruthy();
+  expect(zip.includes(Buffer.from('public/dot.png'))).toBeTruthy();
   expect(zip.includes(Buffer.from('node_modules'))).toBeFalsy();
 });
 

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 pub use crate::dto::workspace::{
-    FileEntry, FileView, HighlightedFile, MessageView, ProjectPage, StartedProject, StepEvent,
-    VersionView,
+    FileEntry, FileView, HighlightedFile, LeftOutView, MessageView, ProjectPage, StartedProject,
+    StepEvent, VersionView,
 };
 use crate::error::AppError;
 
@@ -84,6 +84,7 @@ pub async fn version_files(version: String) -> Result<Vec<FileView>, AppError> {
                 language: file.language,
                 content: file.content,
                 size: file.size,
+                binary: file.binary,
             })
             .collect())
     })
@@ -108,6 +109,8 @@ pub async fn highlighted_file(version: String, path: String) -> Result<Highlight
             language: file.language,
             lines,
             content: file.content,
+            size: file.size,
+            binary: file.binary,
         })
     })
     .await

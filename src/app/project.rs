@@ -2,8 +2,8 @@
 //! turn's steps, the message box); on the right the Code and Preview tabs
 //! and the versions. On phones a switcher shows one side at a time.
 
-mod changes;
 mod app_logs;
+mod changes;
 mod chat;
 mod code_tab;
 mod file_tree;

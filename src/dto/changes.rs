@@ -21,6 +21,9 @@ pub struct FileChange {
     pub hunks: Vec<Vec<DiffLine>>,
     /// Set when the file was too large to show line by line.
     pub too_large: bool,
+    /// Set for a binary file (an image, a font), never shown line by line.
+    #[serde(default)]
+    pub binary: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

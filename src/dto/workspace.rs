@@ -36,6 +36,15 @@ pub struct VersionView {
     pub title: String,
     pub preview_url: Option<String>,
     pub created: String,
+    /// What the project had that the version does not hold, and why.
+    pub left_out: Vec<LeftOutView>,
+}
+
+/// Something a version left out: a path and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOutView {
+    pub path: String,
+    pub reason: String,
 }
 
 /// Everything the project page shows at first, newest version first.
@@ -77,8 +86,10 @@ pub struct StepEvent {
 pub struct FileView {
     pub path: String,
     pub language: String,
+    /// The text, or a binary file's bytes as base64.
     pub content: String,
     pub size: i64,
+    pub binary: bool,
 }
 
 /// One file of a version, highlighted for the Code tab.
@@ -89,8 +100,11 @@ pub struct HighlightedFile {
     /// One self-contained HTML fragment per source line (escaped text in
     /// `<span class="hl-…">`s); none for an empty file.
     pub lines: Vec<String>,
-    /// The file as it is, for Copy.
+    /// The file as it is, for Copy; a binary file's bytes as base64.
     pub content: String,
+    pub size: i64,
+    /// An image, a font, a model: shown as itself or described, not as lines.
+    pub binary: bool,
 }
 
 /// A file of a version as the Code tab's tree lists it.
@@ -99,4 +113,5 @@ pub struct FileEntry {
     pub path: String,
     pub language: String,
     pub size: i64,
+    pub binary: bool,
 }

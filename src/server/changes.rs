@@ -34,12 +34,30 @@ pub async fn of_version(
         Some(previous) => store.version_files(owner, &previous.id).await?,
         None => Vec::new(),
     };
+    let binary: std::collections::BTreeSet<String> = old
+        .iter()
+        .chain(&new)
+        .filter(|f| f.binary)
+        .map(|f| f.path.clone())
+        .collect();
     let old: BTreeMap<String, String> = old.into_iter().map(|f| (f.path, f.content)).collect();
     let new: BTreeMap<String, String> = new.into_iter().map(|f| (f.path, f.content)).collect();
+    let mut files = compare(&old, &new);
+    // A binary file's base64 is compared, never shown.
+    for file in files.iter_mut().filter(|f| binary.contains(&f.path)) {
+        *file = FileChange {
+            binary: true,
+            too_large: false,
+            added: 0,
+            removed: 0,
+            hunks: Vec::new(),
+            ..file.clone()
+        };
+    }
     Ok(Some(ChangeSet {
         version: this.version,
         previous: previous.map(|p| p.version),
-        files: compare(&old, &new),
+        files,
     }))
 }
 
@@ -76,6 +94,7 @@ fn file_change(path: &str, change: &str, before: &str, after: &str) -> FileChang
         removed: 0,
         hunks: Vec::new(),
         too_large: before.len() + after.len() > DIFF_LIMIT,
+        binary: false,
     };
     if file.too_large {
         return file;

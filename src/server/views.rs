@@ -2,7 +2,10 @@
 //! words, summaries as safe HTML, keys as their last four characters.
 
 use ollio_domain::calendar::{format_date, format_date_time};
-use ollio_store::{now_ms, Message, Project, ProviderKeyInfo, Role, Usage, Version, VersionFile};
+use ollio_store::{
+    now_ms, LeftOut, LeftOutReason, Message, Project, ProviderKeyInfo, Role, Usage, Version,
+    VersionFile,
+};
 
 use super::{
     previews::{AppLog, Preview},
@@ -13,7 +16,7 @@ use crate::dto::{
     projects::ProjectSummary,
     provider_keys::ProviderKeyView,
     usage::UsageView,
-    workspace::{FileEntry, MessageView, VersionView},
+    workspace::{FileEntry, LeftOutView, MessageView, VersionView},
 };
 
 impl From<Project> for ProjectSummary {
@@ -78,6 +81,7 @@ impl From<VersionFile> for FileEntry {
             path: file.path,
             language: file.language,
             size: file.size,
+            binary: file.binary,
         }
     }
 }
@@ -91,7 +95,33 @@ impl From<Version> for VersionView {
             title: version.title,
             preview_url: version.preview_url,
             created: format_date_time(version.created_at),
+            left_out: version.left_out.iter().map(left_out_view).collect(),
         }
+    }
+}
+
+/// Why a version left something out, in words for the Code tab.
+fn left_out_view(left: &LeftOut) -> LeftOutView {
+    use ollio_agent::snapshot::{MAX_FILES, MAX_VERSION_BYTES};
+    let reason = match left.reason {
+        LeftOutReason::Dependencies => {
+            "dependencies, installed again from the package manifest".to_owned()
+        }
+        LeftOutReason::BuildOutput => "build output, made again by a build".to_owned(),
+        LeftOutReason::Cache => "a cache or tools' own state".to_owned(),
+        LeftOutReason::TooLarge => format!(
+            "too large to keep ({})",
+            ollio_domain::size_text(left.size.unwrap_or_default())
+        ),
+        LeftOutReason::VersionFull => format!(
+            "the version's {} were full",
+            ollio_domain::size_text(MAX_VERSION_BYTES)
+        ),
+        LeftOutReason::TooManyFiles => format!("the version's {MAX_FILES} files were full"),
+    };
+    LeftOutView {
+        path: left.path.clone(),
+        reason,
     }
 }
 

@@ -144,14 +144,8 @@ pub async fn restore_version(
             template: old.template.clone(),
             sandbox_id: None,
             preview_url: None,
-            files: files
-                .into_iter()
-                .map(|file| NewFile {
-                    path: file.path,
-                    content: file.content,
-                    language: file.language,
-                })
-                .collect(),
+            files: files.into_iter().map(NewFile::from).collect(),
+            left_out: old.left_out.clone(),
         })
         .await?;
     if let Some(current) = store.current_sandbox(&old.project).await? {
@@ -204,6 +198,9 @@ pub async fn highlighted_file(
         .version_file(owner, version, path)
         .await?
         .ok_or(AppError::NotFound)?;
+    if file.binary {
+        return Ok((file, Vec::new()));
+    }
     let lines = render::highlighted_lines(file.language.clone(), file.content.clone())
         .await
         .map_err(internal)?;

@@ -9,7 +9,7 @@ use ollio_agent::worker::Workers;
 use ollio_domain::{ProjectId, TurnEvent, UserId};
 use ollio_store::{
     secrets::{provider_key_context, SecretBox},
-    EnqueuedTurn, JobState, Message, MessageStatus, Store, StoredEvent,
+    EnqueuedTurn, JobState, LeftOut, LeftOutReason, Message, MessageStatus, Store, StoredEvent,
 };
 use ollio_testkit::fixtures;
 use ollio_testkit::{on_both_databases, TestDb};
@@ -204,6 +204,7 @@ async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: Test
             "index.html",
             "package-lock.json",
             "package.json",
+            "public/dot.png",
             "src/App.tsx",
             "src/components/Column.tsx",
             "src/index.css",
@@ -219,6 +220,29 @@ async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: Test
         .unwrap();
     assert_eq!(app.language, "tsx");
     assert!(app.content.contains("Kanban Board"));
+    // An image the agent made is kept byte for byte; what was not kept is
+    // listed with why.
+    let dot = files
+        .iter()
+        .find(|file| file.path == "public/dot.png")
+        .unwrap();
+    assert!(dot.binary);
+    assert_eq!(dot.bytes(), DOT_PNG);
+    assert_eq!(dot.size, 70);
+    assert!(
+        version.left_out.contains(&LeftOut {
+            path: "node_modules".into(),
+            reason: LeftOutReason::Dependencies,
+            size: None,
+        }),
+        "{:?}",
+        version.left_out
+    );
+    assert!(version.left_out.contains(&LeftOut {
+        path: "public/huge.bin".into(),
+        reason: LeftOutReason::TooLarge,
+        size: Some(9_000_000),
+    }));
 
     // The engine waited for Vite before calling the preview ready.
     let preview = version.preview_url.clone().unwrap();
@@ -239,7 +263,39 @@ async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: Test
     assert!(at("app_failed").is_none());
     let page = rig.daemon.preview_page(&sandbox_id, 5173).await;
     assert!(page.contains("/src/main.tsx"), "{page}");
+
+    // A sandbox revived for the next turn gets the version's files over
+    // the template: the image byte for byte, and the packages back.
+    rig.daemon.client.kill(&sandbox_id).await.unwrap();
+    let next = rig.send("react-heading", "Rename the board", 3).await;
+    let message = rig.settled_within(&next, Duration::from_secs(90)).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let revived = rig.store.versions(&rig.owner, &rig.project).await.unwrap()[0]
+        .sandbox_id
+        .clone()
+        .unwrap();
+    assert_ne!(revived, sandbox_id);
+    let sandbox = rig.daemon.client.connect(&revived, 60).await.unwrap();
+    let envd = rig.daemon.client.envd(&sandbox);
+    assert_eq!(
+        envd.read_file("/home/user/public/dot.png").await.unwrap(),
+        DOT_PNG
+    );
+    let react = envd
+        .read_file("/home/user/node_modules/react/package.json")
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&react).contains("\"name\": \"react\""));
 }
+
+/// The 1×1 PNG the `react-board` script makes.
+const DOT_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0xf8, 0xcf, 0x50,
+    0x0f, 0x00, 0x03, 0x86, 0x01, 0x80, 0x5a, 0x34, 0x7d, 0x6b, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
 
 /// One database is enough: what is tested is the engine and sandboxd, and
 /// each run installs the template from the registry once.

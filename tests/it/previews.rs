@@ -78,6 +78,7 @@ async fn version(store: &Store, project: &ProjectId, text: &str) -> VersionId {
             sandbox_id: None,
             preview_url: None,
             files: vec![fixtures::file("index.html", &format!("<h1>{text}</h1>"))],
+            left_out: Vec::new(),
         })
         .await
         .unwrap()

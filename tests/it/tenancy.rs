@@ -58,6 +58,7 @@ async fn ada(app: &TestApp) -> Ada {
             sandbox_id: None,
             preview_url: None,
             files: vec![fixtures::file("index.html", "<h1>secret</h1>")],
+            left_out: Vec::new(),
         })
         .await
         .unwrap();

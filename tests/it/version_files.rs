@@ -45,6 +45,7 @@ async fn version_of(
             sandbox_id: None,
             preview_url: None,
             files,
+            left_out: Vec::new(),
         })
         .await
         .unwrap();

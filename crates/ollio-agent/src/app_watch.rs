@@ -71,7 +71,11 @@ impl Told {
             });
         }
         if self.open_install {
-            if let Some(code) = status.install.as_ref().and_then(|install| install.exit_code) {
+            if let Some(code) = status
+                .install
+                .as_ref()
+                .and_then(|install| install.exit_code)
+            {
                 self.open_install = false;
                 events.push(TurnEvent::AppInstalled { exit_code: code });
                 events.push(TurnEvent::AppRestarted { exit_code: None });
@@ -156,7 +160,9 @@ mod tests {
     #[test]
     fn an_install_reads_as_installing_installed_restarted() {
         let mut told = Told::baseline(&status(r#"{"state":"running","restarts":0,"installs":0}"#));
-        assert!(told.next(&status(r#"{"state":"running","restarts":0,"installs":0}"#)).is_empty());
+        assert!(told
+            .next(&status(r#"{"state":"running","restarts":0,"installs":0}"#))
+            .is_empty());
         let events = told.next(&status(
             r#"{"state":"installing","restarts":0,"installs":1,"install":{"file":"package.json"}}"#,
         ));
@@ -179,7 +185,9 @@ mod tests {
 
     #[test]
     fn a_quick_install_and_a_crash_are_told_once_each() {
-        let mut told = Told::baseline(&status(r#"{"state":"running","restarts":2,"installs":1,"install":{"file":"package.json","exit_code":0}}"#));
+        let mut told = Told::baseline(&status(
+            r#"{"state":"running","restarts":2,"installs":1,"install":{"file":"package.json","exit_code":0}}"#,
+        ));
         let events = told.next(&status(
             r#"{"state":"exited","restarts":3,"installs":2,"exit_code":1,"install":{"file":"requirements.txt","exit_code":1}}"#,
         ));

@@ -297,7 +297,7 @@ impl Engine {
         // The preview is ready once the app answers, not when files land.
         super::app_ready::wait(&envd, template, sink).await;
         follower.finish().await;
-        let files = snapshot::read_project(&envd).await?;
+        let snapshot = snapshot::read_project(&envd).await?;
         store
             .create_version(NewVersion {
                 project: turn.project.clone(),
@@ -306,7 +306,8 @@ impl Engine {
                 template: template.id.into(),
                 sandbox_id: Some(sandbox.id.clone()),
                 preview_url: Some(preview_url),
-                files,
+                files: snapshot.files,
+                left_out: snapshot.left_out,
             })
             .await?;
         let model_name = model.to_string();

@@ -1,35 +1,95 @@
 //! A project's files as a version keeps them: read back from the sandbox
-//! after a turn, written into a new sandbox when the old one expired.
+//! after a turn, written into a new sandbox when the old one expired (over
+//! the template's files, so its dependencies come back). Text and binary
+//! files are kept up to limits; whatever is not kept is listed, with why.
 
 use super::{
     listing::{self, Kind},
     tools::PROJECT_ROOT,
 };
 use ollio_sandbox::{Envd, SandboxError};
-use ollio_store::{NewFile, VersionFile};
+use ollio_store::{LeftOut, LeftOutReason, NewFile, VersionFile};
 
-/// Larger files (built bundles, images) are not kept in versions.
-pub const MAX_FILE: u64 = 512 * 1024;
+/// A text file is kept up to this size (larger ones are generated data).
+pub const MAX_TEXT_FILE: u64 = 512 * 1024;
+/// A binary file (an image, a font, a trained model) up to this size.
+pub const MAX_BINARY_FILE: u64 = 8 * 1024 * 1024;
+/// All of a version's files together, at most.
+pub const MAX_VERSION_BYTES: u64 = 48 * 1024 * 1024;
 /// At most this many files are kept in one version.
 pub const MAX_FILES: usize = 1000;
+/// At most this many things are listed as left out.
+pub const MAX_LEFT_OUT: usize = 200;
+/// Files tools leave in the home folder that are nobody's project.
+const TOOL_FILES: &[&str] = &[
+    ".bash_history",
+    ".python_history",
+    ".node_repl_history",
+    ".wget-hsts",
+    ".lesshst",
+    ".viminfo",
+];
 
-/// The project's text files under the root, sorted by path; dependency,
-/// build and cache folders (pruned in the sandbox, see `listing`), hidden
-/// folders, large and binary files are left out.
-pub async fn read_project(envd: &Envd) -> Result<Vec<NewFile>, SandboxError> {
+/// A project as a version keeps it: its files, and what it left out.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub files: Vec<NewFile>,
+    pub left_out: Vec<LeftOut>,
+}
+
+impl Snapshot {
+    fn leave_out(&mut self, path: &str, reason: LeftOutReason, size: Option<u64>) {
+        if self.left_out.len() < MAX_LEFT_OUT {
+            self.left_out.push(LeftOut {
+                path: path.to_owned(),
+                reason,
+                size,
+            });
+        }
+    }
+}
+
+/// Why a pruned folder (see `listing::PRUNED`) is not in versions.
+fn why_pruned(path: &str) -> LeftOutReason {
+    match path.rsplit('/').next().unwrap_or(path) {
+        "node_modules" | ".venv" | "venv" => LeftOutReason::Dependencies,
+        "dist" | "build" | ".next" | ".nuxt" | ".svelte-kit" | "target" => {
+            LeftOutReason::BuildOutput
+        }
+        _ => LeftOutReason::Cache,
+    }
+}
+
+/// The project's files under the root, sorted by path, text and binary;
+/// dependency, build and cache folders (pruned in the sandbox, see
+/// `listing`) and files over the limits are listed as left out instead.
+pub async fn read_project(envd: &Envd) -> Result<Snapshot, SandboxError> {
     let entries = listing::list(envd, "", 12).await?;
-    let mut files = Vec::new();
+    let mut snapshot = Snapshot::default();
+    let mut total = 0u64;
     for entry in entries {
-        if entry.kind != Kind::File || entry.size > MAX_FILE || files.len() >= MAX_FILES {
+        let relative = entry.path.as_str();
+        match entry.kind {
+            Kind::Pruned => {
+                snapshot.leave_out(relative, why_pruned(relative), None);
+                continue;
+            }
+            Kind::File => {}
+            Kind::Dir | Kind::Other => continue,
+        }
+        if TOOL_FILES.contains(&relative) {
             continue;
         }
-        let relative = entry.path.as_str();
-        let hidden = relative
-            .split('/')
-            .rev()
-            .skip(1)
-            .any(|folder| folder.starts_with('.'));
-        if hidden {
+        if entry.size > MAX_BINARY_FILE {
+            snapshot.leave_out(relative, LeftOutReason::TooLarge, Some(entry.size));
+            continue;
+        }
+        if snapshot.files.len() >= MAX_FILES {
+            snapshot.leave_out(relative, LeftOutReason::TooManyFiles, Some(entry.size));
+            continue;
+        }
+        if total + entry.size > MAX_VERSION_BYTES {
+            snapshot.leave_out(relative, LeftOutReason::VersionFull, Some(entry.size));
             continue;
         }
         let bytes = match envd.read_file(&format!("{PROJECT_ROOT}/{relative}")).await {
@@ -38,16 +98,17 @@ pub async fn read_project(envd: &Envd) -> Result<Vec<NewFile>, SandboxError> {
             Err(SandboxError::Missing(_)) => continue,
             Err(error) => return Err(error),
         };
-        let Ok(content) = String::from_utf8(bytes) else {
+        let size = bytes.len() as u64;
+        let file =
+            NewFile::from_bytes(relative.to_owned(), language_of(relative).to_owned(), bytes);
+        if !file.binary && size > MAX_TEXT_FILE {
+            snapshot.leave_out(relative, LeftOutReason::TooLarge, Some(size));
             continue;
-        };
-        files.push(NewFile {
-            path: relative.to_owned(),
-            language: language_of(relative).to_owned(),
-            content,
-        });
+        }
+        total += size;
+        snapshot.files.push(file);
     }
-    Ok(files)
+    Ok(snapshot)
 }
 
 /// Writes a version's files into a sandbox; returns how many.
@@ -57,12 +118,7 @@ pub async fn write_project(envd: &Envd, files: &[VersionFile]) -> Result<usize, 
     }
     let upload: Vec<(String, Vec<u8>)> = files
         .iter()
-        .map(|file| {
-            (
-                format!("{PROJECT_ROOT}/{}", file.path),
-                file.content.clone().into_bytes(),
-            )
-        })
+        .map(|file| (format!("{PROJECT_ROOT}/{}", file.path), file.bytes()))
         .collect();
     envd.write_files(&upload).await?;
     Ok(files.len())
@@ -95,7 +151,16 @@ pub fn language_of(path: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::language_of;
+    use super::*;
+
+    #[test]
+    fn pruned_folders_say_why() {
+        assert_eq!(why_pruned("node_modules"), LeftOutReason::Dependencies);
+        assert_eq!(why_pruned("api/.venv"), LeftOutReason::Dependencies);
+        assert_eq!(why_pruned("dist"), LeftOutReason::BuildOutput);
+        assert_eq!(why_pruned("src/__pycache__"), LeftOutReason::Cache);
+        assert_eq!(why_pruned(".git"), LeftOutReason::Cache);
+    }
 
     #[test]
     fn languages_come_from_the_extension() {

@@ -21,8 +21,8 @@ pub mod registry;
 pub mod settings;
 pub mod standalone;
 mod template_build;
-mod template_routes;
 pub mod template_images;
+mod template_routes;
 
 use std::{
     net::SocketAddr,

@@ -63,6 +63,7 @@ mod tests {
             content: String::new(),
             language: "html".into(),
             size: 1,
+            binary: false,
         }])
     }
 

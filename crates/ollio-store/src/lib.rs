@@ -38,7 +38,7 @@ pub use provider_keys::ProviderKeyInfo;
 pub use sandboxes::ProjectSandbox;
 pub use usage::Usage;
 pub use users::User;
-pub use versions::{NewFile, NewVersion, Version, VersionFile};
+pub use versions::{LeftOut, LeftOutReason, NewFile, NewVersion, Version, VersionFile};
 
 /// The schema, from the project's top-level `migrations/` folder (portable
 /// SQL for both backends).

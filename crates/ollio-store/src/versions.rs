@@ -1,3 +1,5 @@
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
+use serde::{Deserialize, Serialize};
 use sqlx::{any::AnyRow, Row};
 
 use super::{new_id, now_ms, Store, StoreError};
@@ -16,21 +18,120 @@ pub struct Version {
     pub sandbox_id: Option<String>,
     pub preview_url: Option<String>,
     pub created_at: i64,
+    /// What the project had that this version does not hold, and why.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// Something in the project that a version does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// Relative to the project root; a folder for a whole folder.
+    pub path: String,
+    pub reason: LeftOutReason,
+    /// Bytes, for a file left out for its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftOutReason {
+    /// `node_modules`, `.venv`: installed again from the package manifests.
+    Dependencies,
+    /// `dist`, `.next`: made again by a build.
+    BuildOutput,
+    /// `__pycache__`, `.cache`, `.git`: tools' own state.
+    Cache,
+    /// Over the size limit for one file.
+    TooLarge,
+    /// The version's total size limit was reached.
+    VersionFull,
+    /// The version's file count limit was reached.
+    TooManyFiles,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionFile {
     pub path: String,
+    /// The text, or for a binary file its bytes as base64.
     pub content: String,
     pub language: String,
+    /// Bytes (of the file, not of its base64).
     pub size: i64,
+    pub binary: bool,
+}
+
+impl VersionFile {
+    /// The file's bytes, as they were in the project.
+    pub fn bytes(&self) -> Vec<u8> {
+        if self.binary {
+            BASE64.decode(&self.content).unwrap_or_default()
+        } else {
+            self.content.clone().into_bytes()
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct NewFile {
     pub path: String,
+    /// As [`VersionFile::content`].
     pub content: String,
     pub language: String,
+    pub binary: bool,
+}
+
+impl NewFile {
+    /// A file from its bytes: text when they are UTF-8 (without NUL
+    /// bytes), else kept as base64.
+    pub fn from_bytes(path: String, language: String, bytes: Vec<u8>) -> Self {
+        let text = if bytes.contains(&0) {
+            Err(bytes)
+        } else {
+            String::from_utf8(bytes).map_err(|error| error.into_bytes())
+        };
+        match text {
+            Ok(content) => Self {
+                path,
+                content,
+                language,
+                binary: false,
+            },
+            Err(bytes) => Self {
+                path,
+                content: BASE64.encode(bytes),
+                language: "binary".into(),
+                binary: true,
+            },
+        }
+    }
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> usize {
+        if self.binary {
+            // Padding aside, four base64 characters are three bytes.
+            let padding = self
+                .content
+                .bytes()
+                .rev()
+                .take_while(|b| *b == b'=')
+                .count();
+            self.content.len() / 4 * 3 - padding
+        } else {
+            self.content.len()
+        }
+    }
+}
+
+impl From<VersionFile> for NewFile {
+    fn from(file: VersionFile) -> Self {
+        Self {
+            path: file.path,
+            content: file.content,
+            language: file.language,
+            binary: file.binary,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +143,7 @@ pub struct NewVersion {
     pub sandbox_id: Option<String>,
     pub preview_url: Option<String>,
     pub files: Vec<NewFile>,
+    pub left_out: Vec<LeftOut>,
 }
 
 fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
@@ -57,6 +159,8 @@ fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
         sandbox_id: row.try_get("sandbox_id")?,
         preview_url: row.try_get("preview_url")?,
         created_at: row.try_get("created_at")?,
+        // A list this code cannot read is shown as nothing left out.
+        left_out: serde_json::from_str(&row.try_get::<String, _>("left_out")?).unwrap_or_default(),
     })
 }
 
@@ -66,6 +170,7 @@ fn file(row: &AnyRow) -> Result<VersionFile, sqlx::Error> {
         content: row.try_get("content")?,
         language: row.try_get("language")?,
         size: row.try_get("size")?,
+        binary: row.try_get::<String, _>("encoding")? == "base64",
     })
 }
 
@@ -81,8 +186,8 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         let row = sqlx::query(
-            "INSERT INTO versions (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO versions (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at, left_out)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              RETURNING *",
         )
         .bind(new_id())
@@ -94,18 +199,20 @@ impl Store {
         .bind(new.sandbox_id.as_deref())
         .bind(new.preview_url.as_deref())
         .bind(now)
+        .bind(serde_json::to_string(&new.left_out).unwrap_or_else(|_| "[]".into()))
         .fetch_one(&mut *tx)
         .await?;
         let saved = version_row(&row)?;
         for file in &new.files {
             sqlx::query(
-                "INSERT INTO version_files (version_id, path, content, language, size) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO version_files (version_id, path, content, language, size, encoding) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(saved.id.as_str())
             .bind(&file.path)
             .bind(&file.content)
             .bind(&file.language)
-            .bind(i64::try_from(file.content.len()).unwrap_or(i64::MAX))
+            .bind(i64::try_from(file.size()).unwrap_or(i64::MAX))
+            .bind(if file.binary { "base64" } else { "utf8" })
             .execute(&mut *tx)
             .await
             .map_err(super::conflict_as("a file with this path in the version"))?;
@@ -175,7 +282,7 @@ impl Store {
         content: &'static str,
     ) -> Result<Vec<VersionFile>, StoreError> {
         let sql = format!(
-            "SELECT ff.path, {content} AS content, ff.language, ff.size
+            "SELECT ff.path, {content} AS content, ff.language, ff.size, ff.encoding
              FROM version_files ff
              JOIN versions f ON f.id = ff.version_id
              JOIN projects p ON p.id = f.project_id
@@ -198,7 +305,7 @@ impl Store {
         path: &str,
     ) -> Result<Option<VersionFile>, StoreError> {
         let row = sqlx::query(
-            "SELECT ff.path, ff.content, ff.language, ff.size
+            "SELECT ff.path, ff.content, ff.language, ff.size, ff.encoding
              FROM version_files ff
              JOIN versions f ON f.id = ff.version_id
              JOIN projects p ON p.id = f.project_id

@@ -271,6 +271,7 @@ async fn versions_count_up_and_keep_their_files(db: TestDb) {
         sandbox_id: Some("sbx1".into()),
         preview_url: Some("http://3000-sbx1.localhost:49983".into()),
         files,
+        left_out: Vec::new(),
     };
     let v1 = store
         .create_version(new(
@@ -340,6 +341,7 @@ async fn deleting_an_account_deletes_what_it_owns(db: TestDb) {
             sandbox_id: None,
             preview_url: None,
             files: vec![file("index.html", "x")],
+            left_out: Vec::new(),
         })
         .await
         .unwrap();
@@ -383,6 +385,7 @@ async fn text_round_trips_exactly(db: TestDb) {
             sandbox_id: None,
             preview_url: None,
             files: vec![file("big.txt", &big), file("dir/ä.md", &tricky)],
+            left_out: Vec::new(),
         })
         .await
         .unwrap();

@@ -45,5 +45,6 @@ pub fn file(path: &str, content: &str) -> NewFile {
         path: path.into(),
         content: content.into(),
         language: ollio_agent::snapshot::language_of(path).into(),
+        binary: false,
     }
 }

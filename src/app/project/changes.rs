@@ -62,7 +62,9 @@ fn FileDiff(file: FileChange) -> impl IntoView {
     view! {
         <details class="file-diff" open>
             <summary>{summary}</summary>
-            {if file.too_large {
+            {if file.binary {
+                view! { <p class="small muted">"A binary file: its bytes changed."</p> }.into_any()
+            } else if file.too_large {
                 view! { <p class="small muted">"Too large to show line by line."</p> }.into_any()
             } else {
                 view! {

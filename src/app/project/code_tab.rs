@@ -10,7 +10,7 @@ use super::{
     use_ws,
 };
 use crate::{
-    api::workspace::{highlighted_file, version_tree, FileEntry},
+    api::workspace::{highlighted_file, version_tree, FileEntry, LeftOutView},
     app::toasts::use_toasts,
 };
 
@@ -35,18 +35,23 @@ pub fn CodeTab() -> impl IntoView {
         let newest = version.is_some() && version == ws.newest().map(|newest| newest.id);
         (version, newest)
     });
+    let left_out = move || ws.version().map(|v| v.left_out).unwrap_or_default();
     move || match shown.get() {
-        (Some(version), true) => {
-            files_or_empty(untrack(|| ws.page.with(|page| page.files.clone())), version)
+        (Some(version), true) => files_or_empty(
+            untrack(|| ws.page.with(|page| page.files.clone())),
+            version,
+            untrack(left_out),
+        ),
+        (Some(version), false) => {
+            view! { <OlderFiles version left_out=untrack(left_out) /> }.into_any()
         }
-        (Some(version), false) => view! { <OlderFiles version /> }.into_any(),
-        (None, _) => files_or_empty(Vec::new(), String::new()),
+        (None, _) => files_or_empty(Vec::new(), String::new(), Vec::new()),
     }
 }
 
-fn files_or_empty(files: Vec<FileEntry>, version: String) -> AnyView {
+fn files_or_empty(files: Vec<FileEntry>, version: String, left_out: Vec<LeftOutView>) -> AnyView {
     if !files.is_empty() {
-        return view! { <CodeBrowser files version /> }.into_any();
+        return view! { <CodeBrowser files version left_out /> }.into_any();
     }
     let ws = use_ws();
     view! {
@@ -65,16 +70,16 @@ fn files_or_empty(files: Vec<FileEntry>, version: String) -> AnyView {
 }
 
 #[component]
-fn OlderFiles(version: String) -> impl IntoView {
+fn OlderFiles(version: String, left_out: Vec<LeftOutView>) -> impl IntoView {
     let id = version.clone();
     let files = LocalResource::new(move || version_tree(id.clone()));
     view! {
         <Suspense fallback=|| view! { <CodeSkeleton /> }>
             {move || {
-                let version = version.clone();
+                let (version, left_out) = (version.clone(), left_out.clone());
                 Suspend::new(async move {
                     match files.await {
-                        Ok(list) => files_or_empty(list, version),
+                        Ok(list) => files_or_empty(list, version, left_out),
                         Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })
@@ -94,7 +99,11 @@ fn CodeSkeleton() -> impl IntoView {
 }
 
 #[component]
-fn CodeBrowser(files: Vec<FileEntry>, version: String) -> impl IntoView {
+fn CodeBrowser(
+    files: Vec<FileEntry>,
+    version: String,
+    left_out: Vec<LeftOutView>,
+) -> impl IntoView {
     let files = StoredValue::new(files);
     let version = StoredValue::new(version);
     let first = files.with_value(|files| first_file(files));
@@ -288,6 +297,7 @@ fn CodeBrowser(files: Vec<FileEntry>, version: String) -> impl IntoView {
                     (Some(_), false) => view! { <div class="skeleton skeleton-card tall"></div> }.into_any(),
                     (None, _) => view! { <p class="muted code-empty">"Pick a file to read it."</p> }.into_any(),
                 }}
+                <LeftOutList left_out />
             </div>
         </div>
     }
@@ -302,6 +312,7 @@ fn CodeView(version: String, path: String) -> impl IntoView {
         <Transition fallback=|| view! { <div class="skeleton skeleton-card tall"></div> }>
             {move || Suspend::new(async move {
                 match file.await {
+                    Ok(file) if file.binary => view! { <BinaryView file /> }.into_any(),
                     Ok(file) => view! {
                         <div class="code-head">
                             <span class="code-path small muted">{file.path.clone()}</span>
@@ -320,6 +331,70 @@ fn CodeView(version: String, path: String) -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The browser's type for an image the Code tab can show, from its name.
+fn image_type(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "bmp" => "image/bmp",
+        _ => return None,
+    })
+}
+
+/// A binary file: an image as itself, anything else described.
+#[component]
+fn BinaryView(file: crate::api::workspace::HighlightedFile) -> impl IntoView {
+    let size = ollio_domain::size_text(u64::try_from(file.size).unwrap_or(0));
+    let shown = image_type(&file.path).map(|mime| {
+        view! {
+            <img class="binary-image" src=format!("data:{mime};base64,{}", file.content) alt=file.path.clone() />
+        }
+    });
+    let what = if shown.is_some() {
+        "An image"
+    } else {
+        "A binary file"
+    };
+    view! {
+        <div class="code-head">
+            <span class="code-path small muted">{file.path.clone()}</span>
+            <span class="code-language small">"binary"</span>
+        </div>
+        <div class="code-view binary-view" role="region" aria-label=file.path.clone() tabindex="0">
+            {shown}
+            <p class="small muted">
+                {format!("{what} of {size}, kept with the version. Download the zip to get it.")}
+            </p>
+        </div>
+    }
+}
+
+/// What the version did not keep, and why, under the open file.
+#[component]
+fn LeftOutList(left_out: Vec<LeftOutView>) -> impl IntoView {
+    (!left_out.is_empty()).then(|| {
+        let count = left_out.len();
+        view! {
+            <details class="left-out">
+                <summary>{format!("Left out of this version ({count})")}</summary>
+                <ul>
+                    {left_out
+                        .into_iter()
+                        .map(|left| view! {
+                            <li><code>{left.path}</code>" — "{left.reason}</li>
+                        })
+                        .collect_view()}
+                </ul>
+            </details>
+        }
+    })
 }
 
 /// Copies a file to the clipboard, with a toast either way.

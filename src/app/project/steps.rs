@@ -1,7 +1,7 @@
 //! A turn's events as the chat's step list: each step starts running and
 //! ends with a check mark (or a cross) and how long it took.
 
-use ollio_domain::TurnEvent;
+use ollio_domain::{size_text, TurnEvent};
 
 use crate::api::workspace::StepEvent;
 
@@ -50,14 +50,6 @@ pub fn duration_text(ms: i64) -> String {
     }
 }
 
-fn size_text(bytes: u64) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    }
-}
-
 /// The steps of a turn from its events. With `running`, a turn whose last
 /// step has ended is shown as the model working on the next one.
 pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
@@ -80,7 +72,9 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                 open = Some(steps.len());
                 steps.push(Step {
                     label: format!("Preparing the {name} template (first use)"),
-                    detail: Some("installing its packages once; later sandboxes start from it".into()),
+                    detail: Some(
+                        "installing its packages once; later sandboxes start from it".into(),
+                    ),
                     state: StepState::Running,
                     started_ms: at,
                     ended_ms: None,
@@ -411,7 +405,12 @@ mod tests {
         assert_eq!(list[3].state, StepState::Failed);
 
         let failed = vec![
-            at(0, TurnEvent::AppInstalling { file: "requirements.txt".into() }),
+            at(
+                0,
+                TurnEvent::AppInstalling {
+                    file: "requirements.txt".into(),
+                },
+            ),
             at(500, TurnEvent::AppInstalled { exit_code: 1 }),
         ];
         let list = steps(&failed, false);

@@ -91,7 +91,7 @@ fn zip_files(files: &[VersionFile]) -> zip::result::ZipResult<Vec<u8>> {
         .unix_permissions(0o644);
     for file in files {
         zip.start_file(file.path.as_str(), options)?;
-        zip.write_all(file.content.as_bytes())?;
+        zip.write_all(&file.bytes())?;
     }
     Ok(zip.finish()?.into_inner())
 }
