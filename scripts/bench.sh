@@ -9,6 +9,8 @@ cd "$ROOT"
 
 ensure_build_tools
 ensure_wasm_bindgen
+# The templates the test script builds, reused (built on first use if not).
+export OLLIO_TEMPLATE_CACHE="${OLLIO_TEMPLATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ollio/templates}"
 
 for bench in "${@:-sandbox agent workspace}"; do
   for name in $bench; do

@@ -5,7 +5,13 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    ollio::server::cli::run(ollio::pages()).await
+fn main() -> ExitCode {
+    // One thread for the sandbox guest, a thread per core for the rest.
+    match ollio_sandboxd::guest::runtime() {
+        Ok(runtime) => runtime.block_on(ollio::server::cli::run(ollio::pages())),
+        Err(error) => {
+            eprintln!("ollio: the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

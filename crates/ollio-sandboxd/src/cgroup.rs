@@ -115,6 +115,22 @@ impl Cgroup {
         }
     }
 
+    /// Whether the group gets the CPU as any other (`true`) or only what
+    /// the others leave (a warm sandbox, not anyone's yet): `cpu.weight`
+    /// on v2, `cpu.shares` on v1. Best effort.
+    pub fn set_foreground(&self, foreground: bool) {
+        for dir in &self.dirs {
+            if dir.join("cpu.weight").exists() {
+                let _ = fs::write(dir.join("cpu.weight"), if foreground { "100" } else { "1" });
+            } else if dir.join("cpu.shares").exists() {
+                let _ = fs::write(
+                    dir.join("cpu.shares"),
+                    if foreground { "1024" } else { "2" },
+                );
+            }
+        }
+    }
+
     /// The `cgroup.procs` files a new process writes its pid into.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs

@@ -80,6 +80,26 @@ struct Guest {
     over_disk: std::sync::atomic::AtomicBool,
 }
 
+/// The runtime for this process: the guest agent (`sandbox-guest`, the
+/// first argument) gets one thread, so an idle sandbox costs little memory
+/// (no worker threads, their stacks and allocator heaps); anything else, a
+/// thread per core.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == "sandbox-guest")
+    {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(8)
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    }
+}
+
 /// Runs the agent until the sandbox is killed.
 pub async fn run(options: GuestOptions) -> std::io::Result<()> {
     let listener = listener_from_fd(options.listen_fd)?;

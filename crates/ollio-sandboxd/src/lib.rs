@@ -23,6 +23,7 @@ pub mod standalone;
 mod template_build;
 pub mod template_images;
 mod template_routes;
+mod warm_pool;
 
 use std::{
     net::SocketAddr,
@@ -42,6 +43,8 @@ pub use settings::DaemonSettings;
 use ollio_sandbox::{ApiKey, Endpoint};
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:49983";
+/// Ready sandboxes kept per template used lately, unless `OLLIO_SANDBOX_WARM` says.
+pub const DEFAULT_WARM: usize = 2;
 
 /// Resource limits of every sandbox.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +96,9 @@ pub struct DaemonConfig {
     /// Where built templates are kept (`OLLIO_TEMPLATE_CACHE`); by default
     /// `{data_dir}/templates`.
     pub template_cache: Option<PathBuf>,
+    /// Ready sandboxes kept per template used lately (`OLLIO_SANDBOX_WARM`,
+    /// 2 by default; 0 for none).
+    pub warm_per_template: usize,
 }
 
 impl DaemonConfig {
@@ -113,6 +119,7 @@ impl DaemonConfig {
             use_cgroups: true,
             network: Network::None,
             template_cache: None,
+            warm_per_template: DEFAULT_WARM,
         }
     }
 
@@ -131,6 +138,7 @@ impl DaemonConfig {
         config.preview_domain = settings.preview_domain.clone();
         config.network = settings.network.clone();
         config.template_cache = settings.template_cache.clone();
+        config.warm_per_template = settings.warm_per_template;
         config
     }
 

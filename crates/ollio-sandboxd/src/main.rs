@@ -37,8 +37,14 @@ enum Command {
     SandboxGuest(GuestArgs),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    match guest::runtime() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => fail(&format!("the async runtime: {error}")),
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::SandboxGuest(args)) = &cli.command {
         return match guest::run(args.options()).await {

@@ -21,6 +21,7 @@ use super::{
     lock::locked,
     template_build::{build_limits, install},
     template_images::{copy_tree, hand_over, BuildError, BuildEvent, Progress, TemplateImages},
+    warm_pool::WarmPool,
     DaemonConfig, Limits,
 };
 use ollio_sandbox::wire::NewSandbox;
@@ -58,7 +59,7 @@ impl Template {
     }
 
     /// The template whose app runs from the sandbox's start.
-    fn app_with_start(self) -> Option<&'static str> {
+    pub(crate) fn app_with_start(self) -> Option<&'static str> {
         match self {
             Self::App(template) if !template.start.is_empty() => Some(template.id),
             _ => None,
@@ -124,6 +125,15 @@ impl SandboxRecord {
         self.end_ms.fetch_max(after(seconds), Ordering::Relaxed);
     }
 
+    /// The host pid of the sandbox's jail (bubblewrap, or the guest agent
+    /// itself without isolation): every process of the sandbox descends
+    /// from it.
+    pub fn jail_pid(&self) -> Option<u32> {
+        locked(&self.guest)
+            .as_ref()
+            .and_then(tokio::process::Child::id)
+    }
+
     pub fn oom_killed(&self) -> bool {
         self.cgroup.as_ref().is_some_and(Cgroup::oom_killed)
     }
@@ -168,6 +178,8 @@ struct Start<'a> {
     app: Option<&'static str>,
     network: &'a Network,
     limits: Limits,
+    /// At the lowest CPU weight until handed out (a warm sandbox).
+    background: bool,
 }
 
 type Started = (
@@ -185,6 +197,8 @@ pub struct Registry {
     next_uid: AtomicU32,
     /// Sandboxes being started: they count against `max_sandboxes` too.
     starting: std::sync::atomic::AtomicUsize,
+    /// Ready sandboxes per template, handed out by `create`.
+    warm: WarmPool<SandboxRecord>,
 }
 
 impl Registry {
@@ -199,6 +213,7 @@ impl Registry {
                 "no writable cgroup hierarchy: sandboxes get rlimits but no memory or CPU limit"
             );
         }
+        let config_warm = config.warm_per_template;
         Self {
             next_uid: AtomicU32::new(uid_start(&config.sandboxes_dir())),
             images: TemplateImages::new(&config.template_cache()),
@@ -206,6 +221,7 @@ impl Registry {
             sandboxes: RwLock::new(HashMap::new()),
             cgroups,
             starting: 0.into(),
+            warm: WarmPool::new(config_warm),
         }
     }
 
@@ -240,7 +256,13 @@ impl Registry {
         all
     }
 
-    pub async fn create(&self, request: NewSandbox) -> Result<Arc<SandboxRecord>, CreateError> {
+    /// A sandbox as `request` asks: a warm one of its template when there
+    /// is one, else one made now. Either way the template's pool is filled
+    /// again in the background.
+    pub async fn create(
+        self: &Arc<Self>,
+        request: NewSandbox,
+    ) -> Result<Arc<SandboxRecord>, CreateError> {
         let template = Template::parse(&request.template_id)
             .ok_or_else(|| CreateError::UnknownTemplate(request.template_id.clone()))?;
         let seconds = request
@@ -252,7 +274,98 @@ impl Registry {
                 max: self.config.max_timeout_secs,
             });
         }
-        let _slot = self.reserve_slot()?;
+        // A warm sandbox's app started without the request's variables.
+        let warm_fits = request.env_vars.is_empty() || template.app_with_start().is_none();
+        let warm = if warm_fits {
+            self.take_warm(template)?
+        } else {
+            None
+        };
+        let (record, was_warm) = match warm {
+            Some(record) => (record, true),
+            None => {
+                let _slot = self.reserve_slot()?;
+                (self.make(template, false).await?, false)
+            }
+        };
+        let record = Arc::new(SandboxRecord {
+            metadata: request.metadata,
+            env_vars: request.env_vars,
+            started_ms: now_ms(),
+            end_ms: AtomicI64::new(after(seconds)),
+            ..record
+        });
+        if let Ok(mut map) = self.sandboxes.write() {
+            map.insert(record.id.clone(), record.clone());
+        }
+        self.refill(template);
+        tracing::info!(sandbox = %record.id, template = template.id(), seconds, warm = was_warm, "sandbox created");
+        Ok(record)
+    }
+
+    /// A ready sandbox of `template` from the warm pool, if one is there
+    /// and the server has room for one more running sandbox.
+    fn take_warm(
+        self: &Arc<Self>,
+        template: Template,
+    ) -> Result<Option<SandboxRecord>, CreateError> {
+        if !self.warm.enabled() {
+            return Ok(None);
+        }
+        while let Some(record) = self.warm.take(template.id()) {
+            if record.jail_exited() {
+                let registry = self.clone();
+                tokio::spawn(async move { registry.destroy(Arc::new(record)).await });
+                continue;
+            }
+            let running = self.sandboxes.read().map(|map| map.len()).unwrap_or(0);
+            if running + self.starting.load(Ordering::SeqCst) >= self.config.max_sandboxes {
+                let registry = self.clone();
+                tokio::spawn(async move { registry.destroy(Arc::new(record)).await });
+                return Err(CreateError::Full(self.config.max_sandboxes));
+            }
+            if let Some(cgroup) = &record.cgroup {
+                cgroup.set_foreground(true);
+            }
+            return Ok(Some(record));
+        }
+        Ok(None)
+    }
+
+    /// Makes the sandboxes `template`'s warm pool lacks, one after another,
+    /// in the background; none while the server is near its maximum.
+    fn refill(self: &Arc<Self>, template: Template) {
+        let wanted = self.warm.start_filling(template.id());
+        if wanted == 0 {
+            return;
+        }
+        let registry = self.clone();
+        tokio::spawn(async move {
+            for _ in 0..wanted {
+                let running = registry.sandboxes.read().map(|map| map.len()).unwrap_or(0);
+                let busy = running + registry.starting.load(Ordering::SeqCst) + registry.warm.len();
+                let made = if busy > registry.config.max_sandboxes {
+                    None
+                } else {
+                    match registry.make(template, true).await {
+                        Ok(record) => Some(record),
+                        Err(error) => {
+                            tracing::warn!(%error, template = template.id(), "a warm sandbox could not be made");
+                            None
+                        }
+                    }
+                };
+                if let Some(unwanted) = registry.warm.filled(template.id(), made) {
+                    registry.destroy(Arc::new(unwanted)).await;
+                }
+            }
+        });
+    }
+
+    /// A new sandbox of `template`, running, not yet anyone's: no metadata
+    /// and no end until it is handed out. A `warm` one starts (its app
+    /// too) at the lowest CPU weight, so the sandboxes in use come first.
+    async fn make(&self, template: Template, warm: bool) -> Result<SandboxRecord, CreateError> {
         let image = match template.app_with_files() {
             Some(app) => Some(self.image(app, &|_| {}).await?),
             None => None,
@@ -273,6 +386,7 @@ impl Registry {
                 app: template.app_with_start(),
                 network: &self.config.network,
                 limits: self.config.limits,
+                background: warm,
             })
             .await;
         let (guest, cgroup, link, egress) = match started {
@@ -282,25 +396,20 @@ impl Registry {
                 return Err(CreateError::Start(error));
             }
         };
-        let record = Arc::new(SandboxRecord {
-            id: id.clone(),
+        Ok(SandboxRecord {
+            id,
             template,
             token: uuid::Uuid::new_v4().simple().to_string(),
-            metadata: request.metadata,
-            env_vars: request.env_vars,
+            metadata: BTreeMap::new(),
+            env_vars: BTreeMap::new(),
             started_ms: now_ms(),
-            end_ms: AtomicI64::new(after(seconds)),
+            end_ms: AtomicI64::new(i64::MAX),
             root,
             link,
             guest: Mutex::new(Some(guest)),
             cgroup,
             _egress: egress,
-        });
-        if let Ok(mut map) = self.sandboxes.write() {
-            map.insert(id.clone(), record.clone());
-        }
-        tracing::info!(sandbox = %id, template = template.id(), seconds, "sandbox created");
-        Ok(record)
+        })
     }
 
     async fn start(&self, start: Start<'_>) -> Result<Started, String> {
@@ -312,6 +421,7 @@ impl Registry {
             app,
             network,
             limits,
+            background,
         } = start;
         let limits = &limits;
         let host_uid = self.sandbox_uid();
@@ -330,6 +440,9 @@ impl Registry {
             ),
             None => None,
         };
+        if let Some(cgroup) = cgroup.as_ref().filter(|_| background) {
+            cgroup.set_foreground(false);
+        }
         let mut spec = JailSpec {
             root,
             guest_exe: &self.config.guest_exe,
@@ -439,6 +552,11 @@ impl Registry {
         root && self.config.isolation == crate::Isolation::Bubblewrap
     }
 
+    /// Sandboxes ready or being made in the warm pools.
+    pub fn warm_count(&self) -> usize {
+        self.warm.len()
+    }
+
     /// The images of the templates.
     pub fn images(&self) -> &TemplateImages {
         &self.images
@@ -505,6 +623,7 @@ impl Registry {
                 app: None,
                 network: &network,
                 limits: build_limits(self.config.limits),
+                background: false,
             })
             .await
             .map_err(|message| BuildError::Start {
@@ -574,6 +693,10 @@ impl Registry {
             tracing::info!(sandbox = %sandbox.id, "sandbox ended (timed out or its agent exited)");
             self.destroy(sandbox).await;
         }
+        for idle in self.warm.idle(std::time::Instant::now()) {
+            tracing::info!(sandbox = %idle.id, "a warm sandbox went: its template was not used lately");
+            self.destroy(Arc::new(idle)).await;
+        }
     }
 
     /// Kills every sandbox at once, without waiting on anything: for a
@@ -600,11 +723,15 @@ impl Registry {
         }
     }
 
+    /// Every sandbox, running or warm, removed.
     fn take_all(&self) -> Vec<Arc<SandboxRecord>> {
-        self.sandboxes
+        let mut all: Vec<Arc<SandboxRecord>> = self
+            .sandboxes
             .write()
             .map(|mut map| map.drain().map(|(_, sandbox)| sandbox).collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        all.extend(self.warm.drain().into_iter().map(Arc::new));
+        all
     }
 }
 

@@ -2,7 +2,7 @@
 //! (`OLLIO_SANDBOXD_ADDR`, `OLLIO_SANDBOXD_API_KEY`), where previews are
 //! served (`OLLIO_PREVIEW_DOMAIN`), every sandbox's limits
 //! (`OLLIO_SANDBOX_MEMORY_MB`, `…_PROCESSES`, `…_CPUS`, `…_DISK_MB`,
-//! `…_OUTPUT_MB`), `OLLIO_SANDBOX_KEEP`, and the network
+//! `…_OUTPUT_MB`), `OLLIO_SANDBOX_KEEP`, `OLLIO_SANDBOX_WARM`, and the network
 //! (`OLLIO_SANDBOX_NETWORK`, `OLLIO_SANDBOX_REGISTRIES`). Read the same way
 //! by `ollio serve`, `ollio sandboxd` and the crate's own `ollio-sandboxd`.
 
@@ -28,6 +28,8 @@ pub struct DaemonSettings {
     pub network: Network,
     /// `OLLIO_TEMPLATE_CACHE`: where built templates are kept.
     pub template_cache: Option<std::path::PathBuf>,
+    /// `OLLIO_SANDBOX_WARM`: ready sandboxes per template used lately.
+    pub warm_per_template: usize,
 }
 
 pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<DaemonSettings, ConfigError> {
@@ -116,7 +118,9 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<DaemonSettin
         .map(|path| path.trim().to_owned())
         .filter(|path| !path.is_empty())
         .map(std::path::PathBuf::from);
+    let warm_per_template = number(get, "OLLIO_SANDBOX_WARM", crate::DEFAULT_WARM, 0)?;
     Ok(DaemonSettings {
+        warm_per_template,
         addr,
         api_key,
         preview_domain,

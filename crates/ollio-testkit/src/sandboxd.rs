@@ -52,6 +52,9 @@ impl TestDaemon {
         config.guest_exe = PathBuf::from(guest);
         config.limits = test_limits();
         config.template_cache = Some(template_cache());
+        // No warm pools unless a test asks: they would make sandboxes
+        // in the background of every test.
+        config.warm_per_template = 0;
         adjust(&mut config);
         let daemon = sandboxd::start(config).await.expect("sandboxd starts");
         let client = SandboxClient::new(daemon.endpoint.clone());

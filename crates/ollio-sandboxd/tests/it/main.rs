@@ -5,6 +5,7 @@ mod e2b_sdk;
 mod sandbox_client;
 mod sandbox_escapes;
 mod templates;
+mod warm_pool;
 
 /// The agent every test sandbox runs: this crate's own binary.
 const GUEST: &str = env!("CARGO_BIN_EXE_ollio-sandboxd");
