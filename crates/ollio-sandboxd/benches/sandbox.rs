@@ -13,7 +13,7 @@
 //! Prints medians and p95s; run with `./scripts/bench.sh sandbox` (which
 //! builds the templates first) or `cargo bench -p ollio-sandboxd --bench
 //! sandbox`, with section names after `--` to run only those (`create`,
-//! `warm`, `ready`, `hmr`, `memory`, `preview`).
+//! `warm` (both warm-pool figures), `ready`, `hmr`, `memory`, `preview`).
 
 use std::{
     path::PathBuf,
@@ -218,48 +218,18 @@ async fn main() {
         }
     }
 
-    let warm = Bench::start(2).await;
-    if wanted("warm") || wanted("ready") {
-        println!("\ncreate → first command exits, from the warm pool (OLLIO_SANDBOX_WARM=2)");
-        for (index, id) in TEMPLATES.iter().enumerate() {
-            // The first use of a template starts its pool.
-            let (_, first) = warm.create_and_run(id).await;
-            warm.client.kill(&first.id).await.unwrap();
-            let mut samples = Vec::new();
-            for _ in 0..CREATE_RUNS {
-                warm.until_warm(2 * (index + 1)).await;
-                let (took, sandbox) = warm.create_and_run(id).await;
-                samples.push(took);
-                warm.client.kill(&sandbox.id).await.unwrap();
-            }
-            summary(&format!("  {id}"), samples);
-        }
-    }
-
+    let apps: Vec<&ollio_templates::Template> = TEMPLATES
+        .iter()
+        .filter_map(|id| ollio_templates::find(id))
+        .filter(|template| !template.start.is_empty())
+        .collect();
     if wanted("ready") {
         println!("\ncreate → the app's ready path answers through the preview");
-        let apps: Vec<&ollio_templates::Template> = TEMPLATES
-            .iter()
-            .filter_map(|id| ollio_templates::find(id))
-            .filter(|template| !template.start.is_empty())
-            .collect();
-        for (bench, label) in [(&cold, "made on the spot"), (&warm, "warm")] {
-            for template in &apps {
-                let mut samples = Vec::new();
-                for _ in 0..READY_RUNS {
-                    if std::ptr::eq(bench, &warm) {
-                        warm.until_warm(2 * TEMPLATES.len()).await;
-                    } else {
-                        until_quiet().await;
-                    }
-                    let started = Instant::now();
-                    let sandbox = bench.create(template.id).await;
-                    bench.until_ready(&sandbox.id, template).await;
-                    samples.push(started.elapsed());
-                    bench.client.kill(&sandbox.id).await.unwrap();
-                }
-                summary(&format!("  {} ({label})", template.id), samples);
-            }
+        for template in &apps {
+            summary(
+                &format!("  {} (made on the spot)", template.id),
+                time_ready(&cold, template, None).await,
+            );
         }
     }
 
@@ -275,8 +245,58 @@ async fn main() {
             preview(&cold).await,
         );
     }
-    warm.daemon.shutdown().await;
     cold.daemon.shutdown().await;
+
+    // The warm pools last: their idle apps would weigh on the figures above.
+    let warm = Bench::start(2).await;
+    if wanted("warm") {
+        println!("\ncreate → first command exits, from the warm pool (OLLIO_SANDBOX_WARM=2)");
+        for (index, id) in TEMPLATES.iter().enumerate() {
+            // The first use of a template starts its pool.
+            let (_, first) = warm.create_and_run(id).await;
+            warm.client.kill(&first.id).await.unwrap();
+            let mut samples = Vec::new();
+            for _ in 0..CREATE_RUNS {
+                warm.until_warm(2 * (index + 1)).await;
+                let (took, sandbox) = warm.create_and_run(id).await;
+                samples.push(took);
+                warm.client.kill(&sandbox.id).await.unwrap();
+            }
+            summary(&format!("  {id}"), samples);
+        }
+    }
+    if wanted("warm") {
+        println!("\ncreate → the app's ready path answers, from the warm pool");
+        for template in &apps {
+            summary(
+                &format!("  {} (warm)", template.id),
+                time_ready(&warm, template, Some(2 * TEMPLATES.len())).await,
+            );
+        }
+    }
+    warm.daemon.shutdown().await;
+}
+
+/// Times creates of `template` until its ready path answers; with `warm`,
+/// each once the pools hold that many again.
+async fn time_ready(
+    bench: &Bench,
+    template: &ollio_templates::Template,
+    warm: Option<usize>,
+) -> Vec<Duration> {
+    let mut samples = Vec::new();
+    for _ in 0..READY_RUNS {
+        match warm {
+            Some(count) => bench.until_warm(count).await,
+            None => until_quiet().await,
+        }
+        let started = Instant::now();
+        let sandbox = bench.create(template.id).await;
+        bench.until_ready(&sandbox.id, template).await;
+        samples.push(started.elapsed());
+        bench.client.kill(&sandbox.id).await.unwrap();
+    }
+    samples
 }
 
 /// Waits (at most 30 s) until the machine's CPUs were at least 85% idle

@@ -75,6 +75,9 @@ impl Template {
     }
 }
 
+/// How long after a create its template's warm pool starts filling again.
+const REFILL_AFTER: Duration = Duration::from_millis(500);
+
 /// Host uids for sandboxes start here when sandboxd runs as root.
 const UID_BASE: u32 = 3_000_000;
 const UID_SPAN: u32 = 1_000_000;
@@ -333,7 +336,8 @@ impl Registry {
     }
 
     /// Makes the sandboxes `template`'s warm pool lacks, one after another,
-    /// in the background; none while the server is near its maximum.
+    /// in the background from [`REFILL_AFTER`] on; none while the server is
+    /// near its maximum.
     fn refill(self: &Arc<Self>, template: Template) {
         let wanted = self.warm.start_filling(template.id());
         if wanted == 0 {
@@ -341,6 +345,8 @@ impl Registry {
         }
         let registry = self.clone();
         tokio::spawn(async move {
+            // The sandbox just handed out gets its first moments to itself.
+            tokio::time::sleep(REFILL_AFTER).await;
             for _ in 0..wanted {
                 let running = registry.sandboxes.read().map(|map| map.len()).unwrap_or(0);
                 let busy = running + registry.starting.load(Ordering::SeqCst) + registry.warm.len();

@@ -62,6 +62,16 @@ impl Guest {
             .envs(self.proxy_env())
             .current_dir(cwd)
             .process_group(0);
+        // The jail turned transparent huge pages off, for the agent's own
+        // small heap; what the agent starts runs with the machine's
+        // setting, as it would anywhere else.
+        // SAFETY: prctl is async-signal-safe and touches no memory here.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+                Ok(())
+            });
+        }
         command
     }
 
