@@ -93,6 +93,16 @@ async fn rig(db: TestDb) -> Rig {
 }
 
 impl Rig {
+    /// Makes a new project of `template` the one the rig's turns go to.
+    async fn start_project(&mut self, name: &str, template: &str) {
+        self.project = self
+            .store
+            .create_project(&self.owner, &fixtures::project_name(name), template)
+            .await
+            .unwrap()
+            .id;
+    }
+
     async fn send(&self, script: &str, text: &str, attempts: i64) -> EnqueuedTurn {
         self.store
             .set_project_model(
@@ -180,12 +190,7 @@ impl Rig {
 
 async fn a_react_version_holds_the_project_s_files_and_not_its_packages(db: TestDb) {
     let mut rig = rig(db).await;
-    rig.project = rig
-        .store
-        .create_project(&rig.owner, &fixtures::project_name("Board"), "react")
-        .await
-        .unwrap()
-        .id;
+    rig.start_project("Board", "react").await;
     let queued = rig.send("react-board", "A React kanban board", 3).await;
     let message = rig.settled(&queued).await;
     assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
@@ -307,12 +312,7 @@ async fn a_template_s_first_use_is_prepared_as_a_step_of_its_own() {
     })
     .await;
     let mut rig = rig_on(ollio_testkit::db::sqlite().await, daemon, &[], 4).await;
-    rig.project = rig
-        .store
-        .create_project(&rig.owner, &fixtures::project_name("Api"), "node-api")
-        .await
-        .unwrap()
-        .id;
+    rig.start_project("Api", "node-api").await;
     let queued = rig.send("quick", "A small API", 3).await;
     let message = rig
         .settled_within(&queued, Duration::from_secs(20 * 60))
@@ -348,12 +348,7 @@ async fn a_template_s_first_use_is_prepared_as_a_step_of_its_own() {
 #[tokio::test]
 async fn a_changed_manifest_s_install_and_restart_are_steps() {
     let mut rig = rig(ollio_testkit::db::sqlite().await).await;
-    rig.project = rig
-        .store
-        .create_project(&rig.owner, &fixtures::project_name("Api"), "node-api")
-        .await
-        .unwrap()
-        .id;
+    rig.start_project("Api", "node-api").await;
     let queued = rig.send("node-packages", "Name the API", 3).await;
     let message = rig.settled_within(&queued, Duration::from_secs(120)).await;
     assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
