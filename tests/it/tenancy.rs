@@ -22,6 +22,8 @@ struct Ada {
     project: ProjectId,
     message: String,
     version: String,
+    /// The assistant message of Ada's queued turn (it has a job).
+    turn: String,
     session: Visitor,
 }
 
@@ -77,7 +79,17 @@ async fn ada(app: &TestApp) -> Ada {
             .unwrap()
             .unwrap();
     }
+    // A turn queued with its job (and a third credit): what Stop could end.
+    let turn = store
+        .enqueue_turn(&id, &project.id, "a secret follow-up", 50, 3)
+        .await
+        .unwrap()
+        .unwrap()
+        .turn
+        .assistant_message
+        .to_string();
     Ada {
+        turn,
         id,
         project: project.id,
         message: message_id,
@@ -102,10 +114,16 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
         Some(SECRET_NAME),
         "after {after}: project changed"
     );
-    assert_eq!(
-        store.messages(&ada.id, &ada.project).await.unwrap().len(),
-        1,
-        "after {after}"
+    let messages = store.messages(&ada.id, &ada.project).await.unwrap();
+    assert_eq!(messages.len(), 3, "after {after}");
+    let turn = messages
+        .iter()
+        .find(|message| message.id.as_str() == ada.turn)
+        .unwrap();
+    assert_ne!(
+        turn.status,
+        MessageStatus::Cancelled,
+        "after {after}: Ada's turn was stopped"
     );
     assert_eq!(
         store.versions(&ada.id, &ada.project).await.unwrap().len(),
@@ -114,7 +132,7 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
     );
     assert_eq!(
         store.usage(&ada.id, 50, now_ms()).await.unwrap().used,
-        2,
+        3,
         "after {after}: credits changed"
     );
     assert_eq!(
@@ -142,6 +160,7 @@ fn leaks(body: &str, ada: &Ada) -> bool {
         SECRET_NAME,
         ada.project.as_str(),
         "a secret prompt",
+        "a secret follow-up",
         "Secret v1",
         "<h1>secret</h1>",
         "ADA-SEALED-KEY",
@@ -270,13 +289,15 @@ async fn check_server_function(
             &[StatusCode::OK],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // The provider Ada has a key for: Bob has none.
         "delete_provider_key" => (
-            vec![("provider", "anthropic")],
+            vec![("provider", "openai")],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Ada's queued turn, which has a job Stop would end.
         "cancel_turn" => (
-            vec![("message", ada.message.as_str())],
+            vec![("message", ada.turn.as_str())],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),

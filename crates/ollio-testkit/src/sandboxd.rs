@@ -85,10 +85,15 @@ impl TestDaemon {
     }
 
     /// Where a sandbox's home folder is on the host.
+    /// The daemon's own answer, which is not under the data folder when
+    /// a root daemon's data folder is closed to the sandboxes' uids.
     pub fn home_of(&self, id: &str) -> PathBuf {
-        std::fs::canonicalize(self.data.path())
-            .unwrap()
-            .join("sandboxes")
+        self.daemon
+            .as_ref()
+            .expect("a running daemon")
+            .registry
+            .config()
+            .sandboxes_dir()
             .join(id)
             .join("home")
     }

@@ -90,10 +90,34 @@ fn zip_files(files: &[VersionFile]) -> zip::result::ZipResult<Vec<u8>> {
         .compression_method(CompressionMethod::Deflated)
         .unix_permissions(0o644);
     for file in files {
-        zip.start_file(file.path.as_str(), options)?;
+        zip.start_file(entry_name(&file.path), options)?;
         zip.write_all(&file.bytes())?;
     }
     Ok(zip.finish()?.into_inner())
+}
+
+/// A version's path as a zip entry that unpacks where it should on every
+/// system: `/`-separated segments with no `..`, `.` or empty ones, and no
+/// `\` or `:` (Windows reads `..\x` as a way out and `C:` as a drive),
+/// those characters becoming `_`.
+fn entry_name(path: &str) -> String {
+    let name: Vec<String> = path
+        .split('/')
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .map(|segment| {
+            let segment = segment.replace(['\\', ':'], "_");
+            if segment == ".." {
+                "_".to_owned()
+            } else {
+                segment
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "_".to_owned()
+    } else {
+        name.join("/")
+    }
 }
 
 /// A project name as a file name: lowercase ASCII letters and digits, runs
@@ -119,7 +143,17 @@ fn slug(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::slug;
+    use super::{entry_name, slug};
+
+    #[test]
+    fn entry_names_never_leave_the_folder_on_any_system() {
+        assert_eq!(entry_name("src/App.tsx"), "src/App.tsx");
+        assert_eq!(entry_name("..\\..\\evil.txt"), ".._.._evil.txt");
+        assert_eq!(entry_name("a/../../b"), "a/_/_/b");
+        assert_eq!(entry_name("/etc//./passwd"), "etc/passwd");
+        assert_eq!(entry_name("C:\\Windows\\x"), "C__Windows_x");
+        assert_eq!(entry_name(""), "_");
+    }
 
     #[test]
     fn slugs_are_safe_file_names() {
