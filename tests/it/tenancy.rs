@@ -20,7 +20,6 @@ const ADA_MODEL: &str = "anthropic:ada-secret-model";
 struct Ada {
     id: UserId,
     project: ProjectId,
-    message: String,
     version: String,
     /// The assistant message of Ada's queued turn (it has a job).
     turn: String,
@@ -46,7 +45,6 @@ async fn ada(app: &TestApp) -> Ada {
         )
         .await
         .unwrap();
-    let message_id = message.id.to_string();
     store
         .append_event(&project.id, &message.id, "step", "{}")
         .await
@@ -92,7 +90,6 @@ async fn ada(app: &TestApp) -> Ada {
         turn,
         id,
         project: project.id,
-        message: message_id,
         version: version.id.to_string(),
         session,
     }
