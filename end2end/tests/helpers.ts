@@ -69,3 +69,27 @@ export async function screenshot(page: Page, info: TestInfo, name: string) {
     await page.screenshot({ path: join(folder, `${name}.png`) });
   }
 }
+
+/** Starts a project from the home page's prompt box, from `template` (the
+ * picker's label) when given, and waits for the project page to hydrate. */
+export async function startProject(page: Page, prompt: string, template?: string) {
+  await gotoHydrated(page, '/');
+  if (template) {
+    const picker = page.getByRole('radiogroup', { name: 'Template' });
+    await picker.getByRole('radio', { name: template }).check();
+  }
+  await page.getByLabel('What do you want to build?').fill(prompt);
+  await page.getByRole('button', { name: 'Build' }).click();
+  await expect(page).toHaveURL(/\/projects\/[\w-]+$/);
+  // The project page is a new page load: wait for its islands to hydrate
+  // (the header's toggle first, the workspace in the same pass).
+  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
+}
+
+/** Sends a chat message once the box takes one. */
+export async function send(page: Page, text: string) {
+  const box = page.getByLabel('Message');
+  await expect(box).toBeEnabled();
+  await box.fill(text);
+  await box.press('Enter');
+}

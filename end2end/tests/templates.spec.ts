@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Page } from '@playwright/test';
-import { gotoHydrated, screenshot, signUp, uniqueEmail, expect, test } from './helpers';
+import { screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
 
 // Apps from the templates, built by the scripted model in real sandboxes of
 // the bundled daemon, from the prebuilt template images (scripts/test.sh
@@ -8,27 +8,10 @@ import { gotoHydrated, screenshot, signUp, uniqueEmail, expect, test } from './h
 
 const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
 
-async function startFrom(page: Page, template: string, prompt: string) {
-  await gotoHydrated(page, '/');
-  const picker = page.getByRole('radiogroup', { name: 'Template' });
-  await picker.getByRole('radio', { name: template }).check();
-  await page.getByLabel('What do you want to build?').fill(prompt);
-  await page.getByRole('button', { name: 'Build' }).click();
-  await expect(page).toHaveURL(/\/projects\/[\w-]+$/);
-  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
-}
-
-async function send(page: Page, text: string) {
-  const box = page.getByLabel('Message');
-  await expect(box).toBeEnabled();
-  await box.fill(text);
-  await box.press('Enter');
-}
-
 test('react: the heading is rendered by React, and a follow-up shows over HMR without a reload', async ({ page }, info) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('react'));
-  await startFrom(page, 'React app', 'A React kanban board');
+  await startProject(page, 'A React kanban board', 'React app');
   await expect(page.getByText('Built a kanban board in React')).toBeVisible({ timeout: 90_000 });
 
   // React renders the heading: Vite's page itself does not hold it.
@@ -87,7 +70,7 @@ test('react: the heading is rendered by React, and a follow-up shows over HMR wi
 test('python-api: the preview shows the docs, served offline, and the endpoint the agent wrote answers', async ({ page }, info) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('python'));
-  await startFrom(page, 'Python API', 'An inventory API');
+  await startProject(page, 'An inventory API', 'Python API');
   await expect(page.getByText('Built an inventory API')).toBeVisible({ timeout: 90_000 });
 
   // The Preview tab opens FastAPI's docs page, whose Swagger UI comes from
@@ -120,7 +103,7 @@ test('python-api: the preview shows the docs, served offline, and the endpoint t
 test('streamlit: the app\'s title shows in the preview', async ({ page }) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('streamlit'));
-  await startFrom(page, 'Data app (Streamlit)', 'A sales dashboard');
+  await startProject(page, 'A sales dashboard', 'Data app (Streamlit)');
   await expect(page.getByText('Built a sales dashboard')).toBeVisible({ timeout: 90_000 });
   await expect(preview(page).getByRole('heading', { name: 'Sales Dashboard' })).toBeVisible({ timeout: 60_000 });
 });
@@ -128,7 +111,7 @@ test('streamlit: the app\'s title shows in the preview', async ({ page }) => {
 test('fullstack: the front end shows data it fetched from its own API', async ({ page }) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('fullstack'));
-  await startFrom(page, 'Full-stack app', 'A shopping list');
+  await startProject(page, 'A shopping list', 'Full-stack app');
   await expect(page.getByText('Built a shopping list')).toBeVisible({ timeout: 90_000 });
   const items = preview(page).getByRole('list', { name: 'Items' });
   await expect(items.getByRole('listitem')).toHaveText(['Buy flour', 'Bake bread'], { timeout: 60_000 });

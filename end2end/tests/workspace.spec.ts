@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Page } from '@playwright/test';
-import { CREDITS, gotoHydrated, screenshot, signUp, uniqueEmail, expect, test } from './helpers';
+import { CREDITS, gotoHydrated, screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
 
 // The whole loop against the scripted model server (its `journey` script
 // picks what to play from the message) and the real sandbox daemon.
@@ -26,23 +26,6 @@ test.beforeEach(async ({ page }) => {
 test.afterEach(async ({ page }) => {
   expect(crashes.get(page) ?? []).toEqual([]);
 });
-
-async function startProject(page: Page, prompt: string) {
-  await gotoHydrated(page, '/');
-  await page.getByLabel('What do you want to build?').fill(prompt);
-  await page.getByRole('button', { name: 'Build' }).click();
-  await expect(page).toHaveURL(/\/projects\/[\w-]+$/);
-  // The project page is a new page load: wait for its islands to hydrate
-  // (the header's toggle first, the workspace in the same pass).
-  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
-}
-
-async function send(page: Page, text: string) {
-  const box = page.getByLabel('Message');
-  await expect(box).toBeEnabled();
-  await box.fill(text);
-  await box.press('Enter');
-}
 
 test('a prompt becomes a running app; a follow-up changes it; versions reopen and restore', async ({ page }, info) => {
   test.setTimeout(120_000);
