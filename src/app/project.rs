@@ -327,13 +327,22 @@ pub fn focus_by_id(id: &str) {
 /// Keeps the page current: the event stream while it works, refetching
 /// with backoff while it does not; the project read again when a turn ends.
 fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
-    // Reading the project again.
+    // Reading the project again. Reads overlap (a turn's events each ask
+    // for one while the page does not know of the turn), and their answers
+    // can come back in any order: one older than the latest applied is
+    // dropped, or a stale "still running" could hide the turn's end.
+    let applied = StoredValue::new(0u64);
     Effect::new(move |previous: Option<u64>| {
         let count = ws.refreshes.get();
         if previous.is_some() {
             let id = ws.project.get_value();
             leptos::task::spawn_local(async move {
-                match project_view(id).await {
+                let answer = project_view(id).await;
+                if count < applied.get_value() {
+                    return;
+                }
+                applied.set_value(count);
+                match answer {
                     Ok(page) => {
                         // Credits may have changed: the header shows them too.
                         credits::publish(page.usage.clone());

@@ -25,6 +25,7 @@ on_both_databases!(
     stop_ends_a_queued_turn_at_once,
     a_turn_that_keeps_failing_is_retried_then_refunded,
     a_turn_the_model_refuses_fails_clearly_and_is_refunded,
+    a_turn_done_before_a_crash_is_not_run_again,
     a_users_own_key_is_used_for_their_turns,
     deleting_a_project_stops_its_turn_and_kills_its_sandbox,
     parallel_calls_and_the_models_mistakes_through_jobs,
@@ -40,7 +41,7 @@ struct Rig {
     models: ScriptedServer,
     owner: UserId,
     project: ProjectId,
-    _db: TestDb,
+    db: TestDb,
 }
 
 async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
@@ -78,7 +79,7 @@ async fn rig_on(db: TestDb, daemon: TestDaemon, extra: &[(&str, &str)], attempts
     let owner = fixtures::user(&store, "ada@example.com").await;
     let project = fixtures::project(&store, &owner, "Greeting").await.id;
     Rig {
-        _db: db,
+        db,
         store,
         workers,
         daemon,
@@ -624,6 +625,84 @@ async fn a_turn_the_model_refuses_fails_clearly_and_is_refunded(db: TestDb) {
     // server has no such script, so the provider refuses the request.
     assert!(message.error.unwrap().contains("The model failed"));
     assert_eq!(rig.credits_used().await, 0);
+}
+
+/// A crash after the version and the answer were saved, before the job
+/// ended: the job is taken again, and the turn is not run a second time
+/// (no model call, no second version); on the last try nothing is failed
+/// or refunded either.
+async fn a_turn_done_before_a_crash_is_not_run_again(db: TestDb) {
+    // A short lease: the reaper looks every second.
+    let rig = rig_with(db, &[("OLLIO_JOB_LEASE_SECS", "2")], 4).await;
+    let queued = rig.send("quick", "a page", 3).await;
+    let answer = rig.settled(&queued).await;
+    assert_eq!(answer.status, MessageStatus::Done, "{:?}", answer.error);
+    let job_in = |state: JobState| {
+        let (store, id) = (rig.store.clone(), queued.job.id.clone());
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let job = store.job(&id).await.unwrap().unwrap();
+                if job.state == state && job.lease_owner.is_none() {
+                    return job;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the job never became {state:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    };
+    assert_eq!(job_in(JobState::Done).await.attempts, 1);
+    let requests = rig.models.requests().len();
+    let crash = |extra: &str| {
+        format!(
+            "UPDATE jobs SET state = 'running', lease_owner = 'gone', lease_expires_at = 0{extra} WHERE id = '{}'",
+            queued.job.id
+        )
+    };
+
+    rig.db.execute(&crash("")).await;
+    assert_eq!(job_in(JobState::Done).await.attempts, 2, "taken again");
+    assert_eq!(
+        rig.models.requests().len(),
+        requests,
+        "no second model call"
+    );
+    assert_eq!(
+        rig.store
+            .versions(&rig.owner, &rig.project)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(rig.message(&queued).await, answer);
+
+    // The same crash on the last try: the job is given up, the answer stays.
+    rig.db.execute(&crash(", attempts = max_attempts")).await;
+    job_in(JobState::Dead).await;
+    assert!(rig.store.reconcile_turns().await.unwrap().is_empty());
+    assert_eq!(rig.message(&queued).await, answer);
+    assert_eq!(rig.credits_used().await, 1, "nothing refunded");
+    let kinds: Vec<String> = rig
+        .events()
+        .await
+        .into_iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|kind| *kind == "summary").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds
+            .iter()
+            .any(|kind| kind == "failed" || kind == "retrying"),
+        "{kinds:?}"
+    );
 }
 
 async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {

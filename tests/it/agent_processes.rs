@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use ollio_agent::worker::{WorkerOptions, Workers};
 use ollio_domain::UserId;
 use ollio_store::{EnqueuedTurn, JobState, MessageStatus, Role, Store};
 use ollio_testkit::fixtures;
@@ -17,7 +18,10 @@ use ollio_testkit::{ScriptedServer, TestDaemon};
 
 use crate::GUEST;
 
-on_both_databases!(a_turn_survives_the_server_being_killed_mid_turn);
+on_both_databases!(
+    a_turn_survives_the_server_being_killed_mid_turn,
+    stop_after_its_worker_died_frees_the_project,
+);
 
 const BIN: &str = env!("CARGO_BIN_EXE_ollio");
 
@@ -122,6 +126,18 @@ async fn kinds(store: &Store, owner: &UserId, turn: &EnqueuedTurn) -> Vec<String
         .collect()
 }
 
+/// Waits until the turn has recorded an event of `kind`.
+async fn wait_for_kind(store: &Store, owner: &UserId, turn: &EnqueuedTurn, kind: &str) {
+    let started = Instant::now();
+    while !kinds(store, owner, turn).await.iter().any(|k| k == kind) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the turn never recorded {kind}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn a_turn_survives_the_server_being_killed_mid_turn(db: TestDb) {
     let models = ScriptedServer::for_tests().await;
     let dir = tempfile::tempdir().unwrap();
@@ -131,17 +147,7 @@ async fn a_turn_survives_the_server_being_killed_mid_turn(db: TestDb) {
 
     let mut first = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
     // Kill it while the turn's long command runs.
-    let started = Instant::now();
-    while !kinds(&store, &owner, turn)
-        .await
-        .contains(&"command_started".to_owned())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the turn never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_kind(&store, &owner, turn, "command_started").await;
     first.kill().unwrap();
     first.wait().unwrap();
 
@@ -229,4 +235,66 @@ async fn postgres_two_worker_processes_never_run_the_same_job() {
             1
         );
     }
+}
+
+/// The jam of a project whose turn's worker died: Stop used to find no
+/// worker to tell and leave the message "running" for good, so every later
+/// message was refused as busy.
+async fn stop_after_its_worker_died_frees_the_project(db: TestDb) {
+    let models = ScriptedServer::for_tests().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = db.store.clone();
+    let (owner, turns) = owner_and_turns(&store, "crash", 1).await;
+    let turn = &turns[0];
+    let mut first = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
+    wait_for_kind(&store, &owner, turn, "command_started").await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // Stop, pressed while no process runs the turn: through this test's
+    // own workers (none of them runs it), as any server's Stop would be.
+    let daemon = TestDaemon::start(GUEST).await;
+    let config = ollio::server::config::Config::from_lookup(|_: &str| None).unwrap();
+    let engine = ollio::server::startup::engine(&config, &store, daemon.client.clone(), None);
+    let workers = Workers::start(
+        engine,
+        WorkerOptions {
+            count: 0,
+            lease: Duration::from_secs(2),
+        },
+    );
+    assert!(workers
+        .cancel(&owner, &turn.turn.assistant_message)
+        .await
+        .unwrap());
+    workers.shutdown().await;
+    let stopped = store
+        .messages(&owner, &turn.turn.project)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|message| message.id == turn.turn.assistant_message)
+        .unwrap();
+    assert_eq!(stopped.status, MessageStatus::Cancelled);
+
+    // After a restart the stopped turn stays stopped, and the project
+    // takes a new message that runs to its end.
+    let mut second = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
+    let next = store
+        .enqueue_turn(&owner, &turn.turn.project, "build it again", 50, 3)
+        .await
+        .unwrap()
+        .expect("the project takes a new message");
+    wait_until_done(&store, &owner, &next, Duration::from_secs(60)).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let job = store.job(&turn.job.id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Cancelled, 1));
+    let kinds = kinds(&store, &owner, turn).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "cancelled").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(!kinds.iter().any(|k| k == "summary"), "{kinds:?}");
 }

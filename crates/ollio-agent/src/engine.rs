@@ -121,6 +121,26 @@ impl Engine {
         attempt: i64,
         cancel: &CancellationToken,
     ) -> JobOutcome {
+        match self
+            .store
+            .set_message_status(&turn.assistant_message, MessageStatus::Running, None)
+            .await
+        {
+            Ok(true) => {}
+            // Its message ended in an earlier try that stopped before its
+            // job did (a crash): the work is done, not to be done twice.
+            Ok(false) => {
+                tracing::info!(message = %turn.assistant_message, "the turn had ended already");
+                return JobOutcome::Done;
+            }
+            Err(error) => {
+                tracing::error!(%error, "store error at the start of a turn");
+                return JobOutcome::Retry {
+                    after: retry_delay(self.retry_base, attempt),
+                    reason: "the database was unavailable".into(),
+                };
+            }
+        }
         let (sink, receiver) = tokio::sync::mpsc::unbounded_channel();
         let recorder = tokio::spawn(event_log::record(
             self.store.clone(),
@@ -137,11 +157,8 @@ impl Engine {
         }
         let outcome = match self.work(turn, &sink, cancel).await {
             Ok(()) => JobOutcome::Done,
-            Err(Stop::Cancelled) => {
-                self.end_message(turn, MessageStatus::Cancelled, None).await;
-                let _ = sink.send(TurnEvent::Cancelled);
-                JobOutcome::Cancelled
-            }
+            // Stop ended the message already (`Store::cancel_turn`).
+            Err(Stop::Cancelled) => JobOutcome::Cancelled,
             Err(Stop::Retry(reason)) => {
                 let after = retry_delay(self.retry_base, attempt);
                 let _ = self
@@ -154,56 +171,12 @@ impl Engine {
                 });
                 JobOutcome::Retry { after, reason }
             }
+            // The worker ends the job and the message together.
             Err(Stop::Fail(reason, refund)) => JobOutcome::Failed { reason, refund },
         };
         drop(sink);
         let _ = recorder.await;
-        if let JobOutcome::Failed { reason, refund } = &outcome {
-            self.fail(turn, reason, *refund).await;
-        }
         outcome
-    }
-
-    /// Ends a turn that will not be tried again: the message says why, the
-    /// credit comes back when the failure was not the user's.
-    pub async fn fail(&self, turn: &TurnJob, reason: &str, refund: bool) {
-        self.end_message(turn, MessageStatus::Failed, Some(reason))
-            .await;
-        if refund {
-            if let Err(error) = self.store.refund_credit(&turn.owner).await {
-                tracing::error!(%error, "a credit could not be refunded");
-            }
-        }
-        let payload = serde_json::to_string(&TurnEvent::Failed {
-            reason: reason.to_owned(),
-        })
-        .unwrap_or_default();
-        if self
-            .store
-            .append_event(&turn.project, &turn.assistant_message, "failed", &payload)
-            .await
-            .is_ok()
-        {
-            self.hub.notify(&turn.project);
-        }
-    }
-
-    async fn end_message(&self, turn: &TurnJob, status: MessageStatus, error: Option<&str>) {
-        let end = MessageEnd {
-            content: "",
-            status,
-            error,
-            model: None,
-            tokens_in: 0,
-            tokens_out: 0,
-        };
-        if let Err(error) = self
-            .store
-            .finish_message(&turn.assistant_message, &end)
-            .await
-        {
-            tracing::error!(%error, "a message could not be ended");
-        }
     }
 
     async fn work(
@@ -225,9 +198,6 @@ impl Engine {
                 true,
             )
         })?;
-        store
-            .set_message_status(&turn.assistant_message, MessageStatus::Running, None)
-            .await?;
         let messages = store.messages(&turn.owner, &turn.project).await?;
         let Some(request) = messages.iter().find(|m| m.id == turn.user_message) else {
             return Err(Stop::Fail("The message was deleted.".into(), true));
@@ -298,32 +268,34 @@ impl Engine {
         super::app_ready::wait(&envd, template, sink).await;
         follower.finish().await;
         let snapshot = snapshot::read_project(&envd).await?;
-        store
-            .create_version(NewVersion {
-                project: turn.project.clone(),
-                message: Some(turn.assistant_message.clone()),
-                title: title.clone(),
-                template: template.id.into(),
-                sandbox_id: Some(sandbox.id.clone()),
-                preview_url: Some(preview_url),
-                files: snapshot.files,
-                left_out: snapshot.left_out,
-            })
-            .await?;
+        let version = NewVersion {
+            project: turn.project.clone(),
+            message: Some(turn.assistant_message.clone()),
+            title: title.clone(),
+            template: template.id.into(),
+            sandbox_id: Some(sandbox.id.clone()),
+            preview_url: Some(preview_url),
+            files: snapshot.files,
+            left_out: snapshot.left_out,
+        };
         let model_name = model.to_string();
-        store
-            .finish_message(
-                &turn.assistant_message,
-                &MessageEnd {
-                    content: &summary,
-                    status: MessageStatus::Done,
-                    error: None,
-                    model: Some(&model_name),
-                    tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
-                    tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
-                },
-            )
-            .await?;
+        let end = MessageEnd {
+            content: &summary,
+            status: MessageStatus::Done,
+            error: None,
+            model: Some(&model_name),
+            tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
+            tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
+        };
+        // The version and the answer are saved together, or not at all
+        // when Stop ended the message meanwhile.
+        if store
+            .complete_turn(&turn.assistant_message, &version, &end)
+            .await?
+            .is_none()
+        {
+            return Err(Stop::Cancelled);
+        }
         let _ = sink.send(TurnEvent::Summary {
             text: summary,
             title,

@@ -15,8 +15,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{Engine, JobOutcome};
-use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
-use ollio_store::{now_ms, Job, JobState, MessageEnd, MessageStatus, StoreError};
+use ollio_domain::{MessageId, ProjectId, UserId};
+use ollio_store::{now_ms, Job, JobState, StoreError};
 
 /// How often a running job's lease is extended, and Stop noticed from
 /// another process.
@@ -94,46 +94,25 @@ impl Workers {
     }
 
     /// Stops the turn that fills in `message`, if it is `owner`'s and still
-    /// queued or running. A queued one ends here; a running one ends at
-    /// once when it runs in this process, else at its worker's next
-    /// heartbeat. `false` when there was nothing to stop.
+    /// queued or running. The message ends at once (in the store); a
+    /// worker of this process stops now, one of another process at its
+    /// next heartbeat, and a dead one's job is simply never taken again.
+    /// `false` when there was nothing to stop.
     pub async fn cancel(&self, owner: &UserId, message: &MessageId) -> Result<bool, StoreError> {
         let store = &self.engine.store;
-        let Some(job) = store.cancel_turn_job(owner, message).await? else {
+        let Some(job) = store.cancel_turn(owner, message).await? else {
             return Ok(false);
         };
+        if let Ok(turn) = job.turn() {
+            self.engine.hub.notify(&turn.project);
+        }
         let local = self
             .running
             .lock()
             .ok()
             .and_then(|running| running.get(&job.id).cloned());
-        match (local, &job.lease_owner) {
-            (Some(token), _) => token.cancel(),
-            (None, Some(_)) => {}
-            // Not running anywhere: end it here.
-            (None, None) => {
-                if let Ok(turn) = job.turn() {
-                    let end = MessageEnd {
-                        content: "",
-                        status: MessageStatus::Cancelled,
-                        error: None,
-                        model: None,
-                        tokens_in: 0,
-                        tokens_out: 0,
-                    };
-                    store.finish_message(&turn.assistant_message, &end).await?;
-                    let payload = serde_json::to_string(&TurnEvent::Cancelled).unwrap_or_default();
-                    store
-                        .append_event(
-                            &turn.project,
-                            &turn.assistant_message,
-                            "cancelled",
-                            &payload,
-                        )
-                        .await?;
-                    self.engine.hub.notify(&turn.project);
-                }
-            }
+        if let Some(token) = local {
+            token.cancel();
         }
         Ok(true)
     }
@@ -245,25 +224,16 @@ impl Workers {
                     .end_job(&job.id, worker, JobState::Cancelled, None)
                     .await
             }
-            JobOutcome::Failed { reason, .. } => {
-                store
-                    .end_job(&job.id, worker, JobState::Dead, Some(reason))
-                    .await
+            JobOutcome::Failed { reason, refund } => self.fail(&job, worker, reason, *refund).await,
+            JobOutcome::Retry { reason, .. } if job.attempts >= job.max_attempts => {
+                let reason = format!("The turn kept failing and was given up: {reason}.");
+                self.fail(&job, worker, &reason, true).await
             }
             JobOutcome::Retry { after, reason } => {
                 let run_at = now_ms() + i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
-                match store.retry_job(&job.id, worker, run_at, reason).await {
-                    Ok(Some(JobState::Dead)) => {
-                        let reason = format!("The turn kept failing and was given up: {reason}.");
-                        self.engine.fail(&turn, &reason, true).await;
-                        Ok(true)
-                    }
-                    Ok(state) => {
-                        self.wake();
-                        Ok(state.is_some())
-                    }
-                    Err(error) => Err(error),
-                }
+                let state = store.retry_job(&job.id, worker, run_at, reason).await;
+                self.wake();
+                state.map(|state| state.is_some())
             }
         };
         if let Err(error) = settled {
@@ -271,24 +241,51 @@ impl Workers {
         }
     }
 
+    /// Ends the job and its turn as failed, in one go (see `Store::fail_turn`).
+    async fn fail(
+        &self,
+        job: &Job,
+        worker: &str,
+        reason: &str,
+        refund: bool,
+    ) -> Result<bool, StoreError> {
+        let ended = self
+            .engine
+            .store
+            .fail_turn(job, worker, reason, refund)
+            .await?;
+        if ended {
+            if let Ok(turn) = job.turn() {
+                self.engine.hub.notify(&turn.project);
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Every so often (and at start-up): jobs of dead workers go back to
+    /// the queue, and any turn left unfinished by a crash is finished.
     async fn reap(self, lease: Duration) {
         let every = (lease / 2).max(Duration::from_secs(1));
+        let store = self.engine.store.clone();
         loop {
-            match self.engine.store.reclaim_expired_jobs(now_ms()).await {
+            match store.reclaim_expired_jobs(now_ms()).await {
                 Ok(jobs) => {
-                    for job in jobs {
+                    for job in &jobs {
                         tracing::warn!(job = %job.id, state = job.state.as_str(), "took back a turn whose worker stopped");
-                        match (job.state, job.turn()) {
-                            (JobState::Dead, Ok(turn)) => {
-                                let reason =
-                                    "The turn was interrupted too many times and was given up.";
-                                self.engine.fail(&turn, reason, true).await;
-                            }
-                            _ => self.wake(),
-                        }
+                    }
+                    if jobs.iter().any(|job| job.state == JobState::Queued) {
+                        self.wake();
                     }
                 }
                 Err(error) => tracing::error!(%error, "reclaiming jobs failed"),
+            }
+            match store.reconcile_turns().await {
+                Ok(projects) => {
+                    for project in &projects {
+                        self.engine.hub.notify(project);
+                    }
+                }
+                Err(error) => tracing::error!(%error, "finishing interrupted turns failed"),
             }
             tokio::select! {
                 () = tokio::time::sleep(every) => {}

@@ -33,7 +33,7 @@ impl JobState {
         }
     }
 
-    fn parse(raw: &str) -> Result<Self, StoreError> {
+    pub(super) fn parse(raw: &str) -> Result<Self, StoreError> {
         Ok(match raw {
             "queued" => Self::Queued,
             "running" => Self::Running,
@@ -77,7 +77,7 @@ impl Job {
     }
 }
 
-fn job(row: &AnyRow) -> Result<Job, StoreError> {
+pub(super) fn job_row(row: &AnyRow) -> Result<Job, StoreError> {
     Ok(Job {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,
@@ -209,7 +209,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Ok(EnqueuedTurn {
-            job: job(&row)?,
+            job: job_row(&row)?,
             turn,
             usage,
         }))
@@ -245,7 +245,7 @@ impl Store {
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(job).transpose()
+        row.as_ref().map(job_row).transpose()
     }
 
     /// Extends `worker`'s lease; `false` when the job is no longer its own
@@ -336,30 +336,7 @@ impl Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(job).collect()
-    }
-
-    /// Cancels the queued or running turn that fills in `message`, if it is
-    /// `owner`'s. The lease stays as it was: the worker's next heartbeat
-    /// finds the job no longer running and stops.
-    pub async fn cancel_turn_job(
-        &self,
-        owner: &UserId,
-        message: &MessageId,
-    ) -> Result<Option<Job>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE jobs SET state = 'cancelled', updated_at = $1
-             WHERE message_id = $2 AND state IN ('queued', 'running')
-               AND EXISTS (SELECT 1 FROM messages m JOIN projects p ON p.id = m.project_id
-                           WHERE m.id = $2 AND p.owner_id = $3)
-             RETURNING *",
-        )
-        .bind(now_ms())
-        .bind(message.as_str())
-        .bind(owner.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(job).transpose()
+        rows.iter().map(job_row).collect()
     }
 
     /// Cancels every queued or running turn of the owner's project (or, with
@@ -390,6 +367,6 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(job).transpose()
+        row.as_ref().map(job_row).transpose()
     }
 }

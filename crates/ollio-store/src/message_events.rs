@@ -38,27 +38,9 @@ impl Store {
         payload: &str,
     ) -> Result<StoredEvent, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE projects SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
-        )
-        .bind(project.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-        let row = sqlx::query(
-            "INSERT INTO message_events (project_id, seq, message_id, kind, payload, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             RETURNING project_id, seq, message_id, kind, payload, created_at",
-        )
-        .bind(project.as_str())
-        .bind(seq)
-        .bind(message.as_str())
-        .bind(kind)
-        .bind(payload)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
+        let stored = append_in(&mut tx, project, message, kind, payload).await?;
         tx.commit().await?;
-        Ok(event(&row)?)
+        Ok(stored)
     }
 
     /// Up to `limit` of the owner's project events with `seq > after`, in order.
@@ -112,4 +94,34 @@ impl Store {
             .await?;
         Ok(seq.unwrap_or(0))
     }
+}
+
+/// [`Store::append_event`] inside the caller's transaction.
+pub(super) async fn append_in(
+    tx: &mut sqlx::AnyConnection,
+    project: &ProjectId,
+    message: &MessageId,
+    kind: &str,
+    payload: &str,
+) -> Result<StoredEvent, StoreError> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE projects SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+    )
+    .bind(project.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    let row = sqlx::query(
+        "INSERT INTO message_events (project_id, seq, message_id, kind, payload, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING project_id, seq, message_id, kind, payload, created_at",
+    )
+    .bind(project.as_str())
+    .bind(seq)
+    .bind(message.as_str())
+    .bind(kind)
+    .bind(payload)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(event(&row)?)
 }

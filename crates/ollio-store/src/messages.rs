@@ -146,7 +146,8 @@ impl Store {
         Ok(busy.is_some())
     }
 
-    /// Moves a message to `status`, with a reason when it failed.
+    /// Moves an unfinished message to `status` (pending or running). A
+    /// message that has ended stays as it is: `false` then.
     pub async fn set_message_status(
         &self,
         id: &MessageId,
@@ -154,7 +155,8 @@ impl Store {
         error: Option<&str>,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE messages SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
+            "UPDATE messages SET status = $1, error = $2, updated_at = $3
+             WHERE id = $4 AND status IN ('pending', 'running')",
         )
         .bind(status.as_str())
         .bind(error)
@@ -165,30 +167,40 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Ends a turn's assistant message: its summary (or nothing), its
-    /// status and reason, and what the model used.
+    /// Ends a turn's assistant message, unless it has ended already: its
+    /// summary (or nothing), its status and reason, and what the model used.
     pub async fn finish_message(
         &self,
         id: &MessageId,
         end: &MessageEnd<'_>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE messages SET content = $1, status = $2, error = $3, model = COALESCE($4, model),
-                 tokens_in = tokens_in + $5, tokens_out = tokens_out + $6, updated_at = $7
-             WHERE id = $8",
-        )
-        .bind(end.content)
-        .bind(end.status.as_str())
-        .bind(end.error)
-        .bind(end.model)
-        .bind(end.tokens_in)
-        .bind(end.tokens_out)
-        .bind(now_ms())
-        .bind(id.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        let mut conn = self.pool.acquire().await?;
+        finish_in(&mut conn, id, end).await
     }
+}
+
+/// [`Store::finish_message`] on the caller's connection or transaction.
+pub(super) async fn finish_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &MessageId,
+    end: &MessageEnd<'_>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE messages SET content = $1, status = $2, error = $3, model = COALESCE($4, model),
+             tokens_in = tokens_in + $5, tokens_out = tokens_out + $6, updated_at = $7
+         WHERE id = $8 AND status IN ('pending', 'running')",
+    )
+    .bind(end.content)
+    .bind(end.status.as_str())
+    .bind(end.error)
+    .bind(end.model)
+    .bind(end.tokens_in)
+    .bind(end.tokens_out)
+    .bind(now_ms())
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// How a turn's assistant message ends.

@@ -98,14 +98,4 @@ impl Store {
             None => Ok(Err(self.usage(user, default_limit, now).await?)),
         }
     }
-
-    /// Gives back one credit, for a turn that failed through no fault of the
-    /// user's. Never goes below zero.
-    pub async fn refund_credit(&self, user: &UserId) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE usage SET credits_used = credits_used - 1 WHERE user_id = $1 AND credits_used > 0")
-            .bind(user.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
 }

@@ -177,46 +177,8 @@ fn file(row: &AnyRow) -> Result<VersionFile, sqlx::Error> {
 impl Store {
     /// Saves a version with all its files, numbered after the project's last.
     pub async fn create_version(&self, new: NewVersion) -> Result<Version, StoreError> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let version: i64 =
-            sqlx::query_scalar("UPDATE projects SET version_seq = version_seq + 1, updated_at = $1 WHERE id = $2 RETURNING version_seq")
-                .bind(now)
-                .bind(new.project.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-        let row = sqlx::query(
-            "INSERT INTO versions (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at, left_out)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             RETURNING *",
-        )
-        .bind(new_id())
-        .bind(new.project.as_str())
-        .bind(new.message.as_ref().map(MessageId::as_str))
-        .bind(version)
-        .bind(&new.title)
-        .bind(&new.template)
-        .bind(new.sandbox_id.as_deref())
-        .bind(new.preview_url.as_deref())
-        .bind(now)
-        .bind(serde_json::to_string(&new.left_out).unwrap_or_else(|_| "[]".into()))
-        .fetch_one(&mut *tx)
-        .await?;
-        let saved = version_row(&row)?;
-        for file in &new.files {
-            sqlx::query(
-                "INSERT INTO version_files (version_id, path, content, language, size, encoding) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(saved.id.as_str())
-            .bind(&file.path)
-            .bind(&file.content)
-            .bind(&file.language)
-            .bind(i64::try_from(file.size()).unwrap_or(i64::MAX))
-            .bind(if file.binary { "base64" } else { "utf8" })
-            .execute(&mut *tx)
-            .await
-            .map_err(super::conflict_as("a file with this path in the version"))?;
-        }
+        let saved = insert_version(&mut tx, &new).await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -357,4 +319,53 @@ impl Store {
         .await?;
         Ok(row.as_ref().map(version_row).transpose()?)
     }
+}
+
+/// Writes `new` with its files inside the caller's transaction. The first
+/// statement writes (SQLite takes its write lock there).
+pub(super) async fn insert_version(
+    tx: &mut sqlx::AnyConnection,
+    new: &NewVersion,
+) -> Result<Version, StoreError> {
+    let now = now_ms();
+    let version: i64 = sqlx::query_scalar(
+        "UPDATE projects SET version_seq = version_seq + 1, updated_at = $1 WHERE id = $2 RETURNING version_seq",
+    )
+    .bind(now)
+    .bind(new.project.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    let row = sqlx::query(
+        "INSERT INTO versions (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at, left_out)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING *",
+    )
+    .bind(new_id())
+    .bind(new.project.as_str())
+    .bind(new.message.as_ref().map(MessageId::as_str))
+    .bind(version)
+    .bind(&new.title)
+    .bind(&new.template)
+    .bind(new.sandbox_id.as_deref())
+    .bind(new.preview_url.as_deref())
+    .bind(now)
+    .bind(serde_json::to_string(&new.left_out).unwrap_or_else(|_| "[]".into()))
+    .fetch_one(&mut *tx)
+    .await?;
+    let saved = version_row(&row)?;
+    for file in &new.files {
+        sqlx::query(
+            "INSERT INTO version_files (version_id, path, content, language, size, encoding) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(saved.id.as_str())
+        .bind(&file.path)
+        .bind(&file.content)
+        .bind(&file.language)
+        .bind(i64::try_from(file.size()).unwrap_or(i64::MAX))
+        .bind(if file.binary { "base64" } else { "utf8" })
+        .execute(&mut *tx)
+        .await
+        .map_err(super::conflict_as("a file with this path in the version"))?;
+    }
+    Ok(saved)
 }

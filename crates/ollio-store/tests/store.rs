@@ -22,7 +22,7 @@ on_both_databases!(
     deleting_an_account_deletes_what_it_owns,
     text_round_trips_exactly,
     twenty_concurrent_spends_of_the_last_credit_give_one,
-    credits_reset_each_month_and_can_be_refunded,
+    credits_reset_each_month,
     login_failures_are_counted_per_key,
     a_turn_is_enqueued_all_or_nothing,
     a_job_has_one_worker_and_an_expired_lease_frees_it,
@@ -30,6 +30,10 @@ on_both_databases!(
     only_the_owner_can_stop_a_turn,
     concurrent_workers_take_each_job_once,
 );
+
+/// How turns end: one transaction each, and the reconciler.
+#[path = "store/turn_ends.rs"]
+mod turn_ends;
 
 async fn migrations_are_idempotent(db: TestDb) {
     db.store.migrate().await.unwrap();
@@ -431,7 +435,7 @@ async fn twenty_concurrent_spends_of_the_last_credit_give_one(db: TestDb) {
     assert_eq!((usage.used, usage.remaining()), (3, 0));
 }
 
-async fn credits_reset_each_month_and_can_be_refunded(db: TestDb) {
+async fn credits_reset_each_month(db: TestDb) {
     let store = &db.store;
     let ada = user(store, "ada@example.com").await;
     let mid_november = 1_795_336_800_000; // 2026-11-22
@@ -455,9 +459,6 @@ async fn credits_reset_each_month_and_can_be_refunded(db: TestDb) {
         .unwrap_err();
     assert_eq!(refused.remaining(), 0);
 
-    assert!(store.refund_credit(&ada).await.unwrap());
-    assert_eq!(store.usage(&ada, 2, mid_november).await.unwrap().used, 1);
-
     let december = calendar::next_month_start(mid_november) + 1;
     let fresh = store.usage(&ada, 2, december).await.unwrap();
     assert_eq!(
@@ -467,9 +468,6 @@ async fn credits_reset_each_month_and_can_be_refunded(db: TestDb) {
         ),
         (0, "1 December 2026")
     );
-    // Refunds never go below zero.
-    assert!(!store.refund_credit(&ada).await.unwrap());
-    assert_eq!(store.usage(&ada, 2, december).await.unwrap().used, 0);
 }
 
 async fn login_failures_are_counted_per_key(db: TestDb) {
@@ -680,21 +678,13 @@ async fn only_the_owner_can_stop_a_turn(db: TestDb) {
         .unwrap()
         .unwrap();
     let message = &queued.turn.assistant_message;
-    assert!(store
-        .cancel_turn_job(&bob, message)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(store.cancel_turn(&bob, message).await.unwrap().is_none());
     assert!(store.heartbeat_job(&taken.id, "w", 60_000).await.unwrap());
-    let cancelled = store.cancel_turn_job(&ada, message).await.unwrap().unwrap();
+    let cancelled = store.cancel_turn(&ada, message).await.unwrap().unwrap();
     assert_eq!(cancelled.state, JobState::Cancelled);
     // The worker learns at its next heartbeat.
     assert!(!store.heartbeat_job(&taken.id, "w", 60_000).await.unwrap());
-    assert!(store
-        .cancel_turn_job(&ada, message)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(store.cancel_turn(&ada, message).await.unwrap().is_none());
 }
 
 async fn concurrent_workers_take_each_job_once(db: TestDb) {

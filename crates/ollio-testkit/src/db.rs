@@ -13,6 +13,18 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Runs raw SQL on the test database: to put rows in the states only a
+    /// crash at the wrong moment leaves behind.
+    pub async fn execute(&self, sql: &str) {
+        let mut conn = sqlx::AnyConnection::connect(self.url.expose())
+            .await
+            .expect("connect to the test database");
+        conn.execute(sql).await.expect("run the test's SQL");
+        conn.close().await.ok();
+    }
+}
+
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temporary folder");
     let url = DatabaseUrl::sqlite_file(dir.path().join("ollio.db"));
