@@ -206,13 +206,8 @@ impl Previews {
             Err(SandboxError::NotFound) => return Ok(AppLog::Asleep),
             Err(error) => return failed(error),
         };
-        match maker
-            .client
-            .envd(&detail.into())
-            .read_file(app_ready::LOG_PATH)
-            .await
-        {
-            Ok(log) => Ok(AppLog::Running(app_ready::tail(&log, LOG_SHOWN))),
+        match app_ready::read_tail(&maker.client.envd(&detail.into()), LOG_SHOWN).await {
+            Ok(log) => Ok(AppLog::Running(log)),
             // No log yet: the app has not printed anything.
             Err(SandboxError::NotFound) => Ok(AppLog::Running(String::new())),
             Err(error) => failed(error),

@@ -8,6 +8,7 @@ use ollio_agent::{
     anthropic::Anthropic,
     chat_provider::{ChatProvider, SecretKey},
     openai::OpenAiCompatible,
+    tools::{ToolCallArgs, ToolRunner},
     turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
 };
 use ollio_domain::TurnEvent;
@@ -408,4 +409,77 @@ async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
         .as_str()
         .unwrap()
         .contains("<file path="));
+}
+
+/// The largest memory this process has held since the last reset, in KB
+/// (`VmHWM`, reset through `clear_refs`).
+fn peak_kb(reset: bool) -> u64 {
+    if reset {
+        std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak");
+    }
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+#[tokio::test]
+async fn a_1_gb_file_read_by_the_tool_costs_the_server_only_what_it_keeps() {
+    // The production disk limit (2 GB) allows a 1 GB file.
+    let daemon = TestDaemon::start_with(GUEST, |config| config.limits.disk_bytes = 2 << 30).await;
+    let (_sandbox, envd) = daemon.sandbox("base").await;
+    // A sparse 1 GB file (no disk used) and five files of 60 KB.
+    let made = envd
+        .run(
+            &ollio_sandbox::Command::new(
+                "truncate -s 1G huge.bin && for i in 1 2 3 4 5; do head -c 61440 /dev/zero | tr '\\0' a > part$i.txt; done",
+            ),
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        made.exit_code,
+        0,
+        "{:?}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (sink, _events) = tokio::sync::mpsc::unbounded_channel();
+    let runner = ToolRunner {
+        envd: &envd,
+        events: &sink,
+        stop: CancellationToken::new(),
+    };
+    let paths = [
+        "huge.bin",
+        "part1.txt",
+        "part2.txt",
+        "part3.txt",
+        "part4.txt",
+        "part5.txt",
+    ];
+    let before = peak_kb(true);
+    let report = runner
+        .run(ToolCallArgs::ReadFiles(
+            paths.iter().map(|p| (*p).to_owned()).collect(),
+        ))
+        .await
+        .unwrap();
+    let grown = peak_kb(false).saturating_sub(before);
+    println!("reading a 1 GB file through read_files: peak memory +{grown} KB");
+    assert!(
+        report.contains("(cut: the file is 1073741824 bytes; these are its first 65536)"),
+        "{}",
+        &report[report.len().saturating_sub(600)..]
+    );
+    // 64 KB + 3 × 60 KB leave 12 KB of the call's 256 KB for the fourth.
+    assert!(report.contains("(cut: the file is 61440 bytes; these are its first 12288)"));
+    assert!(report.contains(
+        "=== part5.txt ===\n(not read: this call already returned 256 KB; read it in another call)"
+    ));
+    // The file streamed through and was cut, never held whole: a read of
+    // all of it would have held a gigabyte at least.
+    assert!(grown < 96 * 1024, "peak memory grew by {grown} KB");
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use ollio_domain::TurnEvent;
-use ollio_sandbox::{Command, Envd};
+use ollio_sandbox::{Command, Envd, SandboxError};
 
 use super::{templates::Template, tools::EventSink};
 
@@ -34,9 +34,8 @@ pub async fn wait(envd: &Envd, template: &Template, sink: &EventSink) -> bool {
     if ready {
         let _ = sink.send(TurnEvent::AppReady);
     } else {
-        let log = envd.read_file(LOG_PATH).await.unwrap_or_default();
         let _ = sink.send(TurnEvent::AppFailed {
-            log_tail: tail(&log, TAIL_BYTES),
+            log_tail: read_tail(envd, TAIL_BYTES).await.unwrap_or_default(),
         });
     }
     ready
@@ -58,16 +57,24 @@ fn probe_script(port: u16, path: &str, patience: Duration) -> String {
     )
 }
 
+/// The last `bytes` of a log, from a line's start, as text.
+pub async fn read_tail(envd: &Envd, bytes: usize) -> Result<String, SandboxError> {
+    // One byte more tells whether the first kept line is whole.
+    let part = envd.read_file_tail(LOG_PATH, bytes + 1).await?;
+    Ok(tail(&part.bytes, bytes))
+}
+
 /// The end of `log`, from a line's start, as text.
 pub fn tail(log: &[u8], bytes: usize) -> String {
     let start = log.len().saturating_sub(bytes);
     let start = if start == 0 {
         0
     } else {
-        log[start..]
+        // A line starts at `start` when the byte before it ends one.
+        log[start - 1..]
             .iter()
             .position(|byte| *byte == b'\n')
-            .map_or(start, |newline| start + newline + 1)
+            .map_or(start, |newline| start + newline)
     };
     String::from_utf8_lossy(&log[start..]).trim_end().to_owned()
 }
@@ -81,6 +88,9 @@ mod tests {
         assert_eq!(tail(b"one\ntwo\nthree\n", 9), "three");
         assert_eq!(tail(b"short\n", 100), "short");
         assert_eq!(tail(b"", 10), "");
+        // Cut just after a newline: the next line is whole and kept.
+        assert_eq!(tail(b"one\ntwo\n", 4), "two");
+        assert_eq!(tail(b"xone\ntwo\n", 8), "two");
     }
 
     #[test]

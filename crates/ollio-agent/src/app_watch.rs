@@ -92,8 +92,11 @@ impl Told {
 }
 
 async fn read(envd: &Envd) -> Option<Status> {
-    let bytes = envd.read_file(STATUS_PATH).await.ok()?;
-    serde_json::from_slice(&bytes).ok()
+    // The supervisor writes a few hundred bytes; anything larger is not its.
+    let part = envd.read_file_head(STATUS_PATH, 64 << 10).await.ok()?;
+    serde_json::from_slice(&part.bytes)
+        .ok()
+        .filter(|_| !part.cut)
 }
 
 /// Follows the app until [`Follower::finish`]; dropped, it just stops.

@@ -92,13 +92,23 @@ pub async fn read_project(envd: &Envd) -> Result<Snapshot, SandboxError> {
             snapshot.leave_out(relative, LeftOutReason::VersionFull, Some(entry.size));
             continue;
         }
-        let bytes = match envd.read_file(&format!("{PROJECT_ROOT}/{relative}")).await {
-            Ok(bytes) => bytes,
+        // Capped, as the file may have grown since the listing.
+        let path = format!("{PROJECT_ROOT}/{relative}");
+        let part = match envd.read_file_head(&path, MAX_BINARY_FILE as usize).await {
+            Ok(part) => part,
             // Removed since the listing: not part of the version.
             Err(SandboxError::Missing(_)) => continue,
             Err(error) => return Err(error),
         };
-        let size = bytes.len() as u64;
+        if part.cut {
+            snapshot.leave_out(relative, LeftOutReason::TooLarge, Some(part.size));
+            continue;
+        }
+        if total + part.size > MAX_VERSION_BYTES {
+            snapshot.leave_out(relative, LeftOutReason::VersionFull, Some(part.size));
+            continue;
+        }
+        let (bytes, size) = (part.bytes, part.size);
         let file =
             NewFile::from_bytes(relative.to_owned(), language_of(relative).to_owned(), bytes);
         if !file.binary && size > MAX_TEXT_FILE {

@@ -27,6 +27,8 @@ pub const PROJECT_ROOT: &str = "/home/user";
 pub const MAX_OUTPUT: usize = 12 * 1024;
 /// What one file read may take in the model's context.
 pub const MAX_READ: usize = 64 * 1024;
+/// What all the files of one `read_files` call may take together.
+pub const MAX_READ_CALL: usize = 256 * 1024;
 const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 const MAX_TIMEOUT_MS: u64 = 10 * 60_000;
 
@@ -327,16 +329,33 @@ impl ToolRunner<'_> {
         Ok(report)
     }
 
+    /// Each file's first [`MAX_READ`] bytes, [`MAX_READ_CALL`] in all: the
+    /// sandbox streams each file and the read stops at its cap, so even a
+    /// huge file costs the server only what is kept.
     async fn read_files(&self, paths: Vec<String>) -> Result<String, ToolError> {
         let mut report = String::new();
+        let mut left = MAX_READ_CALL;
         for path in paths {
-            match self.envd.read_file(&in_sandbox(&path)).await {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    report.push_str(&format!(
-                        "=== {path} ===\n{}\n",
-                        keep_head_and_tail(&text, MAX_READ)
-                    ));
+            if left == 0 {
+                report.push_str(&format!(
+                    "=== {path} ===\n(not read: this call already returned {} KB; read it in another call)\n",
+                    MAX_READ_CALL / 1024
+                ));
+                continue;
+            }
+            let cap = left.min(MAX_READ);
+            match self.envd.read_file_head(&in_sandbox(&path), cap).await {
+                Ok(part) => {
+                    left -= part.bytes.len();
+                    let text = String::from_utf8_lossy(&part.bytes);
+                    report.push_str(&format!("=== {path} ===\n{text}\n"));
+                    if part.cut {
+                        report.push_str(&format!(
+                            "(cut: the file is {} bytes; these are its first {})\n",
+                            part.size,
+                            part.bytes.len()
+                        ));
+                    }
                 }
                 Err(SandboxError::Missing(_)) => {
                     report.push_str(&format!("=== {path} ===\n(no such file)\n"));

@@ -120,20 +120,80 @@ impl Envd {
         Ok(())
     }
 
-    /// `GET /files`: a file's bytes. Relative paths are relative to the home
-    /// directory, `/home/user`.
+    /// `GET /files`: a whole file's bytes, for files known to be small;
+    /// one over [`MAX_WHOLE_READ`] is refused rather than read. Relative
+    /// paths are relative to the home directory, `/home/user`.
     pub async fn read_file(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
-        let response = self
-            .send(|| {
-                self.bounded(reqwest::Method::GET, "/files")
-                    .query(&[("path", path)])
-            })
-            .await?;
-        let bytes = response
-            .bytes()
+        let part = self.read_file_head(path, MAX_WHOLE_READ).await?;
+        if part.cut {
+            return Err(SandboxError::Rejected(format!(
+                "{path} is {} bytes, more than the {MAX_WHOLE_READ} read at once",
+                part.size
+            )));
+        }
+        Ok(part.bytes)
+    }
+
+    /// A file's first `max` bytes and its size. The file streams in and
+    /// the read stops at `max`: the rest is never sent or held, however
+    /// large the file is.
+    pub async fn read_file_head(&self, path: &str, max: usize) -> Result<FilePart, SandboxError> {
+        let mut response = self.open_file(path).await?;
+        let length = response.content_length();
+        let mut bytes = Vec::with_capacity(length.map_or(0, |n| n.min(max as u64) as usize));
+        let mut cut = false;
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|error| SandboxError::from_transport(&error))?;
-        Ok(bytes.to_vec())
+            .map_err(|error| SandboxError::from_transport(&error))?
+        {
+            let room = max - bytes.len();
+            if chunk.len() > room {
+                bytes.extend_from_slice(&chunk[..room]);
+                cut = true;
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        // Dropping the response mid-body closes the connection.
+        let size = length.unwrap_or(bytes.len() as u64 + u64::from(cut));
+        Ok(FilePart { bytes, size, cut })
+    }
+
+    /// A file's last `max` bytes (a log's end) and its size. Memory stays
+    /// within twice `max` while the file streams past.
+    pub async fn read_file_tail(&self, path: &str, max: usize) -> Result<FilePart, SandboxError> {
+        let mut response = self.open_file(path).await?;
+        let mut kept: Vec<u8> = Vec::new();
+        let mut size = 0u64;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| SandboxError::from_transport(&error))?
+        {
+            size += chunk.len() as u64;
+            kept.extend_from_slice(&chunk);
+            if kept.len() > max.saturating_mul(2).max(64 << 10) {
+                kept.drain(..kept.len() - max);
+            }
+        }
+        let cut = kept.len() > max;
+        if cut {
+            kept.drain(..kept.len() - max);
+        }
+        Ok(FilePart {
+            bytes: kept,
+            size,
+            cut: cut || size > max as u64,
+        })
+    }
+
+    async fn open_file(&self, path: &str) -> Result<Response, SandboxError> {
+        self.send(|| {
+            self.bounded(reqwest::Method::GET, "/files")
+                .query(&[("path", path)])
+        })
+        .await
     }
 
     /// `POST /files` (multipart, one part named `file` per file, its file
@@ -367,6 +427,19 @@ impl Envd {
     async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, SandboxError> {
         send_with_retry(self.retry, build, Classify::Envd, Repeat::Always).await
     }
+}
+
+/// The most [`Envd::read_file`] reads; larger files need a capped read.
+pub const MAX_WHOLE_READ: usize = 16 << 20;
+
+/// Part of a file, from a capped read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePart {
+    pub bytes: Vec<u8>,
+    /// The whole file's size in bytes.
+    pub size: u64,
+    /// Whether `bytes` is less than the whole file.
+    pub cut: bool,
 }
 
 /// The events of a started command, read as they arrive.

@@ -12,7 +12,9 @@ pub mod settings;
 pub mod wire;
 
 pub use client::{Sandbox, SandboxClient};
-pub use envd::{Command, CommandEvent, CommandOutput, CommandStream, Envd};
+pub use envd::{
+    Command, CommandEvent, CommandOutput, CommandStream, Envd, FilePart, MAX_WHOLE_READ,
+};
 pub use error::SandboxError;
 pub use retry::RetryPolicy;
 pub use settings::{ApiKey, Endpoint};
