@@ -54,6 +54,9 @@ pub struct GuestArgs {
     app: Option<String>,
     #[arg(long, default_value = "/tmp/ollio")]
     app_dir: PathBuf,
+    /// Set `RLIMIT_NPROC` to this on itself first.
+    #[arg(long)]
+    max_processes: Option<u64>,
 }
 
 impl GuestArgs {
@@ -70,6 +73,7 @@ impl GuestArgs {
             usage_baseline: self.usage_baseline,
             app: self.app.clone(),
             app_dir: self.app_dir.clone(),
+            max_processes: self.max_processes,
         }
     }
 }

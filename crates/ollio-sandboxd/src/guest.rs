@@ -68,6 +68,9 @@ pub struct GuestOptions {
     pub app: Option<String>,
     /// Where the app's log and status go: `/tmp/ollio` inside a jail.
     pub app_dir: PathBuf,
+    /// `RLIMIT_NPROC` for itself and all it starts (inside the jail's user
+    /// namespace it counts only this sandbox's processes).
+    pub max_processes: Option<u64>,
 }
 
 struct Guest {
@@ -102,6 +105,16 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Runs the agent until the sandbox is killed.
 pub async fn run(options: GuestOptions) -> std::io::Result<()> {
+    if let Some(processes) = options.max_processes {
+        let limit = libc::rlimit {
+            rlim_cur: processes,
+            rlim_max: processes,
+        };
+        // SAFETY: setrlimit reads the struct; lowering needs no privilege.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &limit) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
     let listener = listener_from_fd(options.listen_fd)?;
     if let Some(port) = options.serve_static {
         let home = options.home.clone();
@@ -342,6 +355,7 @@ mod tests {
                 usage_baseline: 0,
                 app: None,
                 app_dir: PathBuf::from("/nonexistent/app"),
+                max_processes: None,
             },
             stdins: Mutex::new(HashMap::new()),
             groups: Mutex::default(),

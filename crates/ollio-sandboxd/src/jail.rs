@@ -11,7 +11,7 @@ use std::{
     process::Stdio,
 };
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 use super::{guest::HOME, guest_protocol::LISTEN_FD};
 
@@ -19,6 +19,9 @@ use super::{guest::HOME, guest_protocol::LISTEN_FD};
 /// inside the sandbox.
 pub const RUN_DIR: &str = "/run/ollio";
 const GUEST_EXE: &str = "/run/ollio-guest";
+/// Where bubblewrap reads the seccomp filter from (see [`crate::seccomp`]).
+const SECCOMP_FD: RawFd = LISTEN_FD + 1;
+const SECCOMP_FD_ARG: &str = "4";
 /// Where the sandbox's own writes over its template (the overlay's upper
 /// layer) appear inside, read-only, so the guest counts only those against
 /// the disk limit.
@@ -116,6 +119,10 @@ pub struct JailSpec<'a> {
     pub usage_baseline: u64,
     /// The template whose app the guest keeps running.
     pub app: Option<&'static str>,
+    /// `RLIMIT_NPROC` the guest sets on itself inside the jail's user
+    /// namespace, where the kernel counts only the sandbox's processes
+    /// against it (see [`counts_processes_per_namespace`]).
+    pub max_processes: Option<u64>,
 }
 
 impl JailSpec<'_> {
@@ -195,9 +202,17 @@ impl JailSpec<'_> {
 
     /// The command that starts the guest agent under `isolation`, serving
     /// on `listener` (from [`JailSpec::bind_guest_socket`]).
-    pub fn command(&self, isolation: Isolation, listener: RawFd) -> tokio::process::Command {
+    pub fn command(
+        &self,
+        isolation: Isolation,
+        listener: RawFd,
+    ) -> std::io::Result<tokio::process::Command> {
+        let mut seccomp = None;
         let mut command = match isolation {
-            Isolation::Bubblewrap => self.bubblewrap(),
+            Isolation::Bubblewrap => {
+                seccomp = Some(seccomp_pipe()?);
+                self.bubblewrap()
+            }
             Isolation::None => {
                 let mut command = tokio::process::Command::new(self.guest_exe);
                 command
@@ -221,8 +236,8 @@ impl JailSpec<'_> {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        self.before_exec(&mut command, listener);
-        command
+        self.before_exec(&mut command, listener, seccomp);
+        Ok(command)
     }
 
     fn guest_flags(&self) -> Vec<String> {
@@ -243,6 +258,9 @@ impl JailSpec<'_> {
         }
         if let Some(app) = self.app {
             flags.extend(["--app".to_owned(), app.to_owned()]);
+        }
+        if let Some(processes) = self.max_processes {
+            flags.extend(["--max-processes".to_owned(), processes.to_string()]);
         }
         if self.usage_baseline > 0 {
             flags.extend([
@@ -274,6 +292,8 @@ impl JailSpec<'_> {
             "--new-session",
             "--cap-drop",
             "ALL",
+            "--seccomp",
+            SECCOMP_FD_ARG,
             "--clearenv",
             "--ro-bind",
             "/usr",
@@ -339,7 +359,12 @@ impl JailSpec<'_> {
     /// cgroups, sets the rlimits and drops to the sandbox's uid in the
     /// child, between fork and exec. Everything is prepared up front: only
     /// system calls happen after the fork.
-    fn before_exec(&self, command: &mut tokio::process::Command, listener: RawFd) {
+    fn before_exec(
+        &self,
+        command: &mut tokio::process::Command,
+        listener: RawFd,
+        seccomp: Option<std::os::fd::OwnedFd>,
+    ) {
         let procs: Vec<CString> = self
             .cgroup_procs
             .iter()
@@ -363,15 +388,18 @@ impl JailSpec<'_> {
         // data prepared before the fork.
         unsafe {
             command.pre_exec(move || {
-                // dup2 leaves the copy open across exec; when the numbers
-                // already match, clear close-on-exec instead.
-                let passed = if listener == LISTEN_FD {
-                    libc::fcntl(listener, libc::F_SETFD, 0)
-                } else {
-                    libc::dup2(listener, LISTEN_FD)
-                };
-                if passed < 0 {
-                    return Err(std::io::Error::last_os_error());
+                // Each descriptor goes to its fixed number through a copy
+                // above both, so neither can overwrite the other; dup2
+                // leaves the result open across exec.
+                let mut passes = vec![(listener, LISTEN_FD)];
+                if let Some(filter) = &seccomp {
+                    passes.push((filter.as_raw_fd(), SECCOMP_FD));
+                }
+                for (from, to) in passes {
+                    let spare = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 10);
+                    if spare < 0 || libc::dup2(spare, to) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 if let Some((target, options)) = &overlay {
                     // A mount namespace of the jail's own, private, so the
@@ -443,6 +471,53 @@ impl JailSpec<'_> {
             });
         }
     }
+}
+
+/// A pipe holding the seccomp filter, for bubblewrap to read to its end.
+fn seccomp_pipe() -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::io::Write;
+    let program = crate::seccomp::program().map_err(std::io::Error::other)?;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills both descriptors, which are then owned here.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let (read, write) = unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    // A few KB: it fits in the pipe's buffer, so this never blocks.
+    let mut write = write;
+    write.write_all(program)?;
+    Ok(read)
+}
+
+/// The running kernel's release, as `uname -r` prints it.
+pub fn kernel_release() -> String {
+    // SAFETY: uname fills the zeroed struct; its fields are NUL-terminated.
+    unsafe {
+        let mut name: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut name) != 0 {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(name.release.as_ptr())
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// Whether `release` counts `RLIMIT_NPROC` per user namespace (Linux 5.14's
+/// ucounts), so a limit set inside a jail holds for that jail alone.
+pub fn counts_processes_per_namespace(release: &str) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (5, 14)
 }
 
 /// Whether bubblewrap can be found.

@@ -18,6 +18,7 @@ mod lock;
 pub mod preview;
 pub mod preview_cors;
 pub mod registry;
+pub mod seccomp;
 pub mod settings;
 pub mod standalone;
 mod template_build;
@@ -198,6 +199,10 @@ pub enum DaemonError {
     NoBubblewrap,
     #[error("OLLIO_SANDBOXD_API_KEY must look like e2b_ followed by 40 hex digits")]
     BadKey,
+    #[error("without root, a sandbox's process limit needs Linux 5.14 or later (this is {0}): run the sandbox daemon as root, or on a newer kernel")]
+    NoProcessLimit(String),
+    #[error("the jail's seccomp filter cannot be built: {0}")]
+    Seccomp(String),
     #[error("OLLIO_SANDBOXD_ADDR: cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -246,8 +251,22 @@ pub async fn start(mut config: DaemonConfig) -> Result<RunningDaemon, DaemonErro
     if !config.api_key.has_e2b_shape() {
         return Err(DaemonError::BadKey);
     }
-    if config.isolation == Isolation::Bubblewrap && !jail::bubblewrap_available() {
-        return Err(DaemonError::NoBubblewrap);
+    if config.isolation == Isolation::Bubblewrap {
+        if !jail::bubblewrap_available() {
+            return Err(DaemonError::NoBubblewrap);
+        }
+        seccomp::program().map_err(DaemonError::Seccomp)?;
+        // Without root (no cgroups, no uid per sandbox), each sandbox's
+        // RLIMIT_NPROC, set inside its user namespace, counts only its own
+        // processes from Linux 5.14 on; before, it would count nothing
+        // useful. Never run without a process limit.
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            let release = jail::kernel_release();
+            if !jail::counts_processes_per_namespace(&release) {
+                return Err(DaemonError::NoProcessLimit(release));
+            }
+        }
     }
     if config.isolation == Isolation::None {
         tracing::warn!("sandboxes are NOT isolated (--unsafe-no-isolation): generated code can read and change this machine");

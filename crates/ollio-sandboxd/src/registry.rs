@@ -470,6 +470,9 @@ impl Registry {
             },
             usage_baseline: 0,
             app,
+            // In the jail's own user namespace this holds without root too.
+            max_processes: (self.config.isolation == crate::Isolation::Bubblewrap)
+                .then_some(limits.processes),
         };
         let fail = |message: String| {
             if let Some(cgroup) = &cgroup {
@@ -515,7 +518,7 @@ impl Registry {
         };
         let spawned = spec
             .command(self.config.isolation, listener.as_raw_fd())
-            .spawn();
+            .and_then(|mut command| command.spawn());
         // The guest holds its own copy now.
         drop(listener);
         let mut guest = match spawned {

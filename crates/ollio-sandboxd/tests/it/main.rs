@@ -2,6 +2,7 @@
 //! with real bubblewrap jails: one test binary for the crate.
 
 mod e2b_sdk;
+mod non_root;
 mod sandbox_client;
 mod sandbox_escapes;
 mod templates;

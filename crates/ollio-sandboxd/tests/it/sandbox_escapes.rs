@@ -454,3 +454,54 @@ async fn with_registries_allowed_only_registries_are_reachable() {
     .await;
     assert_ne!(direct.exit_code, 0);
 }
+
+/// The probe: each refused call with arguments the kernel itself would
+/// reject (see the script's notes).
+const SECCOMP_PROBE: &str = include_str!("seccomp/probe.py");
+
+// The probe's system call numbers are x86-64's.
+#[cfg(target_arch = "x86_64")]
+#[tokio::test]
+async fn the_seccomp_filter_refuses_what_no_sandbox_needs() {
+    let daemon = TestDaemon::start(GUEST).await;
+    let (_, envd) = daemon.sandbox("base").await;
+    envd.write_files(&[("probe.py".into(), SECCOMP_PROBE.as_bytes().to_vec())])
+        .await
+        .unwrap();
+    let output = run(&envd, "python3 probe.py").await;
+    assert_eq!(output.exit_code, 0, "{}", text(&output.stderr));
+    let inside: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(inside["seccomp mode"], 2, "a filter is installed");
+    assert_eq!(inside["allowed: personality query"], 0);
+    assert_eq!(inside["allowed: getpid"], 0);
+    let refused: Vec<_> = inside
+        .iter()
+        .filter(|(name, _)| !name.starts_with("allowed") && *name != "seccomp mode")
+        .collect();
+    assert!(refused.len() >= 20);
+    for (name, errno) in &refused {
+        assert_eq!(**errno, libc::EPERM, "{name} was not refused: {inside:?}");
+    }
+
+    // The same probe outside the jail, as root, gets the kernel's own
+    // answers: so the EPERMs above are the filter's.
+    if unsafe { libc::geteuid() } == 0 {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("probe.py");
+        std::fs::write(&script, SECCOMP_PROBE).unwrap();
+        let host = std::process::Command::new("python3")
+            .arg(&script)
+            .output()
+            .unwrap();
+        let outside: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&host.stdout).unwrap();
+        for (name, _) in &refused {
+            assert_ne!(
+                outside[name.as_str()],
+                libc::EPERM,
+                "{name} outside: {outside:?}"
+            );
+        }
+    }
+}
