@@ -10,7 +10,12 @@ mod version_zip;
 
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
-use axum::{middleware, routing::get, Router};
+use axum::{
+    http::{header, HeaderValue},
+    middleware,
+    routing::get,
+    Router,
+};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
@@ -19,6 +24,7 @@ use tower_http::{
         predicate::{NotForContentType, Predicate, SizeAbove},
         CompressionLayer,
     },
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -94,6 +100,16 @@ pub fn router(state: AppState) -> Router {
             guard::require_same_origin,
         ))
         .layer(CompressionLayer::new().compress_when(compress))
+        // No page of the app may be framed (previews are framed, from their
+        // own origin; the app never is).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         // Outside the compression: /pkg/* is compressed once, at the best
         // level, and kept.
         .layer(middleware::from_fn_with_state(

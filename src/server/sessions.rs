@@ -16,7 +16,22 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use ollio_store::{DatabaseUrl, StoreError};
 
-pub const COOKIE: &str = "ollio_session";
+/// The session cookie's name over https: `__Host-` makes browsers refuse it
+/// unless it is Secure, for the whole site and for this host alone, so no
+/// other host (a preview on a sibling domain) can set or shadow it.
+pub const COOKIE: &str = "__Host-ollio_session";
+/// Its name over plain http (`localhost` during development), where a
+/// `__Host-` cookie, which must be Secure, would not be kept by every browser.
+pub const PLAIN_HTTP_COOKIE: &str = "ollio_session";
+
+/// The session cookie's name for an app served over https or not.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        COOKIE
+    } else {
+        PLAIN_HTTP_COOKIE
+    }
+}
 /// Sessions end after this long without a request.
 pub const IDLE_DAYS: i64 = 30;
 
@@ -62,10 +77,10 @@ impl Sessions {
     }
 
     /// The middleware that loads and saves sessions. The cookie is HttpOnly,
-    /// SameSite=Lax, and Secure when the app is served over https.
+    /// SameSite=Lax, and over https Secure and named [`COOKIE`].
     pub fn layer(&self, secure: bool) -> SessionManagerLayer<Self> {
         SessionManagerLayer::new(self.clone())
-            .with_name(COOKIE)
+            .with_name(cookie_name(secure))
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(secure)

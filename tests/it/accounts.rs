@@ -167,12 +167,16 @@ async fn sign_in_and_out(db: TestDb) {
 }
 
 fn session_cookie(response: &reqwest::Response) -> String {
+    named_cookie(response, "ollio_session=")
+}
+
+fn named_cookie(response: &reqwest::Response, prefix: &str) -> String {
     response
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("ollio_session="))
+        .find(|value| value.starts_with(prefix))
         .expect("a session cookie")
         .to_owned()
 }
@@ -240,7 +244,11 @@ async fn the_session_cookie_is_locked_down_and_rotates(db: TestDb) {
             &[],
         )
         .await;
-    assert!(session_cookie(&signup).contains("Secure"));
+    // Over https it is a `__Host-` cookie: Secure, the whole site, no Domain.
+    let cookie = named_cookie(&signup, "__Host-ollio_session=");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
 }
 
 async fn protected_pages_send_visitors_to_sign_in_and_back(db: TestDb) {

@@ -34,6 +34,21 @@ async fn the_landing_page_stands_alone_without_javascript() {
 }
 
 #[tokio::test]
+async fn no_page_of_the_app_may_be_framed() {
+    let app = sqlite_app().await;
+    for path in ["/", "/login", "/projects", "/nowhere", "/healthz"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            "frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn the_prompt_box_validates_on_the_server_too() {
     let app = sqlite_app().await;
     let blank = app.get("/?prompt=+++").await.text().await.unwrap();

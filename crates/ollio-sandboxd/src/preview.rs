@@ -31,16 +31,22 @@ pub fn preview_domain_of(config: &DaemonConfig) -> String {
         .unwrap_or_else(|| format!("localhost:{}", config.addr.port()))
 }
 
-/// Splits a `{port}-{id}.rest` host into port and sandbox id.
-pub fn parse_host(host: &str) -> Option<(u16, &str)> {
-    let label = host.split('.').next()?;
+/// Splits a `{port}-{id}.{domain}` host into port and sandbox id. The host
+/// must end with the daemon's own domain (ports included, case ignored):
+/// `3000-abc.anything-else` names no sandbox.
+pub fn parse_host<'a>(host: &'a str, domain: &str) -> Option<(u16, &'a str)> {
+    let cut = host.len().checked_sub(domain.len() + 1)?;
+    let (label, rest) = (host.get(..cut)?, host.get(cut..)?);
+    if !rest.starts_with('.') || !rest[1..].eq_ignore_ascii_case(domain) || label.contains('.') {
+        return None;
+    }
     let (port, id) = label.split_once('-')?;
     let port = port.parse().ok()?;
     let valid_id = !id.is_empty()
         && id
             .bytes()
             .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit());
-    (valid_id && host.len() > label.len()).then_some((port, id))
+    valid_id.then_some((port, id))
 }
 
 /// Sends preview hosts to the sandbox and envd hosts to the envd routes;
@@ -57,7 +63,8 @@ pub async fn route_by_host(
         .map(str::to_owned)
         .or_else(|| request.uri().host().map(str::to_owned))
         .unwrap_or_default();
-    match parse_host(&host) {
+    let domain = preview_domain_of(registry.config());
+    match parse_host(&host, &domain) {
         Some((ENVD_PORT, id)) => {
             request.extensions_mut().insert(HostSandbox(id.to_owned()));
             next.run(request).await
@@ -68,6 +75,7 @@ pub async fn route_by_host(
             }
             let id = id.to_owned();
             let mut response = proxy(&registry, port, &id, request).await;
+            keep_own_cookies(&mut response, host.split(':').next().unwrap_or_default());
             super::preview_cors::allow_any_origin(&mut response);
             if registry.config().isolation == Isolation::None {
                 with_warning(response).await
@@ -141,6 +149,39 @@ async fn proxy(registry: &Registry, port: u16, id: &str, mut request: Request) -
         }
     }
     response.map(Body::new)
+}
+
+/// Drops every `Set-Cookie` of a preview answer whose `Domain` is not the
+/// preview's own host: an app in a sandbox may set cookies for itself, never
+/// for its parent domain, where they would reach other previews (or, were
+/// previews a subdomain of the app, the app itself).
+pub fn keep_own_cookies(response: &mut Response, own_host: &str) {
+    let headers = response.headers_mut();
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|value| cookie_stays_home(value.to_str().unwrap_or(""), own_host))
+        .cloned()
+        .collect();
+    if kept.len() == headers.get_all(header::SET_COOKIE).iter().count() {
+        return;
+    }
+    headers.remove(header::SET_COOKIE);
+    for value in kept {
+        headers.append(header::SET_COOKIE, value);
+    }
+}
+
+/// Whether a `Set-Cookie` value has no `Domain`, or the preview's own host.
+fn cookie_stays_home(cookie: &str, own_host: &str) -> bool {
+    cookie.split(';').skip(1).all(|attribute| {
+        let (name, value) = attribute.split_once('=').unwrap_or((attribute, ""));
+        !name.trim().eq_ignore_ascii_case("domain")
+            || value
+                .trim()
+                .trim_start_matches('.')
+                .eq_ignore_ascii_case(own_host)
+    })
 }
 
 const WARNING: &str = "this sandbox is not isolated";
@@ -234,16 +275,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hosts_name_a_port_and_a_sandbox() {
+    fn hosts_name_a_port_and_a_sandbox_under_the_domain() {
+        let local = "localhost:49983";
         assert_eq!(
-            parse_host("3000-iabc123.localhost:49983"),
+            parse_host("3000-iabc123.localhost:49983", local),
             Some((3000, "iabc123"))
         );
-        assert_eq!(parse_host("49983-iabc.e2b.app"), Some((49983, "iabc")));
-        assert_eq!(parse_host("127.0.0.1:49983"), None);
-        assert_eq!(parse_host("localhost:49983"), None);
-        assert_eq!(parse_host("3000-ABC.localhost"), None);
-        assert_eq!(parse_host("3000-abc"), None);
-        assert_eq!(parse_host("x-abc.localhost"), None);
+        assert_eq!(
+            parse_host("3000-iabc123.LOCALHOST:49983", local),
+            Some((3000, "iabc123"))
+        );
+        assert_eq!(
+            parse_host("49983-iabc.e2b.app", "e2b.app"),
+            Some((49983, "iabc"))
+        );
+        for host in [
+            "127.0.0.1:49983",
+            "localhost:49983",
+            "3000-ABC.localhost:49983",
+            "3000-abc",
+            "x-abc.localhost:49983",
+            // Not under the daemon's domain.
+            "3000-abc.evil.example",
+            "3000-abc.localhost:1234",
+            "3000-abc.notlocalhost:49983",
+            "3000-abc.x.localhost:49983",
+        ] {
+            assert_eq!(parse_host(host, local), None, "{host}");
+        }
+    }
+
+    #[test]
+    fn a_preview_keeps_only_cookies_for_itself() {
+        let own = "3000-abc.previews.example";
+        let mut response = Response::new(Body::empty());
+        for cookie in [
+            "a=1; Path=/",
+            "b=2; Domain=3000-abc.previews.example; Secure",
+            "c=3; domain=.3000-ABC.previews.example",
+            "d=4; Domain=previews.example",
+            "e=5; Path=/; Domain=example",
+            "__Host-ollio_session=x; Domain=ollio.example",
+        ] {
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, HeaderValue::from_static(cookie));
+        }
+        keep_own_cookies(&mut response, own);
+        let kept: Vec<_> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|value| {
+                value
+                    .to_str()
+                    .unwrap()
+                    .split('=')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(kept, ["a", "b", "c"]);
     }
 }

@@ -494,3 +494,58 @@ async fn a_raw_upload_over_the_limit_is_refused() {
         .exists());
     assert_eq!(upload(1024).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn a_preview_sets_cookies_only_for_itself_and_answers_only_under_the_domain() {
+    let daemon = TestDaemon::start(GUEST).await;
+    let (sandbox, envd) = daemon.sandbox("base").await;
+    let app = r#"
+import http.server
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        for cookie in ["own=1; Path=/", "parent=2; Domain=localhost", "wide=3; Domain=.localhost; Path=/"]:
+            self.send_header("Set-Cookie", cookie)
+        self.end_headers()
+        self.wfile.write(b"the sandbox's app")
+http.server.HTTPServer(("127.0.0.1", 8000), Handler).serve_forever()
+"#;
+    envd.write_file("app.py", app.as_bytes()).await.unwrap();
+    envd.start(&Command::new("python3 app.py").timeout(Duration::ZERO))
+        .await
+        .unwrap();
+    let (client, origin) = daemon.preview_client(&sandbox.id, 8000);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        let page = client.get(format!("{origin}/")).send().await.unwrap();
+        if page.status() == 200 {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let cookies: Vec<_> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies, ["own=1; Path=/"]);
+
+    // The same sandbox and port under another domain is not a preview.
+    let elsewhere = reqwest::Client::new()
+        .get(format!("http://{}/", daemon.addr()))
+        .header("Host", format!("8000-{}.evil.example", sandbox.id))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(elsewhere.status(), 200);
+    assert!(!elsewhere
+        .text()
+        .await
+        .unwrap()
+        .contains("the sandbox's app"));
+}
