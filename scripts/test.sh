@@ -58,8 +58,9 @@ export DATABASE_URL="sqlite://$E2E_DIR/data/ollio.db"
 export LEPTOS_SITE_ROOT="$SITE_ROOT"
 export RUST_LOG="warn"
 # Each browser test claims an address of its own through X-Forwarded-For, so
-# sign-in throttling in one test never locks out another.
-export OLLIO_TRUST_PROXY="true"
+# sign-in throttling in one test never locks out another: the test runner
+# stands for the one proxy in front of the app.
+export OLLIO_TRUSTED_PROXIES="1"
 export OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)"
 # The model is the scripted model server, speaking OpenAI's protocol: the
 # `journey` script picks what to play from the user's message. No local

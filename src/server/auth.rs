@@ -17,6 +17,8 @@ use crate::error::AppError;
 
 /// The session key holding the signed-in user's id.
 const USER_KEY: &str = "user_id";
+/// The account's session epoch when this session began (absent: 0).
+const EPOCH_KEY: &str = "epoch";
 
 /// An argon2id hash in PHC string form. Neither serialisable nor printable,
 /// so it can only travel between the password functions and the store.
@@ -38,25 +40,40 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
+/// Hashes and checks at once at most, process-wide: each takes argon2's
+/// 19 MiB for tens of milliseconds, so a flood of sign-ins queues here
+/// instead of taking gigabytes.
+pub const MAX_HASHING: usize = 4;
+
+/// Runs one hash or check off the async threads, under the semaphore.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_HASHING);
+    let _slot = SLOTS.acquire().await.map_err(request::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(request::internal)
+}
+
 /// Hashes with argon2id (the crate's default parameters) off the async
 /// threads: a hash takes tens of milliseconds by design.
 pub async fn hash_password(password: &Password) -> Result<PasswordHash, AppError> {
     let password = password.clone();
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|hash| PasswordHash(hash.to_string()))
     })
-    .await
-    .map_err(request::internal)?
+    .await?
     .map_err(request::internal)
 }
 
 /// Checks `password` against `hash`; a malformed hash never matches.
 pub async fn verify_password(password: &Password, hash: &PasswordHash) -> Result<bool, AppError> {
     let (password, phc) = (password.clone(), hash.0.clone());
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         argon2::PasswordHash::new(&phc)
             .map(|parsed| {
                 Argon2::default()
@@ -66,7 +83,6 @@ pub async fn verify_password(password: &Password, hash: &PasswordHash) -> Result
             .unwrap_or(false)
     })
     .await
-    .map_err(request::internal)
 }
 
 /// A valid hash of no one's password: signing in to an unknown account costs
@@ -107,6 +123,13 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
         return Ok(None);
     };
     let user = request::state()?.store.user(&UserId::from_raw(id)).await?;
+    let epoch = session
+        .get::<i64>(EPOCH_KEY)
+        .await
+        .map_err(request::internal)?
+        .unwrap_or(0);
+    // Deleted, or the password changed since this session began.
+    let user = user.filter(|user| user.session_epoch == epoch);
     if user.is_none() {
         session.flush().await.map_err(request::internal)?;
     }
@@ -125,6 +148,10 @@ pub async fn sign_in(user: &User) -> Result<(), AppError> {
     session.cycle_id().await.map_err(request::internal)?;
     session
         .insert(USER_KEY, user.id.as_str())
+        .await
+        .map_err(request::internal)?;
+    session
+        .insert(EPOCH_KEY, user.session_epoch)
         .await
         .map_err(request::internal)?;
     Ok(())

@@ -11,6 +11,8 @@ use std::{net::SocketAddr, path::PathBuf};
 use ollio_agent::chat_provider::SecretKey;
 pub use ollio_agent::config::AgentConfig;
 use ollio_domain::config::number;
+
+use super::client_ip::TrustedProxies;
 pub use ollio_domain::config::ConfigError;
 pub use ollio_store::DatabaseUrl;
 pub use sandbox::{Backend as SandboxBackend, SandboxConfig};
@@ -37,8 +39,8 @@ pub struct Config {
     pub free_credits: i64,
     /// Server-function calls allowed per minute per user.
     pub rate_limit_per_minute: u32,
-    /// Whether to take the client's address from `X-Forwarded-For`.
-    pub trust_proxy: bool,
+    /// The proxies in front of the app whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
     pub sandbox: SandboxConfig,
     pub agent: AgentConfig,
     /// `OLLIO_SECRET_KEY` (64 hex digits): seals users' provider keys. When
@@ -104,16 +106,15 @@ impl Config {
         };
         let free_credits = number(&get, "OLLIO_FREE_CREDITS", DEFAULT_FREE_CREDITS, 0)?;
         let rate_limit_per_minute = number(&get, "OLLIO_RATE_LIMIT", DEFAULT_RATE_LIMIT, 1)?;
-        let trust_proxy = match get("OLLIO_TRUST_PROXY").as_deref().map(str::trim) {
-            None | Some("0" | "false" | "no") => false,
-            Some("1" | "true" | "yes") => true,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "OLLIO_TRUST_PROXY",
-                    format!("`{other}` is not true or false"),
-                ))
-            }
-        };
+        if get("OLLIO_TRUST_PROXY").is_some() {
+            return Err(ConfigError::new(
+                "OLLIO_TRUST_PROXY",
+                "is replaced by OLLIO_TRUSTED_PROXIES: the number of proxies in front of the app, or their networks (10.0.0.0/8, …)",
+            ));
+        }
+        let trusted_proxies =
+            TrustedProxies::parse(&get("OLLIO_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|why| ConfigError::new("OLLIO_TRUSTED_PROXIES", why))?;
 
         let sandbox = sandbox::from_lookup(&get)?;
         let agent = ollio_agent::config::from_lookup(&get)?;
@@ -141,7 +142,7 @@ impl Config {
             public_url,
             free_credits,
             rate_limit_per_minute,
-            trust_proxy,
+            trusted_proxies,
         })
     }
 }
@@ -169,7 +170,7 @@ mod tests {
         assert_eq!(config.log_filter, DEFAULT_LOG_FILTER);
         assert_eq!(config.free_credits, 50);
         assert_eq!(config.rate_limit_per_minute, 300);
-        assert!(!config.trust_proxy);
+        assert_eq!(config.trusted_proxies, TrustedProxies::None);
         assert!(!config.https());
     }
 
@@ -177,12 +178,12 @@ mod tests {
     fn an_https_public_url_means_secure_cookies() {
         let config = config(&[
             ("OLLIO_PUBLIC_URL", "https://ollio.example/"),
-            ("OLLIO_TRUST_PROXY", "true"),
+            ("OLLIO_TRUSTED_PROXIES", "1"),
         ])
         .unwrap();
         assert_eq!(config.public_url.as_deref(), Some("https://ollio.example"));
         assert!(config.https());
-        assert!(config.trust_proxy);
+        assert_eq!(config.trusted_proxies, TrustedProxies::Count(1));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Sign-in throttling: after [`MAX_FAILURES`] failed sign-ins within
 //! [`WINDOW_MS`] for one account, or from one address, further attempts are
-//! refused until the oldest of those failures leaves the window. Failures are
-//! kept in the database, so every app server sees the same counts.
+//! refused until the oldest of those failures leaves the window. Each
+//! attempt is counted before its password is checked, one at a time per
+//! counter, so parallel guesses get [`MAX_FAILURES`] tries, not a burst; a
+//! success takes its attempt back. Counts are kept in the database, so
+//! every app server sees the same ones.
 
 use std::net::IpAddr;
 
@@ -34,33 +37,38 @@ impl LoginKeys {
     }
 }
 
-/// Refuses the attempt with the wait if any counter is full.
-pub async fn check(store: &Store, keys: &LoginKeys) -> Result<(), AppError> {
+/// A sign-in attempt that was counted; see [`succeeded`].
+pub struct Attempt(String);
+
+/// Counts the attempt, or refuses it with the wait when a counter is full.
+pub async fn begin(store: &Store, keys: &LoginKeys) -> Result<Attempt, AppError> {
     let now = now_ms();
-    let mut wait_ms = 0;
-    for key in keys.all() {
-        let failures = store.login_failures_since(key, now - WINDOW_MS).await?;
-        if failures.len() >= MAX_FAILURES {
-            // Allowed again once all but MAX_FAILURES - 1 have expired.
-            let unlocks_at = failures[failures.len() - MAX_FAILURES] + WINDOW_MS;
-            wait_ms = wait_ms.max(unlocks_at - now);
-        }
-    }
-    if wait_ms > 0 {
-        let retry_after_secs = u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000);
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
-    Ok(())
+    let full = match store
+        .begin_login_attempt(&keys.all(), now, now - WINDOW_MS, MAX_FAILURES)
+        .await?
+    {
+        Ok(attempt) => return Ok(Attempt(attempt)),
+        Err(full) => full,
+    };
+    // Allowed again once all but MAX_FAILURES - 1 have left the window.
+    let unlocks_at = full
+        .iter()
+        .filter_map(|times| times.get(times.len().checked_sub(MAX_FAILURES)?))
+        .map(|oldest| oldest + WINDOW_MS)
+        .max()
+        .unwrap_or(now);
+    let retry_after_secs = u64::try_from(unlocks_at - now)
+        .unwrap_or(0)
+        .div_ceil(1000)
+        .max(1);
+    Err(AppError::RateLimited { retry_after_secs })
 }
 
-pub async fn record_failure(store: &Store, keys: &LoginKeys) -> Result<(), AppError> {
-    store.record_login_failure(&keys.all(), now_ms()).await?;
-    Ok(())
-}
-
-/// A successful sign-in clears the account's counter; the address's stays,
-/// so one valid account cannot be used to keep guessing others.
-pub async fn record_success(store: &Store, keys: &LoginKeys) -> Result<(), AppError> {
+/// A successful sign-in takes its attempt back and clears the account's
+/// counter; the address's other failures stay, so one valid account cannot
+/// be used to keep guessing others.
+pub async fn succeeded(store: &Store, keys: &LoginKeys, attempt: Attempt) -> Result<(), AppError> {
+    store.forget_login_attempt(&attempt.0).await?;
     store.clear_login_failures(&keys.account).await?;
     Ok(())
 }

@@ -41,7 +41,7 @@ pub async fn login(email: &str, password: &str) -> Result<User, AppError> {
         return Err(AppError::invalid(LOGIN_REFUSED));
     };
     let keys = throttle::LoginKeys::new(&email, client_ip::current());
-    throttle::check(&store, &keys).await?;
+    let attempt = throttle::begin(&store, &keys).await?;
     let password = Password::unchecked(password);
     let found = store.password_hash_by_email(email.as_str()).await?;
     let (user, hash) = match found {
@@ -51,14 +51,12 @@ pub async fn login(email: &str, password: &str) -> Result<User, AppError> {
     let matches = auth::verify_password(&password, &hash).await?;
     match user.filter(|_| matches) {
         Some(user) => {
-            throttle::record_success(&store, &keys).await?;
+            throttle::succeeded(&store, &keys, attempt).await?;
             auth::sign_in(&user).await?;
             Ok(user)
         }
-        None => {
-            throttle::record_failure(&store, &keys).await?;
-            Err(AppError::invalid(LOGIN_REFUSED))
-        }
+        // Counted already, before the check.
+        None => Err(AppError::invalid(LOGIN_REFUSED)),
     }
 }
 
@@ -78,9 +76,17 @@ pub async fn change_password(user: &User, current: &str, new: &str) -> Result<()
     }
     let new = Password::parse(new).map_err(AppError::invalid)?;
     let hash = auth::hash_password(&new).await?;
-    store.set_password_hash(&user.id, hash.as_stored()).await?;
-    // A new session id, so a copy of the old cookie stops working.
-    auth::sign_in(user).await?;
+    let epoch = store
+        .set_password_hash(&user.id, hash.as_stored())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    // Every other session of the account ended with the old epoch; this one
+    // goes on under a new id, so a copy of its old cookie stops working too.
+    let user = User {
+        session_epoch: epoch,
+        ..user.clone()
+    };
+    auth::sign_in(&user).await?;
     Ok(())
 }
 

@@ -2,7 +2,10 @@
 //! sessions and their cookie, protected pages, password change, deletion,
 //! throttling, same-origin checks, the rate limit and credits.
 
-use crate::support::app::{TestApp, PASSWORD};
+use crate::support::{
+    app::{TestApp, PASSWORD},
+    memory::peak_kb,
+};
 use ollio_testkit::{on_both_databases, TestDb};
 use reqwest::{header, StatusCode};
 
@@ -17,6 +20,8 @@ on_both_databases!(
     deleting_the_account_deletes_its_data,
     five_failures_lock_an_account_for_fifteen_minutes,
     five_failures_from_one_address_lock_that_address,
+    a_forged_forwarded_for_does_not_dodge_the_address_lock,
+    parallel_guesses_get_five_tries,
     cross_site_posts_are_refused,
     server_functions_are_rate_limited_per_user,
     credits_are_reported,
@@ -329,6 +334,20 @@ async fn anonymous_calls_are_refused_with_401(db: TestDb) {
 async fn changing_the_password(db: TestDb) {
     let app = TestApp::start(db).await;
     let ada = app.user("ada@example.com").await;
+    // Ada is signed in on a second device too.
+    let phone = app.visitor();
+    let (status, _) = phone
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+    assert!(phone
+        .call("current_user", &[])
+        .await
+        .1
+        .contains("ada@example.com"));
     let (status, body) = ada
         .call(
             "change_password",
@@ -357,12 +376,13 @@ async fn changing_the_password(db: TestDb) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    // Still signed in, on a fresh session.
+    // Still signed in, on a fresh session; every other session has ended.
     assert!(ada
         .call("current_user", &[])
         .await
         .1
         .contains("ada@example.com"));
+    assert_eq!(phone.call("current_user", &[]).await.1, "null");
 
     let other = app.visitor();
     let (status, _) = other
@@ -438,7 +458,7 @@ async fn deleting_the_account_deletes_its_data(db: TestDb) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-/// Sends a sign-in from the address `ip` (the app trusts X-Forwarded-For).
+/// Sends a sign-in from the address `ip` (through the one proxy the app trusts).
 async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
     let visitor = app.visitor();
     visitor
@@ -451,7 +471,7 @@ async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> req
 }
 
 async fn five_failures_lock_an_account_for_fifteen_minutes(db: TestDb) {
-    let app = TestApp::start_with(db, &[("OLLIO_TRUST_PROXY", "true")]).await;
+    let app = TestApp::start_with(db, &[("OLLIO_TRUSTED_PROXIES", "1")]).await;
     app.user("ada@example.com").await;
     app.user("bob@example.com").await;
     for attempt in 1..=5 {
@@ -481,7 +501,7 @@ async fn five_failures_lock_an_account_for_fifteen_minutes(db: TestDb) {
 }
 
 async fn five_failures_from_one_address_lock_that_address(db: TestDb) {
-    let app = TestApp::start_with(db, &[("OLLIO_TRUST_PROXY", "true")]).await;
+    let app = TestApp::start_with(db, &[("OLLIO_TRUSTED_PROXIES", "1")]).await;
     app.user("ada@example.com").await;
     let emails = [
         "a@example.com",
@@ -498,6 +518,79 @@ async fn five_failures_from_one_address_lock_that_address(db: TestDb) {
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     let elsewhere = login_from(&app, "198.51.100.8", "ada@example.com", PASSWORD).await;
     assert!(elsewhere.status().is_success());
+}
+
+/// Behind one proxy, only the hop it appended is the client's address:
+/// entries the client wrote itself, left of it, change nothing.
+async fn a_forged_forwarded_for_does_not_dodge_the_address_lock(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_TRUSTED_PROXIES", "1")]).await;
+    app.user("ada@example.com").await;
+    for index in 0..5 {
+        let forged = format!("10.0.{index}.1, 198.51.100.20");
+        let email = format!("guess{index}@example.com");
+        let response = login_from(&app, &forged, &email, "guess guess").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let locked = login_from(&app, "10.9.9.9, 198.51.100.20", "ada@example.com", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Thirty wrong passwords for one account at once, from thirty addresses:
+/// five are checked, the rest refused before any hashing.
+async fn parallel_guesses_get_five_tries(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_TRUSTED_PROXIES", "1")]).await;
+    app.user("ada@example.com").await;
+    let guesses = (0..30).map(|index| {
+        let app = &app;
+        async move {
+            let address = format!("192.0.2.{index}");
+            login_from(app, &address, "ada@example.com", "guess guess")
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 25), "{statuses:?}");
+}
+
+/// 120 sign-ins at once, each checked (their addresses and accounts
+/// differ). Unbounded, each check holds argon2's 19 MiB at the same time:
+/// 2.4 GB. Hashing waits its turn, so the peak stays near what a few
+/// hashes and the requests take (about 0.6 GB here, with the allocator's
+/// per-thread caches), and does not grow with the flood.
+#[tokio::test]
+async fn a_flood_of_sign_ins_hashes_a_few_at_a_time() {
+    let app = TestApp::start_with(
+        ollio_testkit::db::sqlite().await,
+        &[("OLLIO_TRUSTED_PROXIES", "1")],
+    )
+    .await;
+    let before = peak_kb(true);
+    let sign_ins = (0..120).map(|index| {
+        let app = &app;
+        async move {
+            let address = format!("192.0.2.{index}");
+            let email = format!("nobody{index}@example.com");
+            login_from(app, &address, &email, "guess guess")
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(sign_ins).await;
+    let grown = peak_kb(false).saturating_sub(before);
+    println!("120 parallel sign-ins: peak memory +{grown} KB");
+    assert!(statuses
+        .iter()
+        .all(|status| *status == StatusCode::UNPROCESSABLE_ENTITY));
+    assert!(grown < 1200 * 1024, "peak memory grew by {grown} KB");
 }
 
 async fn cross_site_posts_are_refused(db: TestDb) {

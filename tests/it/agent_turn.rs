@@ -15,7 +15,7 @@ use ollio_domain::TurnEvent;
 use ollio_sandbox::Envd;
 use ollio_testkit::{ScriptedServer, TestDaemon};
 
-use crate::GUEST;
+use crate::{support::memory::peak_kb, GUEST};
 use tokio_util::sync::CancellationToken;
 
 fn openai(server: &ScriptedServer) -> OpenAiCompatible {
@@ -409,20 +409,6 @@ async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
         .as_str()
         .unwrap()
         .contains("<file path="));
-}
-
-/// The largest memory this process has held since the last reset, in KB
-/// (`VmHWM`, reset through `clear_refs`).
-fn peak_kb(reset: bool) -> u64 {
-    if reset {
-        std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak");
-    }
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
 }
 
 #[tokio::test]

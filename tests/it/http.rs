@@ -312,7 +312,7 @@ async fn a_server_function_keeps_its_state_when_its_page_is_abandoned() {
     let (resume, resumed) = tokio::sync::oneshot::channel::<()>();
     let mut call = Box::pin(api::respond(async move {
         let _ = resumed.await;
-        api::state().map(|state| state.config.trust_proxy)
+        api::state().map(|state| state.config.trusted_proxies.clone())
     }));
     let first = page.with(|| call.as_mut().poll(&mut Context::from_waker(Waker::noop())));
     assert!(first.is_pending(), "the call waits for its resume");

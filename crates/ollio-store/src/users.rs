@@ -8,6 +8,8 @@ pub struct User {
     pub id: UserId,
     pub email: String,
     pub created_at: i64,
+    /// Moves on when the password changes; sessions of an older epoch end.
+    pub session_epoch: i64,
 }
 
 fn user(row: &AnyRow) -> Result<User, sqlx::Error> {
@@ -15,6 +17,7 @@ fn user(row: &AnyRow) -> Result<User, sqlx::Error> {
         id: UserId::from_raw(row.try_get::<String, _>("id")?),
         email: row.try_get("email")?,
         created_at: row.try_get("created_at")?,
+        session_epoch: row.try_get("session_epoch")?,
     })
 }
 
@@ -26,7 +29,7 @@ impl Store {
         let row = sqlx::query(
             "INSERT INTO users (id, email, password_hash, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $4)
-             RETURNING id, email, created_at",
+             RETURNING id, email, created_at, session_epoch",
         )
         .bind(new_id())
         .bind(email)
@@ -39,18 +42,20 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, email, created_at FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, created_at, session_epoch FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.as_ref().map(user).transpose()?)
     }
 
     pub async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, email, created_at FROM users WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, created_at, session_epoch FROM users WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.as_ref().map(user).transpose()?)
     }
 
@@ -60,7 +65,7 @@ impl Store {
         email: &str,
     ) -> Result<Option<(User, String)>, StoreError> {
         let row =
-            sqlx::query("SELECT id, email, created_at, password_hash FROM users WHERE email = $1")
+            sqlx::query("SELECT id, email, created_at, session_epoch, password_hash FROM users WHERE email = $1")
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -79,19 +84,24 @@ impl Store {
         )
     }
 
+    /// Sets a new password and moves the account's session epoch on (every
+    /// session of the old epoch ends); returns the new epoch, `None` when
+    /// there is no such account.
     pub async fn set_password_hash(
         &self,
         id: &UserId,
         password_hash: &str,
-    ) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash)
-                .bind(now_ms())
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() > 0)
+    ) -> Result<Option<i64>, StoreError> {
+        let epoch: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET password_hash = $1, updated_at = $2, session_epoch = session_epoch + 1
+             WHERE id = $3 RETURNING session_epoch",
+        )
+        .bind(password_hash)
+        .bind(now_ms())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(epoch)
     }
 
     /// Deletes the account and, through the schema's cascades, everything it owns.

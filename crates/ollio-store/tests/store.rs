@@ -24,6 +24,7 @@ on_both_databases!(
     twenty_concurrent_spends_of_the_last_credit_give_one,
     credits_reset_each_month,
     login_failures_are_counted_per_key,
+    parallel_sign_in_attempts_are_counted_one_at_a_time,
     a_turn_is_enqueued_all_or_nothing,
     a_job_has_one_worker_and_an_expired_lease_frees_it,
     retries_end_in_a_dead_job,
@@ -472,14 +473,11 @@ async fn credits_reset_each_month(db: TestDb) {
 
 async fn login_failures_are_counted_per_key(db: TestDb) {
     let store = &db.store;
-    store
-        .record_login_failure(&["account:a", "ip:1"], 1_000)
-        .await
-        .unwrap();
-    store
-        .record_login_failure(&["account:a", "ip:2"], 2_000)
-        .await
-        .unwrap();
+    let begin = |keys: &'static [&'static str], at: i64| async move {
+        store.begin_login_attempt(keys, at, 0, 3).await.unwrap()
+    };
+    begin(&["account:a", "ip:1"], 1_000).await.unwrap();
+    begin(&["account:a", "ip:2"], 2_000).await.unwrap();
     assert_eq!(
         store.login_failures_since("account:a", 0).await.unwrap(),
         [1_000, 2_000]
@@ -495,6 +493,32 @@ async fn login_failures_are_counted_per_key(db: TestDb) {
         store.login_failures_since("ip:1", 0).await.unwrap(),
         [1_000]
     );
+    // A third fills the account's count; a fourth is refused and recorded
+    // nowhere, with the times it must wait on.
+    let third = begin(&["account:a", "ip:3"], 3_000).await.unwrap();
+    let refused = begin(&["account:a", "ip:4"], 4_000).await.unwrap_err();
+    assert_eq!(refused, [vec![1_000, 2_000, 3_000]]);
+    assert!(store
+        .login_failures_since("ip:4", 0)
+        .await
+        .unwrap()
+        .is_empty());
+    // A success takes its own attempt back, under every key.
+    store.forget_login_attempt(&third).await.unwrap();
+    assert!(store
+        .login_failures_since("ip:3", 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .login_failures_since("account:a", 0)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
     store.clear_login_failures("account:a").await.unwrap();
     assert!(store
         .login_failures_since("account:a", 0)
@@ -507,6 +531,37 @@ async fn login_failures_are_counted_per_key(db: TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Fifty guesses at once at one account: five are counted, the rest refused.
+async fn parallel_sign_in_attempts_are_counted_one_at_a_time(db: TestDb) {
+    let store = &db.store;
+    let tasks: Vec<_> = (0..50)
+        .map(|index| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let address = format!("ip:{index}");
+                store
+                    .begin_login_attempt(&["account:a", &address], now_ms(), 0, 5)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut allowed = 0;
+    for task in tasks {
+        allowed += usize::from(task.await.unwrap());
+    }
+    assert_eq!(allowed, 5);
+    assert_eq!(
+        store
+            .login_failures_since("account:a", 0)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
 }
 
 async fn a_turn_is_enqueued_all_or_nothing(db: TestDb) {

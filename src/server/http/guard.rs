@@ -91,7 +91,7 @@ pub async fn rate_limit(
             let ip = client_ip::from_request(
                 request.headers(),
                 request.extensions(),
-                state.config.trust_proxy,
+                &state.config.trusted_proxies,
             );
             format!("ip:{}", ip.map(|ip| ip.to_string()).unwrap_or_default())
         }
