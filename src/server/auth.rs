@@ -10,7 +10,7 @@ use argon2::{
 use tower_sessions::Session;
 
 use ollio_domain::{Password, UserId};
-use ollio_store::User;
+use ollio_store::{Store, User};
 
 use super::request;
 use crate::error::AppError;
@@ -112,9 +112,16 @@ async fn session() -> Result<Session, AppError> {
         .map_err(request::internal)
 }
 
-/// The signed-in user, if any. A session whose user was deleted is ended.
+/// The signed-in user, if any. A session whose user was deleted, or began
+/// before the password last changed, is ended.
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let session = session().await?;
+    session_user(&request::state()?.store, &session).await
+}
+
+/// [`current_user`] for routes outside server functions (the event stream,
+/// the zip), which hold the session themselves.
+pub async fn session_user(store: &Store, session: &Session) -> Result<Option<User>, AppError> {
     let Some(id) = session
         .get::<String>(USER_KEY)
         .await
@@ -122,7 +129,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     else {
         return Ok(None);
     };
-    let user = request::state()?.store.user(&UserId::from_raw(id)).await?;
+    let user = store.user(&UserId::from_raw(id)).await?;
     let epoch = session
         .get::<i64>(EPOCH_KEY)
         .await

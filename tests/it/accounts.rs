@@ -348,6 +348,31 @@ async fn changing_the_password(db: TestDb) {
         .await
         .1
         .contains("ada@example.com"));
+    let ada_id = app
+        .db
+        .store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let project = app
+        .db
+        .store
+        .create_project(
+            &ada_id,
+            &ollio_testkit::fixtures::project_name("Shop"),
+            "static",
+        )
+        .await
+        .unwrap();
+    let events = format!("/api/projects/{}/events", project.id);
+    let stream_status = |visitor: &crate::support::app::Visitor| {
+        let url = visitor.url(&events);
+        let client = visitor.client.clone();
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(stream_status(&phone).await, StatusCode::OK);
     let (status, body) = ada
         .call(
             "change_password",
@@ -383,6 +408,9 @@ async fn changing_the_password(db: TestDb) {
         .1
         .contains("ada@example.com"));
     assert_eq!(phone.call("current_user", &[]).await.1, "null");
+    // The routes outside server functions ask the same question.
+    assert_eq!(stream_status(&phone).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(stream_status(&ada).await, StatusCode::OK);
 
     let other = app.visitor();
     let (status, _) = other

@@ -51,10 +51,11 @@ pub async fn project_events(
     Query(query): Query<After>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(user) = auth::session_user_id(&session).await else {
-        return refuse(AppError::Unauthorized);
+    let owner = match auth::session_user(&state.store, &session).await {
+        Ok(Some(user)) => user.id,
+        Ok(None) => return refuse(AppError::Unauthorized),
+        Err(error) => return refuse(error),
     };
-    let owner = UserId::from_raw(user);
     let project = ProjectId::from_raw(id);
     match state.store.project(&owner, &project).await {
         Ok(Some(_)) => {}

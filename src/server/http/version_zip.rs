@@ -12,7 +12,7 @@ use tower_sessions::Session;
 use zip::{write::SimpleFileOptions, CompressionMethod, ZipWriter};
 
 use super::guard::error_response;
-use ollio_domain::{UserId, VersionId};
+use ollio_domain::VersionId;
 use ollio_store::VersionFile;
 
 use crate::{
@@ -42,10 +42,10 @@ async fn zip_response(
     session: &Session,
     id: VersionId,
 ) -> Result<Response, AppError> {
-    let owner = auth::session_user_id(session)
-        .await
-        .map(UserId::from_raw)
-        .ok_or(AppError::Unauthorized)?;
+    let owner = auth::session_user(&state.store, session)
+        .await?
+        .ok_or(AppError::Unauthorized)?
+        .id;
     let store = &state.store;
     let version = store
         .version(&owner, &id)

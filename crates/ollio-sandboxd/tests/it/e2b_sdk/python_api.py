@@ -18,13 +18,14 @@ daemon = os.environ["OLLIO_DAEMON"]
 sandbox = Sandbox.create(template="python-api")
 host = sandbox.get_host(8000)
 assert host == f"8000-{sandbox.sandbox_id}.{os.environ['E2B_DOMAIN']}", host
-preview_host = host.split(":")[0]
 
 
 def get(path):
     # The preview host names a *.localhost subdomain, which this machine's
-    # resolver does not know: connect to the daemon and name the host.
-    return httpx.get(f"http://{daemon}{path}", headers={"Host": preview_host}, timeout=10)
+    # resolver does not know: connect to the daemon and name the host (with
+    # its port, as a browser does; the daemon serves previews only under
+    # its own domain).
+    return httpx.get(f"http://{daemon}{path}", headers={"Host": host}, timeout=10)
 
 
 # The app comes up by itself; wait on its state, at most 90 seconds.
