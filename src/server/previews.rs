@@ -6,7 +6,7 @@
 
 use ollio_agent::{
     app_ready,
-    project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
+    project_sandbox::{MakeError, SandboxMaker, DEFAULT_LIFETIME},
     templates::{self, Template},
 };
 use ollio_domain::{ProjectId, UserId, VersionId};
@@ -91,6 +91,7 @@ impl Previews {
             },
             templates: state.config.sandbox.templates.clone(),
             lifetime,
+            per_user: state.config.sandbox.per_user,
         });
         Self {
             store: state.store.clone(),
@@ -150,14 +151,15 @@ impl Previews {
         let files = self.store.version_files(owner, &target.version.id).await?;
         let preview_of = (!target.newest).then_some(&target.version.id);
         let fresh = match maker
-            .create(project, target.template, &files, preview_of)
+            .create(owner, project, target.template, &files, preview_of)
             .await
         {
             Ok(fresh) => fresh,
-            Err(error) => {
+            Err(MakeError::Sandbox(error)) => {
                 tracing::warn!(%error, version = %version, "a preview could not be started");
                 return Ok(Preview::Failed(reason(&error).into()));
             }
+            Err(full @ MakeError::Full(_)) => return Ok(Preview::Failed(full.to_string())),
         };
         // A turn queued meanwhile makes (or reuses) its own working sandbox.
         if target.newest && self.store.turn_in_progress(owner, project).await? {

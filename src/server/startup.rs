@@ -150,6 +150,7 @@ pub fn engine(
         SandboxBackend::E2b => "e2b",
     };
     engine.sandbox_templates = config.sandbox.templates.clone();
+    engine.sandboxes_per_user = config.sandbox.per_user;
     engine.limits.max_steps = agent.max_steps;
     engine.limits.wall_clock = agent.turn_timeout;
     engine.secrets = secrets;

@@ -26,6 +26,7 @@ on_both_databases!(
     a_turn_that_keeps_failing_is_retried_then_refunded,
     a_turn_the_model_refuses_fails_clearly_and_is_refunded,
     a_turn_done_before_a_crash_is_not_run_again,
+    an_account_keeps_its_sandboxes_within_budget,
     a_users_own_key_is_used_for_their_turns,
     deleting_a_project_stops_its_turn_and_kills_its_sandbox,
     parallel_calls_and_the_models_mistakes_through_jobs,
@@ -703,6 +704,82 @@ async fn a_turn_done_before_a_crash_is_not_run_again(db: TestDb) {
             .any(|kind| kind == "failed" || kind == "retrying"),
         "{kinds:?}"
     );
+}
+
+/// With two sandboxes per account, a third project's turn ends the least
+/// recently used one (its preview sleeps, and wakes again on demand); when
+/// every sandbox serves a turn in progress, the turn says why it cannot
+/// start and its credit comes back.
+async fn an_account_keeps_its_sandboxes_within_budget(db: TestDb) {
+    // A third worker, so a third turn runs while two are busy.
+    let mut rig = rig_with(
+        db,
+        &[("OLLIO_SANDBOXES_PER_USER", "2"), ("OLLIO_WORKERS", "3")],
+        4,
+    )
+    .await;
+    let mut sandboxes = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        rig.start_project(name, "static").await;
+        let queued = rig.send("quick", "a page", 3).await;
+        let answer = rig.settled(&queued).await;
+        assert_eq!(answer.status, MessageStatus::Done, "{:?}", answer.error);
+        let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+        sandboxes.push(versions[0].sandbox_id.clone().unwrap());
+    }
+    let live: Vec<String> = rig
+        .store
+        .live_sandboxes(&rig.owner, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|sandbox| sandbox.id)
+        .collect();
+    assert_eq!(live.len(), 2, "{live:?}");
+    assert!(
+        !live.contains(&sandboxes[0]),
+        "the first project's went to sleep"
+    );
+    assert!(matches!(
+        rig.daemon.client.get(&sandboxes[0]).await,
+        Err(ollio_sandbox::SandboxError::NotFound)
+    ));
+
+    // Both live sandboxes busy with turns: a third cannot start.
+    let three = rig.project.clone();
+    let slow = rig.send("crash", "a slow page", 3).await;
+    rig.wait_for("command_started").await;
+    let sandboxes_before = rig.store.live_sandboxes(&rig.owner, None).await.unwrap();
+    let two = sandboxes_before
+        .iter()
+        .find(|sandbox| sandbox.project != three)
+        .unwrap()
+        .project
+        .clone();
+    rig.project = two;
+    let also_slow = rig.send("crash", "another slow page", 3).await;
+    rig.wait_for("command_started").await;
+    rig.start_project("Four", "static").await;
+    let used = rig.credits_used().await;
+    let refused = rig.send("quick", "a page", 3).await;
+    let answer = rig.settled(&refused).await;
+    assert_eq!(answer.status, MessageStatus::Failed);
+    assert!(
+        answer
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("already has 2 apps running"),
+        "{:?}",
+        answer.error
+    );
+    assert_eq!(rig.credits_used().await, used, "refunded");
+    for queued in [&slow, &also_slow] {
+        rig.workers
+            .cancel(&rig.owner, &queued.turn.assistant_message)
+            .await
+            .unwrap();
+    }
 }
 
 async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {

@@ -13,7 +13,7 @@ use super::{
     chat_provider::SecretKey,
     event_log::{self, EventHub},
     model::ModelRef,
-    project_sandbox::{SandboxMaker, DEFAULT_LIFETIME},
+    project_sandbox::{MakeError, SandboxMaker, DEFAULT_LIFETIME},
     providers::Providers,
     snapshot,
     templates::{self, SandboxTemplates, Template},
@@ -51,6 +51,8 @@ pub struct Engine {
     pub secrets: Option<SecretBox>,
     /// The first wait before a job is tried again; each later one is 4×.
     pub retry_base: Duration,
+    /// Live sandboxes one account may have (see `SandboxMaker::per_user`).
+    pub sandboxes_per_user: usize,
 }
 
 /// How a try of a turn job ended.
@@ -111,6 +113,7 @@ impl Engine {
             limits: TurnLimits::default(),
             secrets: None,
             retry_base: Duration::from_secs(2),
+            sandboxes_per_user: super::project_sandbox::DEFAULT_PER_USER,
         }
     }
 
@@ -358,6 +361,7 @@ impl Engine {
             backend: self.sandbox_backend,
             templates: self.sandbox_templates.clone(),
             lifetime: self.sandbox_lifetime,
+            per_user: self.sandboxes_per_user,
         }
     }
 
@@ -406,7 +410,13 @@ impl Engine {
             Some(latest) => self.store.version_files(&turn.owner, &latest.id).await?,
             None => Vec::new(),
         };
-        let fresh = maker.create(&project.id, template, &files, None).await?;
+        let fresh = maker
+            .create(&turn.owner, &project.id, template, &files, None)
+            .await
+            .map_err(|error| match error {
+                MakeError::Sandbox(error) => Stop::from(error),
+                full @ MakeError::Full(_) => Stop::Fail(full.to_string(), true),
+            })?;
         maker.record(&fresh).await?;
         let _ = sink.send(TurnEvent::SandboxReady {
             sandbox_id: fresh.sandbox.id.clone(),

@@ -10,7 +10,7 @@ use super::{
     snapshot,
     templates::{SandboxTemplates, Template},
 };
-use ollio_domain::{ProjectId, VersionId};
+use ollio_domain::{ProjectId, UserId, VersionId};
 use ollio_sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError};
 use ollio_store::{now_ms, ProjectSandbox, Store, StoreError, VersionFile};
 
@@ -29,6 +29,22 @@ pub struct SandboxMaker {
     pub templates: SandboxTemplates,
     /// Past its last use; a minute at least.
     pub lifetime: Duration,
+    /// Live sandboxes one account may have; making one more ends the
+    /// account's least recently used (its preview goes to sleep).
+    pub per_user: usize,
+}
+
+/// Live sandboxes per account unless configured otherwise.
+pub const DEFAULT_PER_USER: usize = 3;
+
+/// Why a project sandbox could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// Every one of the account's live sandboxes serves a turn in progress.
+    #[error("Your account already has {0} apps running, the most it may have at once, and each is in the middle of a turn. Wait for one to finish, then try again.")]
+    Full(usize),
 }
 
 /// A sandbox just made, with a version's files in it, not yet recorded.
@@ -82,11 +98,13 @@ impl SandboxMaker {
     /// A sandbox whose files could not be written is killed again.
     pub async fn create(
         &self,
+        owner: &UserId,
         project: &ProjectId,
         template: &Template,
         files: &[VersionFile],
         preview_of: Option<&VersionId>,
-    ) -> Result<FreshSandbox, SandboxError> {
+    ) -> Result<FreshSandbox, MakeError> {
+        self.make_room(owner, project, preview_of.is_some()).await?;
         let mut metadata = BTreeMap::new();
         metadata.insert("project".to_owned(), project.to_string());
         if let Some(version) = preview_of {
@@ -107,7 +125,7 @@ impl SandboxMaker {
             Ok(count) => count,
             Err(error) => {
                 self.kill(&sandbox.id).await;
-                return Err(error);
+                return Err(error.into());
             }
         };
         let preview_url = super::templates::preview_url(&self.client, &sandbox.id, template);
@@ -129,6 +147,58 @@ impl SandboxMaker {
             revived_files,
             record,
         })
+    }
+
+    /// Ends the owner's least recently used live sandboxes until one more
+    /// fits within [`SandboxMaker::per_user`]. The one the new sandbox
+    /// replaces (the project's working sandbox, or its preview-only one)
+    /// does not count; those of projects with a turn in progress are kept.
+    /// A database failure here is logged and the budget not enforced: the
+    /// turn or preview it would stop has more to lose.
+    async fn make_room(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+        preview_only: bool,
+    ) -> Result<(), MakeError> {
+        let now = now_ms();
+        let mut live: Vec<ProjectSandbox> = match self.store.live_sandboxes(owner, None).await {
+            Ok(live) => live,
+            Err(error) => {
+                tracing::error!(%error, "the account's sandboxes could not be counted");
+                return Ok(());
+            }
+        };
+        live.retain(|sandbox| {
+            sandbox.expires_at > now
+                && !(sandbox.project == *project && sandbox.preview_of.is_some() == preview_only)
+        });
+        // Extended at each use: the soonest to end was used longest ago.
+        live.sort_by_key(|sandbox| sandbox.expires_at);
+        let mut over = (live.len() + 1).saturating_sub(self.per_user);
+        for sandbox in live {
+            if over == 0 {
+                break;
+            }
+            if self
+                .store
+                .turn_in_progress(owner, &sandbox.project)
+                .await
+                .unwrap_or(true)
+            {
+                continue;
+            }
+            tracing::info!(sandbox = %sandbox.id, "ending an account's least recently used sandbox");
+            self.kill(&sandbox.id).await;
+            if let Err(error) = self.store.end_sandbox(&sandbox.id).await {
+                tracing::warn!(%error, sandbox = %sandbox.id, "an ended sandbox could not be marked");
+            }
+            over -= 1;
+        }
+        if over > 0 {
+            return Err(MakeError::Full(self.per_user));
+        }
+        Ok(())
     }
 
     /// Records a fresh sandbox as its project's working sandbox, or as the

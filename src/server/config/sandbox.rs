@@ -2,6 +2,7 @@
 //! E2B's own variable names for the cloud, and the bundled daemon's
 //! settings (read by `ollio_sandboxd::settings`).
 
+use ollio_agent::project_sandbox::DEFAULT_PER_USER;
 use ollio_agent::templates::SandboxTemplates;
 use ollio_domain::config::ConfigError;
 use ollio_sandbox::{ApiKey, Endpoint};
@@ -26,6 +27,8 @@ pub struct SandboxConfig {
     /// The bundled daemon's address, key, limits and network
     /// (`OLLIO_SANDBOXD_*`, `OLLIO_SANDBOX_*`, `OLLIO_PREVIEW_DOMAIN`).
     pub daemon: DaemonSettings,
+    /// `OLLIO_SANDBOXES_PER_USER`: live sandboxes one account may have.
+    pub per_user: usize,
 }
 
 pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<SandboxConfig, ConfigError> {
@@ -49,11 +52,14 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<SandboxConfi
             .map_err(|message| ConfigError::new("OLLIO_E2B_TEMPLATES", message))?,
     };
     let daemon = sandboxd::settings::from_lookup(get)?;
+    let per_user =
+        ollio_domain::config::number(get, "OLLIO_SANDBOXES_PER_USER", DEFAULT_PER_USER, 1)?;
     Ok(SandboxConfig {
         backend,
         e2b,
         templates,
         daemon,
+        per_user,
     })
 }
 
