@@ -4,6 +4,7 @@
 //! here imports the UI; the pages are handed in (`site::Pages`).
 
 pub mod auth;
+pub mod budgets;
 pub mod changes;
 pub mod cli;
 pub mod client_ip;

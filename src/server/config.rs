@@ -12,7 +12,7 @@ use ollio_agent::chat_provider::SecretKey;
 pub use ollio_agent::config::AgentConfig;
 use ollio_domain::config::number;
 
-use super::client_ip::TrustedProxies;
+use super::{budgets, client_ip::TrustedProxies};
 pub use ollio_domain::config::ConfigError;
 pub use ollio_store::DatabaseUrl;
 pub use sandbox::{Backend as SandboxBackend, SandboxConfig};
@@ -25,6 +25,8 @@ pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=info";
 pub const DEFAULT_FREE_CREDITS: i64 = 50;
 /// Server-function calls per minute per user (or per address when signed out).
 pub const DEFAULT_RATE_LIMIT: u32 = 300;
+/// Accounts one address may create per hour.
+pub const DEFAULT_SIGNUPS_PER_HOUR: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -41,6 +43,16 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// The proxies in front of the app whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// `OLLIO_SIGNUPS`: `open` (the default) or `closed`.
+    pub signups_open: bool,
+    /// `OLLIO_SIGNUPS_PER_HOUR`: accounts one address may create per hour.
+    pub signups_per_hour: usize,
+    /// `OLLIO_STREAMS_PER_USER`: open event streams per account.
+    pub streams_per_user: usize,
+    /// `OLLIO_PREVIEW_STARTS_PER_HOUR`: previews one account may start.
+    pub preview_starts_per_hour: u32,
+    /// `OLLIO_RESTORES_PER_HOUR`: versions one account may restore.
+    pub restores_per_hour: u32,
     pub sandbox: SandboxConfig,
     pub agent: AgentConfig,
     /// `OLLIO_SECRET_KEY` (64 hex digits): seals users' provider keys. When
@@ -116,6 +128,30 @@ impl Config {
             TrustedProxies::parse(&get("OLLIO_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|why| ConfigError::new("OLLIO_TRUSTED_PROXIES", why))?;
 
+        let signups_open = match get("OLLIO_SIGNUPS").as_deref().map(str::trim) {
+            None | Some("open") => true,
+            Some("closed") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "OLLIO_SIGNUPS",
+                    format!("`{other}` is neither `open` nor `closed`"),
+                ))
+            }
+        };
+        let signups_per_hour = number(&get, "OLLIO_SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR, 1)?;
+        let streams_per_user = number(&get, "OLLIO_STREAMS_PER_USER", budgets::DEFAULT_STREAMS, 1)?;
+        let preview_starts_per_hour = number(
+            &get,
+            "OLLIO_PREVIEW_STARTS_PER_HOUR",
+            budgets::DEFAULT_PREVIEW_STARTS_PER_HOUR,
+            1,
+        )?;
+        let restores_per_hour = number(
+            &get,
+            "OLLIO_RESTORES_PER_HOUR",
+            budgets::DEFAULT_RESTORES_PER_HOUR,
+            1,
+        )?;
         let sandbox = sandbox::from_lookup(&get)?;
         let agent = ollio_agent::config::from_lookup(&get)?;
         let secret_key = match get("OLLIO_SECRET_KEY") {
@@ -143,6 +179,11 @@ impl Config {
             free_credits,
             rate_limit_per_minute,
             trusted_proxies,
+            signups_open,
+            signups_per_hour,
+            streams_per_user,
+            preview_starts_per_hour,
+            restores_per_hour,
         })
     }
 }

@@ -13,7 +13,7 @@ use ollio_domain::{ProjectId, UserId, VersionId};
 use ollio_sandbox::SandboxError;
 use ollio_store::{now_ms, ProjectSandbox, Store, StoreError, Version};
 
-use super::{config::SandboxBackend, preview_locks::StartLocks, state::AppState};
+use super::{budgets::Budgets, config::SandboxBackend, preview_locks::StartLocks, state::AppState};
 use crate::error::AppError;
 
 const NO_BACKEND: &str = "Previews are not available: this server has no sandbox service set up.";
@@ -71,6 +71,7 @@ struct Target {
 /// Previews as the app serves them.
 pub struct Previews {
     store: Store,
+    budgets: Budgets,
     /// `None` when no sandbox backend is set up.
     maker: Option<SandboxMaker>,
     starts: StartLocks,
@@ -95,6 +96,7 @@ impl Previews {
         });
         Self {
             store: state.store.clone(),
+            budgets: state.budgets.clone(),
             maker,
             starts: state.preview_starts.clone(),
         }
@@ -147,6 +149,13 @@ impl Previews {
         // The working sandbox belongs to a turn while one is queued or running.
         if target.newest && self.store.turn_in_progress(owner, project).await? {
             return Ok(now);
+        }
+        // Only a start that makes a sandbox counts against the hour's budget.
+        if let Err(refused) = self.budgets.preview_start(owner) {
+            return Ok(Preview::Failed(format!(
+                "You have started many previews this hour. {}",
+                refused.to_string().replace("Too many attempts. ", "")
+            )));
         }
         let files = self.store.version_files(owner, &target.version.id).await?;
         let preview_of = (!target.newest).then_some(&target.version.id);

@@ -11,6 +11,7 @@ use ollio_sandbox::SandboxClient;
 use ollio_store::{secrets::SecretBox, Store};
 
 use super::{
+    budgets::Budgets,
     config::Config,
     preview_locks::StartLocks,
     rate_limit::{self, Limiter},
@@ -41,6 +42,8 @@ pub struct AppState {
     pub secrets: Option<SecretBox>,
     /// Keeps two requests from starting the same preview twice.
     pub preview_starts: StartLocks,
+    /// What one account may use at once or per hour.
+    pub budgets: Budgets,
 }
 
 /// The sandbox backend as the app uses it.
@@ -61,6 +64,11 @@ impl AppState {
         sessions: Sessions,
     ) -> Self {
         let limiter = rate_limit::limiter(config.rate_limit_per_minute);
+        let budgets = Budgets::new(
+            config.streams_per_user,
+            config.preview_starts_per_hour,
+            config.restores_per_hour,
+        );
         Self {
             leptos_options,
             pages,
@@ -73,6 +81,7 @@ impl AppState {
             hub: EventHub::default(),
             secrets: None,
             preview_starts: StartLocks::default(),
+            budgets,
         }
     }
 

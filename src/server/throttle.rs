@@ -50,18 +50,24 @@ pub async fn begin(store: &Store, keys: &LoginKeys) -> Result<Attempt, AppError>
         Ok(attempt) => return Ok(Attempt(attempt)),
         Err(full) => full,
     };
-    // Allowed again once all but MAX_FAILURES - 1 have left the window.
+    Err(refusal(&full, MAX_FAILURES, WINDOW_MS, now))
+}
+
+/// The refusal of an attempt whose counters (`full`, each holding at least
+/// `max` times within `window`) are full: allowed again once all but
+/// `max - 1` of a counter's times have left the window.
+fn refusal(full: &[Vec<i64>], max: usize, window: i64, now: i64) -> AppError {
     let unlocks_at = full
         .iter()
-        .filter_map(|times| times.get(times.len().checked_sub(MAX_FAILURES)?))
-        .map(|oldest| oldest + WINDOW_MS)
+        .filter_map(|times| times.get(times.len().checked_sub(max)?))
+        .map(|oldest| oldest + window)
         .max()
         .unwrap_or(now);
     let retry_after_secs = u64::try_from(unlocks_at - now)
         .unwrap_or(0)
         .div_ceil(1000)
         .max(1);
-    Err(AppError::RateLimited { retry_after_secs })
+    AppError::RateLimited { retry_after_secs }
 }
 
 /// A successful sign-in takes its attempt back and clears the account's
@@ -73,13 +79,35 @@ pub async fn succeeded(store: &Store, keys: &LoginKeys, attempt: Attempt) -> Res
     Ok(())
 }
 
-/// Deletes failures that have left the window, every `period`.
+/// Counts a sign-up from `ip`, or refuses it with the wait once the
+/// address has made `per_hour` accounts within the hour.
+pub async fn signup(store: &Store, ip: Option<IpAddr>, per_hour: usize) -> Result<(), AppError> {
+    let Some(ip) = ip else {
+        return Ok(());
+    };
+    let key = format!("signup:{ip}");
+    let now = now_ms();
+    match store
+        .begin_login_attempt(&[&key], now, now - HOUR_MS, per_hour)
+        .await?
+    {
+        Ok(_) => Ok(()),
+        Err(full) => Err(refusal(&full, per_hour, HOUR_MS, now)),
+    }
+}
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// Deletes attempts that have left every window, every `period`.
 pub fn spawn_pruning(store: Store, period: std::time::Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         loop {
             tick.tick().await;
-            if let Err(error) = store.prune_login_failures(now_ms() - WINDOW_MS).await {
+            if let Err(error) = store
+                .prune_login_failures(now_ms() - WINDOW_MS.max(HOUR_MS))
+                .await
+            {
                 tracing::warn!(%error, "could not prune old sign-in failures");
             }
         }

@@ -17,11 +17,25 @@ pub const SIGNUP_REFUSED: &str =
 pub const LOGIN_REFUSED: &str =
     "That email and password don't match an account. Check them and try again.";
 
+/// Said when `OLLIO_SIGNUPS=closed`.
+pub const SIGNUPS_CLOSED: &str =
+    "Sign-ups are closed on this server. Ask the person who runs it for an account.";
+
 pub async fn signup(email: &str, password: &str) -> Result<User, AppError> {
+    let state = request::state()?;
+    if !state.config.signups_open {
+        return Err(AppError::invalid(SIGNUPS_CLOSED));
+    }
     let email = Email::parse(email).map_err(AppError::invalid)?;
     let password = Password::parse(password).map_err(AppError::invalid)?;
+    throttle::signup(
+        &state.store,
+        client_ip::current(),
+        state.config.signups_per_hour,
+    )
+    .await?;
     let hash = auth::hash_password(&password).await?;
-    let user = match request::state()?
+    let user = match state
         .store
         .create_user(email.as_str(), hash.as_stored())
         .await

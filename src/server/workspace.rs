@@ -125,6 +125,7 @@ pub async fn restore_version(
     owner: &UserId,
     version: &VersionId,
 ) -> Result<Version, AppError> {
+    state.budgets.restore(owner)?;
     let store = &state.store;
     let old = store
         .version(owner, version)

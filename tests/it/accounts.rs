@@ -22,6 +22,8 @@ on_both_databases!(
     five_failures_from_one_address_lock_that_address,
     a_forged_forwarded_for_does_not_dodge_the_address_lock,
     parallel_guesses_get_five_tries,
+    sign_ups_can_be_closed_and_are_throttled_per_address,
+    open_event_streams_are_budgeted_per_account,
     cross_site_posts_are_refused,
     server_functions_are_rate_limited_per_user,
     credits_are_reported,
@@ -587,6 +589,108 @@ async fn parallel_guesses_get_five_tries(db: TestDb) {
         .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!((checked, refused), (5, 25), "{statuses:?}");
+}
+
+async fn sign_ups_can_be_closed_and_are_throttled_per_address(db: TestDb) {
+    let url = db.url.clone();
+    let app = TestApp::start_with(
+        db,
+        &[
+            ("OLLIO_TRUSTED_PROXIES", "1"),
+            ("OLLIO_SIGNUPS_PER_HOUR", "2"),
+        ],
+    )
+    .await;
+    let sign_up = |email: &'static str, address: &'static str| {
+        let visitor = app.visitor();
+        async move {
+            visitor
+                .post(
+                    "signup",
+                    &[("email", email), ("password", PASSWORD)],
+                    &[("x-forwarded-for", address)],
+                )
+                .await
+                .status()
+        }
+    };
+    assert!(sign_up("a@example.com", "198.51.100.1").await.is_success());
+    assert!(sign_up("b@example.com", "198.51.100.1").await.is_success());
+    assert_eq!(
+        sign_up("c@example.com", "198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert!(sign_up("c@example.com", "198.51.100.2").await.is_success());
+
+    let closed = TestApp::start_with(
+        match url.backend_name() {
+            "sqlite" => ollio_testkit::db::sqlite().await,
+            _ => ollio_testkit::db::postgres().await,
+        },
+        &[("OLLIO_SIGNUPS", "closed")],
+    )
+    .await;
+    let (status, body) = closed
+        .visitor()
+        .call(
+            "signup",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("Sign-ups are closed on this server"),
+        "{body}"
+    );
+    assert!(closed
+        .db
+        .store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn open_event_streams_are_budgeted_per_account(db: TestDb) {
+    let app = TestApp::start_with(db, &[("OLLIO_STREAMS_PER_USER", "2")]).await;
+    let ada = app.user("ada@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let project = |email: &'static str| {
+        let store = app.db.store.clone();
+        async move {
+            let owner = store.user_by_email(email).await.unwrap().unwrap().id;
+            store
+                .create_project(
+                    &owner,
+                    &ollio_testkit::fixtures::project_name("Shop"),
+                    "static",
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let (adas, bobs) = (
+        project("ada@example.com").await,
+        project("bob@example.com").await,
+    );
+    let open = |visitor: &crate::support::app::Visitor, project: &ollio_domain::ProjectId| {
+        let request = visitor
+            .client
+            .get(visitor.url(&format!("/api/projects/{project}/events")));
+        async move { request.send().await.unwrap() }
+    };
+    let first = open(&ada, &adas).await;
+    let second = open(&ada, &adas).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = open(&ada, &adas).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key(header::RETRY_AFTER));
+    // Another account has streams of its own.
+    assert_eq!(open(&bob, &bobs).await.status(), StatusCode::OK);
 }
 
 /// 120 sign-ins at once, each checked (their addresses and accounts

@@ -23,6 +23,7 @@ on_both_databases!(
     a_running_turn_keeps_its_sandbox_and_failures_read_clearly,
     another_user_finds_no_version_to_preview,
     two_starts_at_once_make_one_sandbox,
+    preview_starts_are_budgeted_per_hour,
 );
 
 const ADA: &str = "ada@example.com";
@@ -39,16 +40,16 @@ struct Rig {
 }
 
 async fn rig(db: TestDb) -> Rig {
+    rig_with(db, &[]).await
+}
+
+async fn rig_with(db: TestDb, vars: &[(&str, &str)]) -> Rig {
     let models = ScriptedServer::for_tests().await;
     let daemon = TestDaemon::start(GUEST).await;
     let base_url = models.openai_base_url();
-    let app = TestApp::start_with_sandbox(
-        db,
-        &[("OPENAI_BASE_URL", base_url.as_str())],
-        daemon.client.clone(),
-        1,
-    )
-    .await;
+    let mut vars = vars.to_vec();
+    vars.push(("OPENAI_BASE_URL", base_url.as_str()));
+    let app = TestApp::start_with_sandbox(db, &vars, daemon.client.clone(), 1).await;
     let ada = app.user(ADA).await;
     let (owner, project) = project_of(&app.db.store, ADA).await;
     Rig {
@@ -402,5 +403,28 @@ async fn two_starts_at_once_make_one_sandbox(db: TestDb) {
         running.len(),
         2,
         "one working, one preview-only: {running:?}"
+    );
+}
+
+/// Two starts an hour: a third says so; asking for a running preview
+/// again costs nothing.
+async fn preview_starts_are_budgeted_per_hour(db: TestDb) {
+    let rig = rig_with(db, &[("OLLIO_PREVIEW_STARTS_PER_HOUR", "2")]).await;
+    let store = &rig.app.db.store;
+    let one = version(store, &rig.project, "Version one").await;
+    let two = version(store, &rig.project, "Version two").await;
+    let three = version(store, &rig.project, "Version three").await;
+    let newest = running_url(&preview(&rig.ada, "start_preview", &three).await);
+    assert_eq!(
+        running_url(&preview(&rig.ada, "start_preview", &three).await),
+        newest
+    );
+    running_url(&preview(&rig.ada, "start_preview", &one).await);
+    let refused = preview(&rig.ada, "start_preview", &two).await;
+    assert_eq!(refused.state, "failed", "{refused:?}");
+    let reason = refused.reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("You have started many previews this hour. Try again in"),
+        "{reason}"
     );
 }

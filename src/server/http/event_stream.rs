@@ -8,12 +8,11 @@ use std::{collections::VecDeque, convert::Infallible, time::Duration};
 
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
     },
-    Json,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -23,7 +22,7 @@ use ollio_store::{Store, StoredEvent};
 
 use crate::{
     error::AppError,
-    server::{auth, state::AppState},
+    server::{auth, budgets::StreamSlot, state::AppState},
 };
 
 /// The route as the tenancy suite lists routes (`:id` for the project).
@@ -40,8 +39,7 @@ pub struct After {
 }
 
 fn refuse(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error)).into_response()
+    super::guard::error_response(&error)
 }
 
 pub async fn project_events(
@@ -54,6 +52,11 @@ pub async fn project_events(
     let owner = match auth::session_user(&state.store, &session).await {
         Ok(Some(user)) => user.id,
         Ok(None) => return refuse(AppError::Unauthorized),
+        Err(error) => return refuse(error),
+    };
+    // Held by the stream: the slot frees when the client goes away.
+    let slot = match state.budgets.open_stream(&owner) {
+        Ok(slot) => slot,
         Err(error) => return refuse(error),
     };
     let project = ProjectId::from_raw(id);
@@ -74,6 +77,7 @@ pub async fn project_events(
         project,
         last: after,
         ready: VecDeque::new(),
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await?;
@@ -98,6 +102,7 @@ struct Follower {
     project: ProjectId,
     last: i64,
     ready: VecDeque<StoredEvent>,
+    _slot: StreamSlot,
 }
 
 impl Follower {
