@@ -169,13 +169,28 @@ pub async fn file_list(
     Ok(store.version_file_list(owner, id).await?)
 }
 
-/// `owner`'s version `id`'s files with their contents, sorted by path.
+/// The most `version_files` answers with at once: the Code tab reads files
+/// one at a time; a whole large version is for the zip.
+pub const MAX_FILES_BYTES: i64 = 8 * 1024 * 1024;
+
+/// `owner`'s version `id`'s files with their contents, sorted by path; a
+/// version over [`MAX_FILES_BYTES`] is refused with what to do instead.
 pub async fn files(
     store: &Store,
     owner: &UserId,
     id: &VersionId,
 ) -> Result<Vec<VersionFile>, AppError> {
     owned_version(store, owner, id).await?;
+    let size = store.version_files_size(owner, id).await?;
+    if size > MAX_FILES_BYTES {
+        return Err(AppError::TooLarge {
+            message: format!(
+                "This version's files add up to {}, more than the {} sent at once. Download the version as a zip, or open its files one at a time.",
+                ollio_domain::size_text(u64::try_from(size).unwrap_or(u64::MAX)),
+                ollio_domain::size_text(MAX_FILES_BYTES as u64),
+            ),
+        });
+    }
     Ok(store.version_files(owner, id).await?)
 }
 

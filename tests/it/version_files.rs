@@ -147,6 +147,22 @@ async fn a_version_over_the_cap_is_not_zipped(db: TestDb) {
         matches!(&error, AppError::TooLarge { message } if message.contains("50 MB")),
         "{error:?}"
     );
+    // Nor is it sent whole through version_files (8 MB at most).
+    let (status, body) = ada
+        .call("version_files", &[("version", version.as_str())])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        &body[..body.len().min(300)]
+    );
+    assert!(body.contains("more than the 8.0 MB sent at once"), "{body}");
+    let (_, small) = version_of(&app, "ada@example.com", "Small", vec![file("a.txt", "a")]).await;
+    let (status, body) = ada
+        .call("version_files", &[("version", small.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 async fn a_file_is_highlighted_for_its_owner_only(db: TestDb) {
