@@ -56,13 +56,18 @@ impl Drop for EgressProxy {
 }
 
 impl EgressProxy {
-    /// Listens on `run_dir/egress.sock`, which the sandbox's uid may use.
-    pub fn start(run_dir: &Path, allowed: Vec<String>) -> std::io::Result<Self> {
+    /// Listens on `run_dir/egress.sock`, which only the sandbox's own uid
+    /// (`owner`, or without one the daemon's, which its sandboxes then
+    /// share) may use: mode 0600.
+    pub fn start(run_dir: &Path, allowed: Vec<String>, owner: Option<u32>) -> std::io::Result<Self> {
         use std::os::unix::fs::PermissionsExt;
         let path = run_dir.join(SOCKET_NAME);
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path)?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        if let Some(uid) = owner {
+            std::os::unix::fs::chown(&path, Some(uid), Some(uid))?;
+        }
         let allowed = Arc::new(allowed);
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let task = tokio::spawn(async move {

@@ -504,7 +504,7 @@ impl Registry {
         let egress = match network {
             Network::None => None,
             Network::Registries(hosts) => {
-                match EgressProxy::start(&spec.run_dir(), hosts.clone()) {
+                match EgressProxy::start(&spec.run_dir(), hosts.clone(), host_uid) {
                     Ok(proxy) => Some(proxy),
                     Err(error) => {
                         return Err(fail(format!("starting its registry proxy: {error}")))

@@ -115,6 +115,7 @@ impl Store {
     /// folder) when missing. Does not migrate: call [`Store::migrate`].
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
+        let url_of_backend = url;
         let (backend, url) = match url {
             DatabaseUrl::Sqlite { url, file } => {
                 if let Some(folder) = file.as_deref().and_then(Path::parent) {
@@ -150,6 +151,19 @@ impl Store {
                 .await
                 .map_err(StoreError::Connect)?;
             conn.close().await.map_err(StoreError::Connect)?;
+            // The database holds every account: the server's user only.
+            // SQLite gives its -wal and -shm files the same mode.
+            if let DatabaseUrl::Sqlite {
+                file: Some(file), ..
+            } = url_of_backend
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if let Err(error) =
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                {
+                    tracing::warn!(%error, file = %file.display(), "the database file's mode could not be set to 0600");
+                }
+            }
         }
 
         let pool = AnyPoolOptions::new()

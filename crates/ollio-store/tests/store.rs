@@ -36,6 +36,21 @@ on_both_databases!(
 #[path = "store/turn_ends.rs"]
 mod turn_ends;
 
+/// A SQLite database is readable by the server's user alone.
+#[tokio::test]
+async fn a_sqlite_file_is_the_server_s_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = ollio_testkit::db::sqlite().await;
+    let ollio_store::DatabaseUrl::Sqlite { file: Some(file), .. } = &db.url else {
+        panic!("a SQLite file");
+    };
+    db.store.ping().await.unwrap();
+    for path in [file.clone(), file.with_extension("db-wal")] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path:?}");
+    }
+}
+
 async fn migrations_are_idempotent(db: TestDb) {
     db.store.migrate().await.unwrap();
     db.store.migrate().await.unwrap();

@@ -424,7 +424,20 @@ async fn with_registries_allowed_only_registries_are_reachable() {
         config.network = Network::Registries(vec!["pypi.org".into()]);
     })
     .await;
-    let (_, envd) = daemon.sandbox("base").await;
+    let (sandbox, envd) = daemon.sandbox("base").await;
+    // The proxy's socket is the sandbox's own: mode 0600, its uid only.
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let socket = daemon
+            .home_of(&sandbox.id)
+            .parent()
+            .unwrap()
+            .join("run/egress.sock");
+        let meta = std::fs::metadata(&socket).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{socket:?}");
+        let home = std::fs::metadata(daemon.home_of(&sandbox.id)).unwrap();
+        assert_eq!(meta.uid(), home.uid(), "owned by the sandbox's uid");
+    }
     let fetch = |url: &str| {
         format!(
             "python3 -c \"import urllib.request as r; print(r.urlopen('{url}', timeout=20).status)\""
