@@ -1,25 +1,36 @@
 //! Line diffs between a version and the one before it (`similar`'s Myers
-//! diff), grouped into hunks with three lines of context.
+//! diff), grouped into hunks with three lines of context. Diffing runs on
+//! the blocking pool under a deadline: past it, `similar` settles for a
+//! diff that is correct but not the shortest, so two large, very different
+//! files never hold a thread for long.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use similar::{ChangeTag, TextDiff};
 
 use ollio_domain::{UserId, VersionId};
-use ollio_store::{Store, StoreError};
+use ollio_store::Store;
 
-use crate::dto::changes::{ChangeSet, DiffLine, FileChange};
+use crate::{
+    dto::changes::{ChangeSet, DiffLine, FileChange},
+    error::AppError,
+};
 
 /// Files larger than this are listed as changed, not diffed.
 const DIFF_LIMIT: usize = 256 * 1024;
 const CONTEXT: usize = 3;
+/// All of a version's diffs together get this long to be the shortest.
+const DIFF_DEADLINE: Duration = Duration::from_secs(2);
 
 /// `None` when the version does not exist or is not `owner`'s.
 pub async fn of_version(
     store: &Store,
     owner: &UserId,
     version: &VersionId,
-) -> Result<Option<ChangeSet>, StoreError> {
+) -> Result<Option<ChangeSet>, AppError> {
     let Some(this) = store.version(owner, version).await? else {
         return Ok(None);
     };
@@ -42,7 +53,10 @@ pub async fn of_version(
         .collect();
     let old: BTreeMap<String, String> = old.into_iter().map(|f| (f.path, f.content)).collect();
     let new: BTreeMap<String, String> = new.into_iter().map(|f| (f.path, f.content)).collect();
-    let mut files = compare(&old, &new);
+    let mut files =
+        tokio::task::spawn_blocking(move || compare(&old, &new, Instant::now() + DIFF_DEADLINE))
+            .await
+            .map_err(super::request::internal)?;
     // A binary file's base64 is compared, never shown.
     for file in files.iter_mut().filter(|f| binary.contains(&f.path)) {
         *file = FileChange {
@@ -61,8 +75,13 @@ pub async fn of_version(
     }))
 }
 
-/// The files that differ between `old` and `new` (path → content), by path.
-pub fn compare(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<FileChange> {
+/// The files that differ between `old` and `new` (path → content), by path;
+/// past `deadline` the diffs are no longer the shortest.
+pub fn compare(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+    deadline: Instant,
+) -> Vec<FileChange> {
     let paths: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     paths
         .into_iter()
@@ -81,12 +100,19 @@ pub fn compare(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -
                 change,
                 before.map_or("", String::as_str),
                 after.map_or("", String::as_str),
+                deadline,
             ))
         })
         .collect()
 }
 
-fn file_change(path: &str, change: &str, before: &str, after: &str) -> FileChange {
+fn file_change(
+    path: &str,
+    change: &str,
+    before: &str,
+    after: &str,
+    deadline: Instant,
+) -> FileChange {
     let mut file = FileChange {
         path: path.to_owned(),
         change: change.to_owned(),
@@ -99,7 +125,9 @@ fn file_change(path: &str, change: &str, before: &str, after: &str) -> FileChang
     if file.too_large {
         return file;
     }
-    let diff = TextDiff::from_lines(before, after);
+    let diff = TextDiff::configure()
+        .deadline(deadline)
+        .diff_lines(before, after);
     for group in diff.grouped_ops(CONTEXT) {
         let mut hunk = Vec::new();
         for op in group {
@@ -151,7 +179,7 @@ mod tests {
             ("new.js", "y\n"),
             ("same.css", "b\n"),
         ]);
-        let changes = compare(&old, &new);
+        let changes = compare(&old, &new, Instant::now() + DIFF_DEADLINE);
         let listed: Vec<(&str, &str)> = changes
             .iter()
             .map(|c| (c.path.as_str(), c.change.as_str()))
@@ -176,9 +204,47 @@ mod tests {
     }
 
     #[test]
+    fn past_the_deadline_a_diff_is_still_right() {
+        // 4,000 lines, every other one changed: the shortest diff takes a
+        // while to find; with the deadline gone, a correct one comes at once.
+        let before: String = (0..4000).map(|i| format!("line {i}\n")).collect();
+        let after: String = (0..4000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    format!("line {i}\n")
+                } else {
+                    format!("changed {i}\n")
+                }
+            })
+            .collect();
+        let changes = compare(
+            &files(&[("a.txt", &before)]),
+            &files(&[("a.txt", &after)]),
+            Instant::now(),
+        );
+        let file = &changes[0];
+        assert!(!file.too_large);
+        assert_eq!(file.added - file.removed, 0);
+        assert!(file.added >= 2000, "{}", file.added);
+        // Applying the diff's lines gives the new file back.
+        let rebuilt: String = file
+            .hunks
+            .iter()
+            .flatten()
+            .filter(|line| line.sign != "-")
+            .map(|line| format!("{}\n", line.text))
+            .collect();
+        assert_eq!(rebuilt, after);
+    }
+
+    #[test]
     fn huge_files_are_not_diffed() {
         let big = "x".repeat(DIFF_LIMIT);
-        let changes = compare(&files(&[("a", "1")]), &files(&[("a", &big)]));
+        let changes = compare(
+            &files(&[("a", "1")]),
+            &files(&[("a", &big)]),
+            Instant::now(),
+        );
         assert!(changes[0].too_large);
         assert!(changes[0].hunks.is_empty());
     }

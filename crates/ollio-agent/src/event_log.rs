@@ -74,6 +74,15 @@ pub async fn record(
                 }
                 TurnEvent::Output { stderr, text }
             }
+            // Reasons come from errors, which may name services behind
+            // the app; users read them.
+            TurnEvent::Retrying { reason, wait_ms } => TurnEvent::Retrying {
+                reason: ollio_domain::without_addresses(&reason),
+                wait_ms,
+            },
+            TurnEvent::Failed { reason } => TurnEvent::Failed {
+                reason: ollio_domain::without_addresses(&reason),
+            },
             other => other,
         };
         let payload = match serde_json::to_string(&event) {

@@ -249,10 +249,12 @@ impl Workers {
         reason: &str,
         refund: bool,
     ) -> Result<bool, StoreError> {
+        // Users read the reason: no addresses of the services behind the app.
+        let reason = ollio_domain::without_addresses(reason);
         let ended = self
             .engine
             .store
-            .fail_turn(job, worker, reason, refund)
+            .fail_turn(job, worker, &reason, refund)
             .await?;
         if ended {
             if let Ok(turn) = job.turn() {

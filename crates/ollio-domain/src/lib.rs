@@ -11,6 +11,7 @@ mod project_name;
 mod prompt;
 pub mod provider_key;
 mod query;
+mod redact;
 mod sizes;
 mod turn_event;
 
@@ -20,5 +21,6 @@ pub use next_path::safe_next;
 pub use project_name::{ProjectName, ProjectNameError};
 pub use prompt::{Prompt, PromptError};
 pub use query::{decode_query_value, encode_query_value};
+pub use redact::without_addresses;
 pub use sizes::size_text;
 pub use turn_event::TurnEvent;

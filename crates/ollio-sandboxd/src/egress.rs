@@ -59,7 +59,11 @@ impl EgressProxy {
     /// Listens on `run_dir/egress.sock`, which only the sandbox's own uid
     /// (`owner`, or without one the daemon's, which its sandboxes then
     /// share) may use: mode 0600.
-    pub fn start(run_dir: &Path, allowed: Vec<String>, owner: Option<u32>) -> std::io::Result<Self> {
+    pub fn start(
+        run_dir: &Path,
+        allowed: Vec<String>,
+        owner: Option<u32>,
+    ) -> std::io::Result<Self> {
         use std::os::unix::fs::PermissionsExt;
         let path = run_dir.join(SOCKET_NAME);
         let _ = std::fs::remove_file(&path);

@@ -41,7 +41,10 @@ mod turn_ends;
 async fn a_sqlite_file_is_the_server_s_alone() {
     use std::os::unix::fs::PermissionsExt;
     let db = ollio_testkit::db::sqlite().await;
-    let ollio_store::DatabaseUrl::Sqlite { file: Some(file), .. } = &db.url else {
+    let ollio_store::DatabaseUrl::Sqlite {
+        file: Some(file), ..
+    } = &db.url
+    else {
         panic!("a SQLite file");
     };
     db.store.ping().await.unwrap();
