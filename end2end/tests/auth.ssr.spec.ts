@@ -17,7 +17,9 @@ test('signing up and a wrong password work as plain forms too', async ({ page })
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toContainText("don't match an account");
-  // What was typed comes back, except the password.
+  // What was typed comes back, except the password, and never through the
+  // address, which the browser's history keeps.
   await expect(page.getByLabel('Email')).toHaveValue(email);
   await expect(page.getByLabel('Password')).toHaveValue('');
+  expect(page.url()).not.toContain(email.split('@')[0]);
 });

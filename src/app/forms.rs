@@ -22,11 +22,31 @@ pub fn action_error<T: 'static>(
     }
 }
 
-/// What a refused plain form post had in its field `name`: the server sends
-/// it back in the page's address (`server::api::back_with_typed`) for the
-/// form to show again.
+/// What a refused plain form post had in its field `name`, for the form to
+/// show again: the server sends it back to the page in a short-lived cookie
+/// (`server::request::back_with_typed`). Read while the server renders the
+/// page; forms are rendered there.
 pub fn typed(name: &str) -> Option<String> {
-    leptos_router::hooks::use_query_map().with_untracked(|query| query.get(name))
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<axum::http::request::Parts>()?;
+        parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix("ollio_typed="))
+            .flat_map(|typed| typed.split('&'))
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| ollio_domain::decode_query_value(value))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        None
+    }
 }
 
 /// A field for choosing a password, with the length rule shown beside it.

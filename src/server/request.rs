@@ -82,13 +82,20 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
     result
 }
 
+/// The short-lived cookie that carries what a refused plain form post had
+/// typed back to its page (see [`back_with_typed`]).
+pub const TYPED_COOKIE: &str = "ollio_typed";
+/// How long it lives: long enough for the redirect, no longer.
+const TYPED_SECONDS: u32 = 60;
+
 /// Sends a refused plain form post back to its page, as Leptos does (the
 /// error in `__path`/`__err`, which the page's `ServerAction` reads), and
-/// with what was typed: `typed` pairs go in the address too, for the page to
-/// put back in the form. Never pass passwords or keys: addresses are kept in
-/// the browser's history.
+/// with what was typed: `typed` pairs go in a short-lived HttpOnly cookie
+/// for that page alone ([`TYPED_COOKIE`]), never in the address, which
+/// request logs and the browser's history keep. Never pass passwords or keys.
 pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
     use leptos::server_fn::error::ServerFnUrlError;
+    use ollio_domain::encode_query_value;
 
     if !is_native_form_post() {
         return;
@@ -111,25 +118,46 @@ pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
     else {
         return;
     };
-    if let Some(location) = typed_location(referer, typed, &error_query) {
-        leptos_axum::redirect(&location);
+    let Some((path, location)) = back_location(referer, typed, &error_query) else {
+        return;
+    };
+    if !typed.is_empty() {
+        let value: Vec<String> = typed
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode_query_value(value)))
+            .collect();
+        let secure = provided_state().is_some_and(|state| state.config.https());
+        let cookie = format!(
+            "{TYPED_COOKIE}={}; Path={path}; Max-Age={TYPED_SECONDS}; HttpOnly; SameSite=Lax{}",
+            value.join("&"),
+            if secure { "; Secure" } else { "" }
+        );
+        if let (Some(options), Ok(cookie)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::HeaderValue::from_str(&cookie),
+        ) {
+            options.append_header(axum::http::header::SET_COOKIE, cookie);
+        }
     }
+    leptos_axum::redirect(&location);
 }
 
-/// The path and query of `referer` (on whatever host: only the path is
-/// kept), with earlier errors and typed values replaced by `typed` and then
+/// The path of `referer` (on whatever host: only the path is kept), and its
+/// address again without earlier errors or typed values, with
 /// `error_query`. `None` for a referer that is not an absolute http(s) URL.
-fn typed_location(referer: &str, typed: &[(&str, &str)], error_query: &str) -> Option<String> {
-    use ollio_domain::encode_query_value;
-
+fn back_location(
+    referer: &str,
+    typed: &[(&str, &str)],
+    error_query: &str,
+) -> Option<(String, String)> {
     let rest = referer
         .strip_prefix("http://")
         .or_else(|| referer.strip_prefix("https://"))?;
     let page = &rest[rest.find('/')?..];
     let page = page.split_once('#').map_or(page, |(page, _)| page);
     let (path, query) = page.split_once('?').unwrap_or((page, ""));
-    // `//host` would leave for another site.
-    if path.starts_with("//") || path.starts_with("/\\") {
+    // `//host` would leave for another site; a cookie path has no `;`.
+    if path.starts_with("//") || path.starts_with("/\\") || path.contains([';', ',', ' ']) {
         return None;
     }
     let replaced = |pair: &&str| {
@@ -140,52 +168,50 @@ fn typed_location(referer: &str, typed: &[(&str, &str)], error_query: &str) -> O
         .split('&')
         .filter(|pair| !pair.is_empty() && !replaced(pair))
         .map(str::to_owned)
-        .chain(
-            typed
-                .iter()
-                .map(|(name, value)| format!("{name}={}", encode_query_value(value))),
-        )
         .chain(std::iter::once(error_query.to_owned()))
         .collect();
-    Some(format!("{path}?{}", pairs.join("&")))
+    Some((path.to_owned(), format!("{path}?{}", pairs.join("&"))))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::typed_location;
+    use super::back_location;
+
+    fn location(referer: &str, typed: &[(&str, &str)], error: &str) -> Option<String> {
+        back_location(referer, typed, error).map(|(_, location)| location)
+    }
 
     #[test]
-    fn a_refused_post_goes_back_with_what_was_typed() {
-        let location = typed_location(
+    fn a_refused_post_goes_back_without_what_was_typed_in_the_address() {
+        let back = back_location(
             "http://127.0.0.1:3000/login?next=%2Fprojects&email=old%40x.org&__path=/api/login&__err=AAA#top",
             &[("email", "ada lovelace@example.com")],
             "__path=%2Fapi%2Flogin&__err=BBB",
         );
         assert_eq!(
-            location.as_deref(),
-            Some("/login?next=%2Fprojects&email=ada+lovelace%40example.com&__path=%2Fapi%2Flogin&__err=BBB")
+            back,
+            Some((
+                "/login".to_owned(),
+                "/login?next=%2Fprojects&__path=%2Fapi%2Flogin&__err=BBB".to_owned()
+            ))
         );
     }
 
     #[test]
     fn only_the_path_of_the_referer_is_kept() {
         assert_eq!(
-            typed_location("https://elsewhere.example/?x=1", &[], "__err=C").as_deref(),
+            location("https://elsewhere.example/?x=1", &[], "__err=C").as_deref(),
             Some("/?x=1&__err=C")
         );
-        assert_eq!(typed_location("/relative", &[], "__err=C"), None);
-        assert_eq!(typed_location("javascript:alert(1)", &[], "__err=C"), None);
-        assert_eq!(
-            typed_location("http://host-without-path", &[], "__err=C"),
-            None
-        );
-        assert_eq!(
-            typed_location("http://a//evil.example/", &[], "__err=C"),
-            None
-        );
-        assert_eq!(
-            typed_location("http://a/\\evil.example/", &[], "__err=C"),
-            None
-        );
+        for refused in [
+            "/relative",
+            "javascript:alert(1)",
+            "http://host-without-path",
+            "http://a//evil.example/",
+            "http://a/\\evil.example/",
+            "http://a/x;Domain=evil.example",
+        ] {
+            assert_eq!(location(refused, &[], "__err=C"), None, "{refused}");
+        }
     }
 }
