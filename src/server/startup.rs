@@ -188,6 +188,8 @@ pub async fn app_state(
     if let Some((client, isolated)) = sandbox {
         state = state.with_sandbox(client, isolated);
     }
+    // Workers in other processes (`ollio worker`) append events too.
+    ollio_agent::event_log::follow_database(state.store.clone(), &state.hub);
     Ok(state)
 }
 

@@ -326,3 +326,48 @@ async fn a_server_function_keeps_its_state_when_its_page_is_abandoned() {
         "the call still has the state it started with"
     );
 }
+
+/// On PostgreSQL, an event another process appends wakes this app's event
+/// streams at once (`LISTEN`/`NOTIFY`), not at their next look.
+#[tokio::test]
+async fn postgres_events_of_other_processes_wake_the_streams() {
+    let db = ollio_testkit::db::postgres().await;
+    let url = db.url.clone();
+    let app = TestApp::start(db).await;
+    let mut woken = app.state.hub.subscribe();
+    // Another process: a store of its own on the same database.
+    let other = ollio_store::Store::connect(&url).await.unwrap();
+    let owner = ollio_testkit::fixtures::user(&other, "ada@example.com").await;
+    let project = ollio_testkit::fixtures::project(&other, &owner, "Shop").await;
+    let message = ollio_testkit::fixtures::message(
+        &other,
+        &project.id,
+        ollio_store::Role::User,
+        "hi",
+        ollio_store::MessageStatus::Done,
+    )
+    .await
+    .id;
+    // The listener may still be connecting: append until it hears one.
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            other
+                .append_event(
+                    &project.id,
+                    &message,
+                    "sandbox_starting",
+                    "\"sandbox_starting\"",
+                )
+                .await
+                .unwrap();
+            if let Ok(Ok(woke)) =
+                tokio::time::timeout(std::time::Duration::from_millis(500), woken.recv()).await
+            {
+                return woke;
+            }
+        }
+    })
+    .await
+    .expect("the app heard of the other process's event");
+    assert_eq!(heard, project.id);
+}

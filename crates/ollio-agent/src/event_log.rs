@@ -36,6 +36,50 @@ impl EventHub {
     }
 }
 
+/// Wakes `hub`'s streams for events other processes append, through
+/// PostgreSQL's `LISTEN`, for as long as the hub lives; on SQLite there are
+/// none, and nothing is started. A lost connection is made again; the
+/// streams' own look once a second covers the gap.
+pub fn follow_database(store: Store, hub: &EventHub) {
+    let hub = hub.sender.downgrade();
+    tokio::spawn(async move {
+        loop {
+            match store.event_notifications().await {
+                Ok(None) => return,
+                Ok(Some(mut notifications)) => loop {
+                    let next = tokio::time::timeout(
+                        std::time::Duration::from_secs(5),
+                        notifications.next(),
+                    );
+                    let Some(sender) = hub.upgrade() else {
+                        return;
+                    };
+                    drop(sender);
+                    match next.await {
+                        Ok(Ok(project)) => match hub.upgrade() {
+                            Some(sender) => {
+                                let _ = sender.send(project);
+                            }
+                            None => return,
+                        },
+                        // Quiet for a while: look whether the hub is still there.
+                        Err(_) => {}
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "listening for events failed");
+                            break;
+                        }
+                    }
+                },
+                Err(error) => tracing::warn!(%error, "cannot listen for events"),
+            }
+            if hub.upgrade().is_none() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+}
+
 /// Records `project`'s turn events for `message` until every sender is
 /// gone; returns how many were stored. A failure to store is logged and
 /// the event dropped: the turn itself goes on.

@@ -32,7 +32,7 @@ use sqlx::{
 
 pub use database_url::DatabaseUrl;
 pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TURN_JOB};
-pub use message_events::StoredEvent;
+pub use message_events::{EventNotifications, StoredEvent, EVENTS_CHANNEL};
 pub use messages::{Message, MessageEnd, MessageStatus, Role};
 pub use projects::Project;
 pub use provider_keys::ProviderKeyInfo;
@@ -108,6 +108,8 @@ pub struct Store {
     backend: Backend,
     /// Versions' file lists, kept after their first read (versions never change).
     file_lists: std::sync::Arc<file_lists::FileLists>,
+    /// PostgreSQL's URL, for `LISTEN` (a connection of its own).
+    listen_url: Option<String>,
 }
 
 impl Store {
@@ -185,6 +187,7 @@ impl Store {
             pool,
             backend,
             file_lists: Default::default(),
+            listen_url: (backend == Backend::Postgres).then_some(url),
         })
     }
 

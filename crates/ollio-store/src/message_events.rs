@@ -1,6 +1,6 @@
 use sqlx::{any::AnyRow, Row};
 
-use super::{now_ms, Store, StoreError};
+use super::{now_ms, Backend, Store, StoreError};
 use ollio_domain::{MessageId, ProjectId, UserId};
 
 /// One recorded step of a turn. `seq` orders a project's events without gaps,
@@ -38,7 +38,7 @@ impl Store {
         payload: &str,
     ) -> Result<StoredEvent, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let stored = append_in(&mut tx, project, message, kind, payload).await?;
+        let stored = append_in(&mut tx, self.backend(), project, message, kind, payload).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -96,9 +96,12 @@ impl Store {
     }
 }
 
-/// [`Store::append_event`] inside the caller's transaction.
+/// [`Store::append_event`] inside the caller's transaction. On PostgreSQL
+/// the project is also notified on [`EVENTS_CHANNEL`] (delivered when the
+/// transaction commits), so streams in other processes look at once.
 pub(super) async fn append_in(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     project: &ProjectId,
     message: &MessageId,
     kind: &str,
@@ -123,5 +126,42 @@ pub(super) async fn append_in(
     .bind(now_ms())
     .fetch_one(&mut *tx)
     .await?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(project.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(event(&row)?)
+}
+
+/// The PostgreSQL channel that names projects with new events.
+pub const EVENTS_CHANNEL: &str = "ollio_events";
+
+/// Projects with new events, as other processes append them (PostgreSQL's
+/// `LISTEN`); see [`Store::event_notifications`].
+pub struct EventNotifications(sqlx::postgres::PgListener);
+
+impl EventNotifications {
+    /// The next project with new events. A lost connection is made again
+    /// by the listener; notifications sent meanwhile are lost, which the
+    /// streams' own look once a second covers.
+    pub async fn next(&mut self) -> Result<ProjectId, StoreError> {
+        let notification = self.0.recv().await?;
+        Ok(ProjectId::from_raw(notification.payload()))
+    }
+}
+
+impl Store {
+    /// Notifications of new events from every process, on PostgreSQL;
+    /// `None` on SQLite, where one process holds the database.
+    pub async fn event_notifications(&self) -> Result<Option<EventNotifications>, StoreError> {
+        let Some(url) = &self.listen_url else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(Some(EventNotifications(listener)))
+    }
 }

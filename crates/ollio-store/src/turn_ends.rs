@@ -20,7 +20,7 @@ use super::{
     messages::finish_in,
     now_ms,
     versions::{insert_version, Version},
-    Job, JobState, MessageEnd, MessageStatus, NewVersion, Store, StoreError, TurnJob,
+    Backend, Job, JobState, MessageEnd, MessageStatus, NewVersion, Store, StoreError, TurnJob,
 };
 use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
 
@@ -81,7 +81,16 @@ impl Store {
         let failed = TurnEvent::Failed {
             reason: reason.to_owned(),
         };
-        end_in(&mut tx, &turn, Some(&job.id), Some(reason), refund, &failed).await?;
+        end_in(
+            &mut tx,
+            self.backend(),
+            &turn,
+            Some(&job.id),
+            Some(reason),
+            refund,
+            &failed,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -114,6 +123,7 @@ impl Store {
         let turn = job.turn()?;
         end_in(
             &mut tx,
+            self.backend(),
             &turn,
             Some(&job.id),
             None,
@@ -151,6 +161,7 @@ impl Store {
                 Some(JobState::Cancelled) => {
                     end_in(
                         &mut tx,
+                        self.backend(),
                         &turn,
                         job.as_deref(),
                         None,
@@ -165,6 +176,7 @@ impl Store {
                     };
                     end_in(
                         &mut tx,
+                        self.backend(),
                         &turn,
                         job.as_deref(),
                         Some(INTERRUPTED),
@@ -177,7 +189,16 @@ impl Store {
                     let failed = TurnEvent::Failed {
                         reason: LOST.into(),
                     };
-                    end_in(&mut tx, &turn, None, Some(LOST), false, &failed).await?
+                    end_in(
+                        &mut tx,
+                        self.backend(),
+                        &turn,
+                        None,
+                        Some(LOST),
+                        false,
+                        &failed,
+                    )
+                    .await?
                 }
             };
             tx.commit().await?;
@@ -221,6 +242,7 @@ fn leftover(row: &AnyRow) -> Result<(TurnJob, Option<String>, Option<JobState>),
 /// happens either.
 async fn end_in(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     turn: &TurnJob,
     job: Option<&str>,
     reason: Option<&str>,
@@ -261,6 +283,7 @@ async fn end_in(
     let payload = serde_json::to_string(event).unwrap_or_default();
     append_in(
         tx,
+        backend,
         &turn.project,
         &turn.assistant_message,
         event.kind(),
