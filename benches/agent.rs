@@ -7,7 +7,12 @@
 //!   app; target p50 ≤ 150 ms;
 //! - event → SSE client: from a worker emitting a step to a browser-like
 //!   client reading it off the event stream; target p95 ≤ 50 ms;
-//! - 50 concurrent turns: all must end done, with 0 errors.
+//! - 50 concurrent turns: all must end done, with 0 errors;
+//! - event across processes: `ollio worker` in a process of its own runs
+//!   turns on PostgreSQL while this process serves the event stream with no
+//!   workers (as `ollio serve` with `OLLIO_WORKERS=0`); from the worker
+//!   storing a step to the client reading it; target ≤ 50 ms. Needs
+//!   `OLLIO_TEST_POSTGRES_URL` (`./scripts/bench.sh agent` starts a server).
 
 // The app on a free port, as the tests start it (not every part is used here).
 #[allow(dead_code)]
@@ -287,10 +292,114 @@ async fn concurrent_turns() {
     assert_eq!(errors, 0, "turns failed");
 }
 
+/// Turns run by an `ollio worker` process, their events read off this
+/// process's event stream: each event's latency is its receipt here minus
+/// its `created_at`, which the worker's insert set (one clock: one machine).
+async fn event_across_processes() {
+    use std::io::{BufRead, BufReader};
+
+    let db = db::postgres().await;
+    let url = db.url.clone();
+    let daemon = TestDaemon::start(GUEST).await;
+    let models = ScriptedServer::for_tests().await;
+    let app = TestApp::start_with(db, &[("OLLIO_FREE_CREDITS", "100000")]).await;
+    let visitor = app.user("bench@example.com").await;
+    let store = &app.db.store;
+    let owner = store
+        .user_by_email("bench@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let project = projects(store, &owner, 1, "openai:quick").await.remove(0);
+    let data = tempfile::tempdir().unwrap();
+    let mut worker = std::process::Command::new(GUEST)
+        .arg("worker")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", url.expose())
+        .env("OLLIO_DATA_DIR", data.path())
+        .env("OLLIO_WORKERS", "1")
+        .env("OLLIO_SANDBOXD_ADDR", daemon.addr().to_string())
+        .env("OLLIO_SANDBOXD_API_KEY", daemon.key.expose())
+        .env("OPENAI_BASE_URL", models.openai_base_url())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ollio worker");
+    let mut lines = BufReader::new(worker.stdout.take().unwrap()).lines();
+    while !lines
+        .next()
+        .expect("the worker says it runs")
+        .unwrap()
+        .contains("worker(s) are running")
+    {}
+    let mut stream = visitor
+        .client
+        .get(visitor.url(&format!("/api/projects/{project}/events")))
+        .send()
+        .await
+        .unwrap();
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as f64
+            / 1000.0
+    };
+    let mut received: Vec<(i64, f64)> = Vec::new();
+    let mut buffer = String::new();
+    for _ in 0..TURNS {
+        store
+            .enqueue_turn(&owner, &project, "a page", 100_000, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        // Until this turn's summary: every event's id and when it came.
+        loop {
+            let chunk = stream.chunk().await.unwrap().expect("the stream goes on");
+            let at = now_ms();
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            let mut summary = false;
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                if let Some(id) = event
+                    .lines()
+                    .find_map(|line| line.strip_prefix("id:"))
+                    .and_then(|id| id.trim().parse().ok())
+                {
+                    received.push((id, at));
+                }
+                summary |= event.lines().any(|line| line == "event: summary");
+            }
+            if summary {
+                break;
+            }
+        }
+    }
+    let _ = worker.kill();
+    let _ = worker.wait();
+    let stored = store.events_after(&owner, &project, 0, 100_000).await.unwrap();
+    let samples: Vec<Duration> = received
+        .iter()
+        .filter_map(|(seq, at)| {
+            let event = stored.iter().find(|event| event.seq == *seq)?;
+            Some(Duration::from_secs_f64(((at - event.created_at as f64) / 1000.0).max(0.0)))
+        })
+        .collect();
+    summary("event across processes (worker → PostgreSQL → SSE)", samples);
+}
+
 #[tokio::main]
 async fn main() {
-    send_to_enqueued().await;
-    turn_overhead().await;
-    event_to_sse().await;
-    concurrent_turns().await;
+    // `cargo bench --bench agent -- across` runs only the cross-process part.
+    let only_across = std::env::args().any(|arg| arg == "across");
+    if !only_across {
+        send_to_enqueued().await;
+        turn_overhead().await;
+        event_to_sse().await;
+        concurrent_turns().await;
+    }
+    event_across_processes().await;
 }

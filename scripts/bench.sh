@@ -11,6 +11,11 @@ ensure_build_tools
 ensure_wasm_bindgen
 # The templates the test script builds, reused (built on first use if not).
 export OLLIO_TEMPLATE_CACHE="${OLLIO_TEMPLATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ollio/templates}"
+# The agent benchmark's cross-process part runs on a throw-away PostgreSQL.
+if [ -z "${OLLIO_TEST_POSTGRES_URL:-}" ]; then
+  trap stop_postgres EXIT
+  start_postgres
+fi
 
 for bench in "${@:-sandbox agent workspace}"; do
   for name in $bench; do
