@@ -380,15 +380,23 @@ async fn event_across_processes() {
     }
     let _ = worker.kill();
     let _ = worker.wait();
-    let stored = store.events_after(&owner, &project, 0, 100_000).await.unwrap();
+    let stored = store
+        .events_after(&owner, &project, 0, 100_000)
+        .await
+        .unwrap();
     let samples: Vec<Duration> = received
         .iter()
         .filter_map(|(seq, at)| {
             let event = stored.iter().find(|event| event.seq == *seq)?;
-            Some(Duration::from_secs_f64(((at - event.created_at as f64) / 1000.0).max(0.0)))
+            Some(Duration::from_secs_f64(
+                ((at - event.created_at as f64) / 1000.0).max(0.0),
+            ))
         })
         .collect();
-    summary("event across processes (worker → PostgreSQL → SSE)", samples);
+    summary(
+        "event across processes (worker → PostgreSQL → SSE)",
+        samples,
+    );
 }
 
 #[tokio::main]
