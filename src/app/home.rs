@@ -157,8 +157,13 @@ const RECENT: usize = 6;
 
 #[component]
 fn Home() -> impl IntoView {
-    // A prompt carried over from the landing page, or sent back with a refusal.
-    let prompt = typed("prompt").unwrap_or_default();
+    // A prompt sent back with a refusal (a cookie), or carried over from the
+    // landing page through sign-up (`?prompt=`, the landing's GET form).
+    let prompt = typed("prompt")
+        .or_else(|| {
+            leptos_router::hooks::use_query_map().with_untracked(|query| query.get("prompt"))
+        })
+        .unwrap_or_default();
     // A plain form post that failed comes back with its error in the URL,
     // which the action reads.
     let error = ServerAction::<StartProject>::new()
