@@ -18,32 +18,23 @@ const DAEMON: &str = env!("CARGO_BIN_EXE_ollio-sandboxd");
 const UNPRIVILEGED: u32 = 65534;
 const LIMIT: u64 = 64;
 
-/// Starts sleepers until a start fails, at most 3,000; prints how many
+/// Starts sleepers until a start fails, at most `count`; prints how many
 /// started and the errno that stopped it (0: none did). The sleepers stay.
-const SPAWN_LOOP: &str = r#"python3 -c '
+fn spawn_loop(count: u32) -> String {
+    format!(
+        r#"python3 -c '
 import subprocess
 started, errno = 0, 0
 try:
-    for _ in range(3000):
+    for _ in range({count}):
         subprocess.Popen(["sleep", "10"])
         started += 1
 except OSError as error:
     errno = error.errno
 print(started, errno)
-'"#;
-
-/// The same, stopping at 30 sleepers: within any one sandbox's limit.
-const SPAWN_LOOP_OF_30: &str = r#"python3 -c '
-import subprocess
-started, errno = 0, 0
-try:
-    for _ in range(30):
-        subprocess.Popen(["sleep", "10"])
-        started += 1
-except OSError as error:
-    errno = error.errno
-print(started, errno)
-'"#;
+'"#
+    )
+}
 
 #[tokio::test]
 async fn without_root_a_spawn_loop_is_stopped_by_each_sandbox_s_own_process_limit() {
@@ -116,7 +107,7 @@ async fn without_root_a_spawn_loop_is_stopped_by_each_sandbox_s_own_process_limi
         client.envd(&sandbox)
     };
     let (first, second) = (sandbox().await, sandbox().await);
-    let run = |envd: ollio_sandbox::Envd, script: &'static str| async move {
+    let run = |envd: ollio_sandbox::Envd, script: String| async move {
         let output = envd
             .run(
                 &Command::new(script).timeout(Duration::from_secs(120)),
@@ -127,7 +118,7 @@ async fn without_root_a_spawn_loop_is_stopped_by_each_sandbox_s_own_process_limi
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     };
 
-    let answer = run(first.clone(), SPAWN_LOOP).await;
+    let answer = run(first.clone(), spawn_loop(3000)).await;
     let (started, errno) = answer.split_once(' ').expect("count and errno");
     let started: u64 = started.parse().unwrap();
     println!("without root: {started} sleepers started before the limit ({LIMIT}) stopped them");
@@ -142,7 +133,7 @@ async fn without_root_a_spawn_loop_is_stopped_by_each_sandbox_s_own_process_limi
     );
 
     // The first sandbox's sleepers still run; the second has its own count.
-    let answer = run(second, SPAWN_LOOP_OF_30).await;
+    let answer = run(second, spawn_loop(30)).await;
     assert_eq!(
         answer, "30 0",
         "the second sandbox is not counted with the first"
