@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod app;
+pub mod cookies;
 pub mod dto;
 pub mod error;
 pub mod theme;
