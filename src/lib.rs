@@ -10,7 +10,6 @@
 
 pub mod api;
 pub mod app;
-pub mod cookies;
 pub mod dto;
 pub mod error;
 pub mod theme;

@@ -37,14 +37,24 @@ impl Theme {
 
     /// Finds the theme in a `Cookie` header value.
     pub fn from_cookie_header(header: &str) -> Option<Self> {
-        crate::cookies::value_in(header, COOKIE).and_then(|value| Self::parse(&value))
+        header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .and_then(|(_, value)| Self::parse(value))
     }
 }
 
 /// The theme the visitor chose earlier, read from the request being rendered.
 #[cfg(feature = "ssr")]
 pub fn from_request() -> Option<Theme> {
-    crate::cookies::from_request(COOKIE).and_then(|value| Theme::parse(&value))
+    let parts = use_context::<axum::http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(Theme::from_cookie_header)
 }
 
 /// A button that switches between light and dark. An island: it needs the

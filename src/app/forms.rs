@@ -29,8 +29,15 @@ pub fn action_error<T: 'static>(
 pub fn typed(name: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        crate::cookies::from_request(crate::cookies::TYPED)?
-            .split('&')
+        let parts = use_context::<axum::http::request::Parts>()?;
+        parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix("ollio_typed="))
+            .flat_map(|typed| typed.split('&'))
             .filter_map(|pair| pair.split_once('='))
             .find(|(key, _)| *key == name)
             .map(|(_, value)| ollio_domain::decode_query_value(value))

@@ -82,13 +82,16 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
     result
 }
 
+/// The short-lived cookie that carries what a refused plain form post had
+/// typed back to its page (see [`back_with_typed`]).
+pub const TYPED_COOKIE: &str = "ollio_typed";
 /// How long it lives: long enough for the redirect, no longer.
 const TYPED_SECONDS: u32 = 60;
 
 /// Sends a refused plain form post back to its page, as Leptos does (the
 /// error in `__path`/`__err`, which the page's `ServerAction` reads), and
 /// with what was typed: `typed` pairs go in a short-lived HttpOnly cookie
-/// for that page alone ([`crate::cookies::TYPED`]), never in the address, which
+/// for that page alone ([`TYPED_COOKIE`]), never in the address, which
 /// request logs and the browser's history keep. Never pass passwords or keys.
 pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
     use leptos::server_fn::error::ServerFnUrlError;
@@ -125,8 +128,7 @@ pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
             .collect();
         let secure = provided_state().is_some_and(|state| state.config.https());
         let cookie = format!(
-            "{}={}; Path={path}; Max-Age={TYPED_SECONDS}; HttpOnly; SameSite=Lax{}",
-            crate::cookies::TYPED,
+            "{TYPED_COOKIE}={}; Path={path}; Max-Age={TYPED_SECONDS}; HttpOnly; SameSite=Lax{}",
             value.join("&"),
             if secure { "; Secure" } else { "" }
         );
