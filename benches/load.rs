@@ -234,6 +234,12 @@ fn free_port() -> u16 {
 async fn run(backend: &str, seconds: u64) {
     let models = ScriptedServer::for_tests().await;
     let data = tempfile::tempdir().unwrap();
+    // Run as root, `ollio serve` works in it as its service user.
+    std::fs::set_permissions(
+        data.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     // PostgreSQL: a fresh database on the test server (kept to the end).
     let postgres = match backend {
         "postgres" => Some(db::postgres().await),

@@ -9,6 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_build_tools
+ensure_service_user
+choose_data_dir
 ensure_wasm_bindgen
 ensure_cargo_leptos
 exec cargo leptos watch "$@"

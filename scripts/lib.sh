@@ -47,6 +47,30 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Started as root, `ollio serve` keeps root only in the sandbox daemon's
+# process and runs the web server as this system user (OLLIO_USER).
+ensure_service_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  local user="${OLLIO_USER:-ollio}"
+  id "$user" >/dev/null 2>&1 && return 0
+  step "Creating the system user $user, which the web server runs as"
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+}
+
+# As root, the default data folder (./data) must be one the service user can
+# reach; a checkout under a closed folder (say, /root) keeps its data in
+# /var/lib/ollio/data instead, and says so.
+choose_data_dir() {
+  [ "$(id -u)" = 0 ] || return 0
+  [ -z "${OLLIO_DATA_DIR:-}" ] || return 0
+  grep -qs '^OLLIO_DATA_DIR=' .env && return 0
+  local user="${OLLIO_USER:-ollio}"
+  runuser -u "$user" -- test -x "$ROOT" 2>/dev/null && return 0
+  export OLLIO_DATA_DIR=/var/lib/ollio/data
+  mkdir -p "$OLLIO_DATA_DIR"
+  echo "The data folder is $OLLIO_DATA_DIR: the user $user, which serves the app, cannot reach $ROOT/data"
+}
+
 APT_UPDATED=""
 apt_install() {
   local missing=()

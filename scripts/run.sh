@@ -11,6 +11,8 @@ cd "$ROOT"
 
 started=$SECONDS
 ensure_build_tools
+ensure_service_user
+choose_data_dir
 # On a fresh machine the three builds below take most of the time. Side by
 # side they keep both cores busy through each other's slow single steps; the
 # server's, the longest, goes first.

@@ -11,6 +11,7 @@ cd "$ROOT"
 started=$SECONDS
 ensure_build_tools
 ensure_test_tools
+ensure_service_user
 # wasm-bindgen-cli compiles for minutes on a fresh machine: beside the
 # checks below, which need it only at the end.
 ensure_wasm_bindgen &
@@ -49,6 +50,8 @@ step "Browser tests (Playwright, Chromium)"
 wait "$bindgen" || die "installing wasm-bindgen-cli failed"
 build_site dev
 E2E_DIR="$(mktemp -d /tmp/ollio-e2e.XXXXXX)"
+# Started as root, the server works in it as its service user.
+chmod 755 "$E2E_DIR"
 port="$(free_port)"
 model_port="$(free_port)"
 export OLLIO_ADDR="127.0.0.1:$port"

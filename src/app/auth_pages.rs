@@ -7,7 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::forms::{action_error, typed, NewPasswordField};
-use crate::api::account::{Login, Signup};
+use crate::{
+    api::account::{Login, Signup},
+    dto::account::SIGNUPS_CLOSED,
+};
 
 /// Where to go after signing in, from `?next=`.
 fn next_param() -> Signal<String> {
@@ -34,10 +37,39 @@ fn waiting_prompt(next: &str) -> Option<String> {
         .filter(|prompt| !prompt.trim().is_empty())
 }
 
+/// Whether this server takes new accounts (`OLLIO_SIGNUPS`); the page is
+/// rendered on the server, which knows.
+fn signups_open() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::request::provided_state().is_none_or(|state| state.config.signups_open)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let signup = ServerAction::<Signup>::new();
     let next = next_param();
+    if !signups_open() {
+        return view! {
+            <Title text="Sign up" />
+            <section class="auth-page">
+                <div class="auth-card">
+                    <h1>"Create your account"</h1>
+                    <p class="notice notice-info" role="status">{SIGNUPS_CLOSED}</p>
+                    <p class="auth-switch">
+                        "Already have an account? "
+                        <a href=move || with_next("/login", &next.get())>"Sign in"</a>
+                    </p>
+                </div>
+            </section>
+        }
+        .into_any();
+    }
+    let signup = ServerAction::<Signup>::new();
     view! {
         <Title text="Sign up" />
         <section class="auth-page">
@@ -66,6 +98,7 @@ pub fn SignupPage() -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }
 
 #[component]

@@ -33,7 +33,7 @@ enum Command {
     Migrate,
     /// Run only the sandbox daemon, which speaks E2B's protocol
     /// (OLLIO_SANDBOXD_ADDR, OLLIO_SANDBOXD_API_KEY).
-    Sandboxd(IsolationArgs),
+    Sandboxd(SandboxdArgs),
     /// Build the sandbox templates ahead of their first use.
     #[command(subcommand)]
     Templates(TemplatesCommand),
@@ -43,6 +43,15 @@ enum Command {
     /// The agent inside each sandbox; started by sandboxd, not by hand.
     #[command(hide = true)]
     SandboxGuest(GuestArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SandboxdArgs {
+    #[command(flatten)]
+    isolation: IsolationArgs,
+    /// Started by `ollio serve` as root: stop when stdin closes.
+    #[arg(long, hide = true)]
+    supervised: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,7 +99,12 @@ pub async fn run(pages: Pages) -> ExitCode {
         Command::Sandboxd(args) => standalone::run(
             &config.sandbox.daemon,
             &config.data_dir,
-            args.isolation(),
+            args.isolation.isolation(),
+            if args.supervised {
+                standalone::Launch::Supervised
+            } else {
+                standalone::Launch::ByHand
+            },
             http::shutdown_signal(),
         )
         .await

@@ -27,6 +27,8 @@ pub const DEFAULT_FREE_CREDITS: i64 = 50;
 pub const DEFAULT_RATE_LIMIT: u32 = 300;
 /// Accounts one address may create per hour.
 pub const DEFAULT_SIGNUPS_PER_HOUR: usize = 10;
+/// Who the web server runs as when it is started as root.
+pub const DEFAULT_SERVICE_USER: &str = "ollio";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -53,6 +55,9 @@ pub struct Config {
     pub preview_starts_per_hour: u32,
     /// `OLLIO_RESTORES_PER_HOUR`: versions one account may restore.
     pub restores_per_hour: u32,
+    /// `OLLIO_USER`: the user the web server and its workers become when
+    /// started as root (root stays only in the sandbox daemon's process).
+    pub service_user: String,
     pub sandbox: SandboxConfig,
     pub agent: AgentConfig,
     /// `OLLIO_SECRET_KEY` (64 hex digits): seals users' provider keys. When
@@ -152,6 +157,15 @@ impl Config {
             budgets::DEFAULT_RESTORES_PER_HOUR,
             1,
         )?;
+        let service_user = get("OLLIO_USER")
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_SERVICE_USER.into());
+        if service_user == "root" || service_user == "0" {
+            return Err(ConfigError::new(
+                "OLLIO_USER",
+                "must not be root: it names the user the web server runs as, so that only the sandbox daemon keeps root",
+            ));
+        }
         let sandbox = sandbox::from_lookup(&get)?;
         let agent = ollio_agent::config::from_lookup(&get)?;
         let secret_key = match get("OLLIO_SECRET_KEY") {
@@ -184,6 +198,7 @@ impl Config {
             streams_per_user,
             preview_starts_per_hour,
             restores_per_hour,
+            service_user,
         })
     }
 }

@@ -45,6 +45,21 @@ pub fn options(addr: SocketAddr) -> Result<LeptosOptions, ConfigError> {
     Ok(options)
 }
 
+/// Keeps the site's folder open and serves it through the open descriptor
+/// (`/proc/self/fd/N`), so that it stays reachable after the server gives
+/// up root, even where a folder above it is closed to other users (a
+/// checkout under `/root`). A folder that is not there is left as it is.
+pub fn keep_site_open(options: &mut LeptosOptions) {
+    use std::os::fd::IntoRawFd;
+    if let Ok(folder) = std::fs::File::open(options.site_root.as_ref()) {
+        if folder.metadata().is_ok_and(|meta| meta.is_dir()) {
+            // Held for the life of the process.
+            let fd = folder.into_raw_fd();
+            options.site_root = format!("/proc/self/fd/{fd}").into();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use ollio_agent::{
     worker::{WorkerOptions, Workers},
 };
 use ollio_domain::config::ConfigError;
-use ollio_sandbox::{ApiKey, SandboxClient};
+use ollio_sandbox::{ApiKey, Endpoint, SandboxClient};
 use ollio_sandboxd::{self as sandboxd, DaemonConfig, DaemonError, Isolation, RunningDaemon};
 use ollio_store::{
     secrets::{SecretBox, SecretError},
@@ -24,7 +24,9 @@ use tokio::net::TcpListener;
 
 use super::{
     config::{Config, SandboxBackend},
+    daemon_process::{DaemonProcess, DaemonProcessError},
     http,
+    service_user::{self, ServiceUser, ServiceUserError},
     sessions::Sessions,
     site::{self, Pages},
     state::AppState,
@@ -58,6 +60,10 @@ pub enum StartError {
     WorkerSandbox,
     #[error(transparent)]
     Secrets(#[from] SecretError),
+    #[error(transparent)]
+    ServiceUser(#[from] ServiceUserError),
+    #[error(transparent)]
+    DaemonProcess(#[from] DaemonProcessError),
 }
 
 /// Where sandboxes run for `serve`: E2B, or the bundled daemon started here.
@@ -65,8 +71,39 @@ pub struct SandboxBackendParts {
     pub client: SandboxClient,
     /// `false` for a bundled daemon without isolation.
     pub isolated: bool,
-    /// The bundled daemon, when this process runs it.
-    pub daemon: Option<RunningDaemon>,
+    /// The bundled daemon, when this process started it.
+    pub daemon: Option<BundledDaemon>,
+}
+
+/// The bundled daemon `serve` started: inside this process, or (started as
+/// root) in a process of its own that keeps root while this one drops it.
+pub enum BundledDaemon {
+    InProcess(RunningDaemon),
+    Process(DaemonProcess),
+}
+
+impl BundledDaemon {
+    /// Kills every sandbox and stops the daemon.
+    pub async fn shutdown(self) {
+        match self {
+            Self::InProcess(daemon) => daemon.shutdown().await,
+            Self::Process(process) => process.shutdown().await,
+        }
+    }
+
+    /// Completes if the daemon ends by itself (only a process of its own can).
+    fn ended(&self) -> impl Future<Output = String> + Send + 'static {
+        let process = match self {
+            Self::InProcess(_) => None,
+            Self::Process(process) => Some(process.ended()),
+        };
+        async move {
+            match process {
+                Some(ended) => ended.await,
+                None => std::future::pending().await,
+            }
+        }
+    }
 }
 
 pub fn create_data_dir(config: &Config) -> Result<(), StartError> {
@@ -95,7 +132,8 @@ pub fn load_secrets(config: &Config) -> Result<SecretBox, StartError> {
 }
 
 /// The sandbox backend `serve` uses: E2B, or the bundled daemon started
-/// here (with `OLLIO_SANDBOXD_API_KEY`, or a key made for this run).
+/// here (with `OLLIO_SANDBOXD_API_KEY`, or a key made for this run); as
+/// root, the daemon runs in a process of its own (see `daemon_process`).
 pub async fn sandbox_backend(
     config: &Config,
     isolation: Isolation,
@@ -111,15 +149,31 @@ pub async fn sandbox_backend(
     }
     let settings = &config.sandbox.daemon;
     let key = settings.api_key.clone().unwrap_or_else(ApiKey::generate);
-    let daemon_config =
-        DaemonConfig::from_settings(settings, config.data_dir.clone(), isolation, key);
+    let isolated = isolation == Isolation::Bubblewrap;
+    if service_user::is_root() {
+        let process = DaemonProcess::spawn(&config.data_dir, isolation, &key).await?;
+        return Ok(SandboxBackendParts {
+            client: SandboxClient::new(daemon_endpoint(config, process.addr, key)),
+            isolated,
+            daemon: Some(BundledDaemon::Process(process)),
+        });
+    }
+    let daemon_dir = sandboxd::daemon_dir(&config.data_dir);
+    let daemon_config = DaemonConfig::from_settings(settings, daemon_dir, isolation, key);
     let daemon = sandboxd::start(daemon_config).await?;
     tracing::info!(addr = %daemon.addr, "bundled sandboxd started");
     Ok(SandboxBackendParts {
         client: SandboxClient::new(daemon.endpoint.clone()),
-        isolated: isolation == Isolation::Bubblewrap,
-        daemon: Some(daemon),
+        isolated,
+        daemon: Some(BundledDaemon::InProcess(daemon)),
     })
+}
+
+/// How clients reach the bundled daemon at `addr`, whose key is `key`.
+fn daemon_endpoint(config: &Config, addr: std::net::SocketAddr, key: ApiKey) -> Endpoint {
+    let mut daemon = DaemonConfig::new(addr, sandboxd::daemon_dir(&config.data_dir), key);
+    daemon.preview_domain = config.sandbox.daemon.preview_domain.clone();
+    sandboxd::local_endpoint(&daemon)
 }
 
 /// The sandboxes `ollio worker` uses: E2B (`OLLIO_SANDBOX=e2b`), or the
@@ -131,9 +185,11 @@ pub fn worker_sandboxes(config: &Config) -> Result<SandboxClient, StartError> {
     }
     let settings = &config.sandbox.daemon;
     let key = settings.api_key.clone().ok_or(StartError::WorkerSandbox)?;
-    let mut daemon = DaemonConfig::new(settings.addr, config.data_dir.clone(), key);
-    daemon.preview_domain = settings.preview_domain.clone();
-    Ok(SandboxClient::new(sandboxd::local_endpoint(&daemon)))
+    Ok(SandboxClient::new(daemon_endpoint(
+        config,
+        settings.addr,
+        key,
+    )))
 }
 
 /// The turn engine as the configuration describes it.
@@ -202,8 +258,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     create_data_dir(&config)?;
-    let leptos_options = site::options(config.addr)?;
-    let store = open_store(&config).await?;
+    let user = ServiceUser::wanted(&config)?;
+    let mut leptos_options = site::options(config.addr)?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Listen {
@@ -212,6 +268,15 @@ pub async fn serve(
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let backend = sandbox_backend(&config, isolation).await?;
+    // Started as root: from here on, only the daemon's process keeps it.
+    if let Some(user) = &user {
+        user.take_files(&config)?;
+        site::keep_site_open(&mut leptos_options);
+        user.assume()?;
+        user.check_reach(&config)?;
+        tracing::info!(user = %user.name, "the web server runs as its service user; root stays with the sandbox daemon");
+    }
+    let store = open_store(&config).await?;
     let secrets = load_secrets(&config)?;
     let engine = engine(
         &config,
@@ -235,20 +300,45 @@ pub async fn serve(
     throttle::spawn_pruning(store.clone(), Duration::from_secs(3600));
     tracing::info!(%addr, "listening");
     println!("Ollio is running at http://{addr}");
-    http::serve(listener, state, shutdown)
+    let daemon = backend.daemon;
+    let daemon_ended = std::sync::Arc::new(std::sync::OnceLock::new());
+    let ended = daemon.as_ref().map(BundledDaemon::ended);
+    let noted = daemon_ended.clone();
+    let stopping = async move {
+        match ended {
+            Some(ended) => tokio::select! {
+                () = shutdown => {}
+                why = ended => {
+                    tracing::error!(%why, "the sandbox daemon stopped: stopping the app");
+                    let _ = noted.set(why);
+                }
+            },
+            None => shutdown.await,
+        }
+    };
+    http::serve(listener, state, stopping)
         .await
         .map_err(StartError::Serve)?;
     workers.shutdown().await;
-    if let Some(daemon) = backend.daemon {
+    if let Some(daemon) = daemon {
         daemon.shutdown().await;
     }
     store.close().await;
     tracing::info!("stopped");
-    Ok(())
+    match daemon_ended.get().cloned() {
+        Some(why) => Err(DaemonProcessError::Stopped(why).into()),
+        None => Ok(()),
+    }
 }
 
 /// `ollio worker`: turn workers alone, until `shutdown` completes.
 pub async fn worker(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
+    if let Some(user) = ServiceUser::wanted(&config)? {
+        create_data_dir(&config)?;
+        user.take_files(&config)?;
+        user.assume()?;
+        user.check_reach(&config)?;
+    }
     let store = open_store(&config).await?;
     let sandboxes = worker_sandboxes(&config)?;
     let secrets = load_secrets(&config)?;

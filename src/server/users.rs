@@ -17,9 +17,7 @@ pub const SIGNUP_REFUSED: &str =
 pub const LOGIN_REFUSED: &str =
     "That email and password don't match an account. Check them and try again.";
 
-/// Said when `OLLIO_SIGNUPS=closed`.
-pub const SIGNUPS_CLOSED: &str =
-    "Sign-ups are closed on this server. Ask the person who runs it for an account.";
+pub use crate::dto::account::SIGNUPS_CLOSED;
 
 pub async fn signup(email: &str, password: &str) -> Result<User, AppError> {
     let state = request::state()?;

@@ -24,10 +24,19 @@ pub async fn project_page(
     project: &ProjectId,
     free_credits: i64,
 ) -> Result<Option<ProjectPage>, StoreError> {
-    let Some(found) = store.project(owner, project).await? else {
+    // The reads are independent: on PostgreSQL each waits a round trip,
+    // so they go out together (every one is the owner's, or dropped).
+    let now = now_ms();
+    let (found, messages, last_seq, versions, usage) = tokio::try_join!(
+        store.project(owner, project),
+        store.messages(owner, project),
+        store.last_event_seq(project),
+        store.versions(owner, project),
+        store.usage(owner, free_credits, now),
+    )?;
+    let Some(found) = found else {
         return Ok(None);
     };
-    let messages = store.messages(owner, project).await?;
     let running = messages
         .iter()
         .find(|message| {
@@ -38,13 +47,14 @@ pub async fn project_page(
                 )
         })
         .map(|message| message.id.clone());
-    let running_events = match &running {
-        Some(message) => store
-            .message_events(owner, message)
+    let running_events = async {
+        let Some(message) = &running else {
+            return Ok(Vec::new());
+        };
+        Ok(store
+            .message_steps(owner, message)
             .await?
             .into_iter()
-            // Command output is not part of the step list.
-            .filter(|stored| stored.kind != "output")
             .filter_map(|stored| {
                 serde_json::from_str::<TurnEvent>(&stored.payload)
                     .ok()
@@ -53,27 +63,27 @@ pub async fn project_page(
                         event,
                     })
             })
-            .collect(),
-        None => Vec::new(),
+            .collect())
     };
-    let app_failed = match &running {
-        Some(_) => None,
-        None => newest_app_failure(store, owner, &messages).await?,
+    let app_failed = async {
+        match &running {
+            Some(_) => Ok(None),
+            None => newest_app_failure(store, owner, &messages).await,
+        }
     };
-    let last_seq = store.last_event_seq(project).await?;
-    let versions = store.versions(owner, project).await?;
-    let files = match versions.first() {
-        Some(newest) => store
+    let files = async {
+        let Some(newest) = versions.first() else {
+            return Ok(Vec::new());
+        };
+        Ok(store
             .known_version_file_list(owner, &newest.id)
             .await?
             .iter()
             .cloned()
             .map(FileEntry::from)
-            .collect(),
-        None => Vec::new(),
+            .collect())
     };
-    let now = now_ms();
-    let usage = store.usage(owner, free_credits, now).await?;
+    let (running_events, app_failed, files) = tokio::try_join!(running_events, app_failed, files)?;
     let template = ollio_templates::find(&found.template);
     Ok(Some(ProjectPage {
         hot_reload: template.is_some_and(|t| t.hot_reload),
@@ -105,12 +115,9 @@ async fn newest_app_failure(
     else {
         return Ok(None);
     };
-    let events = store.message_events(owner, &last.id).await?;
-    Ok(events
-        .iter()
-        .rev()
-        .filter(|stored| stored.kind.starts_with("app_"))
-        .find_map(|stored| serde_json::from_str::<TurnEvent>(&stored.payload).ok())
+    let newest = store.last_message_event(owner, &last.id, "app_").await?;
+    Ok(newest
+        .and_then(|stored| serde_json::from_str::<TurnEvent>(&stored.payload).ok())
         .and_then(|event| match event {
             TurnEvent::AppFailed { log_tail } => Some(log_tail),
             _ => None,

@@ -649,6 +649,17 @@ async fn sign_ups_can_be_closed_and_are_throttled_per_address(db: TestDb) {
         .await
         .unwrap()
         .is_none());
+    // The page says so before anyone types, and offers no form to fill in.
+    let page = closed.get("/signup").await.text().await.unwrap();
+    assert!(
+        page.contains("Sign-ups are closed on this server"),
+        "{page}"
+    );
+    assert!(!page.contains(r#"id="signup-email""#), "{page}");
+    assert!(page.contains(r#"href="/login""#), "{page}");
+    let open_page = app.get("/signup").await.text().await.unwrap();
+    assert!(open_page.contains(r#"id="signup-email""#));
+    assert!(!open_page.contains("Sign-ups are closed"));
 }
 
 async fn open_event_streams_are_budgeted_per_account(db: TestDb) {

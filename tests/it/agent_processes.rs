@@ -27,6 +27,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_ollio");
 
 /// The binary with only the settings a test gives it.
 fn ollio(dir: &Path, db: &TestDb, models: &ScriptedServer) -> Command {
+    // Run as root, `ollio serve` works as its service user in `dir/data`.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)

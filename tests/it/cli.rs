@@ -12,7 +12,11 @@ use std::{
 const BIN: &str = env!("CARGO_BIN_EXE_ollio");
 
 /// The binary, run in `dir` with none of the developer's Ollio settings.
-fn ollio(dir: &Path) -> Command {
+/// `dir` is opened to others: run as root, `ollio serve` works as its
+/// service user in `dir/data`.
+pub(crate) fn ollio(dir: &Path) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut command = Command::new(BIN);
     command.current_dir(dir);
     for var in [
@@ -22,6 +26,7 @@ fn ollio(dir: &Path) -> Command {
         "RUST_LOG",
         "OLLIO_SANDBOX",
         "OLLIO_SANDBOXD_API_KEY",
+        "OLLIO_USER",
     ] {
         command.env_remove(var);
     }
@@ -31,11 +36,11 @@ fn ollio(dir: &Path) -> Command {
     command
 }
 
-fn run(command: &mut Command) -> Output {
+pub(crate) fn run(command: &mut Command) -> Output {
     command.output().expect("run ollio")
 }
 
-fn stderr_lines(output: &Output) -> Vec<String> {
+pub(crate) fn stderr_lines(output: &Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stderr)
         .lines()
         .map(str::to_owned)
@@ -69,6 +74,7 @@ fn a_bad_setting_ends_with_one_line_naming_it() {
         ("OLLIO_SANDBOX", "docker"),
         ("OLLIO_SANDBOXD_API_KEY", "not-a-key"),
         ("OLLIO_SANDBOX_MEMORY_MB", "lots"),
+        ("OLLIO_USER", "root"),
     ] {
         let output = run(ollio(dir.path()).env(var, value));
         assert!(!output.status.success(), "{var}={value} was accepted");
@@ -139,7 +145,7 @@ fn the_default_database_lives_in_the_data_dir() {
 }
 
 /// Starts `ollio serve` on a free port; returns the child and its address.
-fn serve(command: &mut Command) -> (Child, String) {
+pub(crate) fn serve(command: &mut Command) -> (Child, String) {
     let mut child = command
         .env("OLLIO_ADDR", "127.0.0.1:0")
         .stdout(Stdio::piped())
@@ -157,7 +163,10 @@ fn serve(command: &mut Command) -> (Child, String) {
     (child, addr)
 }
 
-fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+pub(crate) fn wait_for_exit(
+    child: &mut Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Some(status) = child.try_wait().unwrap() {
@@ -268,7 +277,7 @@ fn sandboxd_runs_alone_and_keeps_its_key_private() {
         line.starts_with("sandboxd is running at http://127.0.0.1:"),
         "{line}"
     );
-    let key_file = dir.path().join("data/sandboxd.key");
+    let key_file = dir.path().join("data/sandboxd/sandboxd.key");
     let key = std::fs::read_to_string(&key_file).unwrap();
     assert!(key.starts_with("e2b_") && key.len() == 44, "{key}");
     assert!(!line.contains(&key), "the key was printed");

@@ -10,6 +10,7 @@ mod agent_turn;
 mod cli;
 mod http;
 mod previews;
+mod service_user;
 mod support;
 mod tenancy;
 mod version_files;

@@ -10,6 +10,7 @@ pub mod cgroup;
 pub mod control_routes;
 pub mod egress;
 pub mod envd_routes;
+pub mod folders;
 pub mod guest;
 pub mod guest_link;
 pub mod guest_protocol;
@@ -37,6 +38,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use egress::Network;
+pub use folders::{check_owned_by_root, daemon_dir};
 pub use jail::Isolation;
 pub use registry::Registry;
 pub use settings::DaemonSettings;
@@ -100,6 +102,9 @@ pub struct DaemonConfig {
     /// Ready sandboxes kept per template used lately (`OLLIO_SANDBOX_WARM`,
     /// 2 by default; 0 for none).
     pub warm_per_template: usize,
+    /// How long to wait for another daemon to let go of the folder (one
+    /// still stopping) before giving up; none by default.
+    pub lock_wait: Duration,
 }
 
 impl DaemonConfig {
@@ -121,6 +126,7 @@ impl DaemonConfig {
             network: Network::None,
             template_cache: None,
             warm_per_template: DEFAULT_WARM,
+            lock_wait: Duration::ZERO,
         }
     }
 
@@ -210,6 +216,8 @@ pub enum DaemonError {
     },
     #[error("OLLIO_DATA_DIR: another sandboxd already keeps its sandboxes in {0}")]
     Busy(String),
+    #[error("OLLIO_DATA_DIR: the sandbox daemon, run as root, will not use {path}: {why}")]
+    UnsafeFolder { path: String, why: String },
     #[error("OLLIO_DATA_DIR: cannot create {path}: {source}")]
     DataDir {
         path: String,
@@ -276,7 +284,8 @@ pub async fn start(mut config: DaemonConfig) -> Result<RunningDaemon, DaemonErro
         path: dir.display().to_string(),
         source,
     })?;
-    let lock = lock_data_dir(&config.data_dir)?;
+    check_owned_by_root(&config.data_dir)?;
+    let lock = lock_data_dir(&config.data_dir, config.lock_wait).await?;
     if !config.keep_dirs {
         remove_leftovers(&dir);
     }
@@ -332,8 +341,8 @@ pub async fn start(mut config: DaemonConfig) -> Result<RunningDaemon, DaemonErro
 }
 
 /// Takes `sandboxd.lock` in the data folder, so that a second daemon cannot
-/// remove or reuse the first one's sandboxes.
-fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, DaemonError> {
+/// remove or reuse the first one's sandboxes; tries again for up to `wait`.
+async fn lock_data_dir(data_dir: &Path, wait: Duration) -> Result<std::fs::File, DaemonError> {
     use std::os::fd::AsRawFd;
     let path = data_dir.join("sandboxd.lock");
     let file = std::fs::OpenOptions::new()
@@ -345,9 +354,13 @@ fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, DaemonErro
             path: path.display().to_string(),
             source,
         })?;
+    let deadline = std::time::Instant::now() + wait;
     // SAFETY: flock on a descriptor we own; released when the file closes.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(DaemonError::Busy(data_dir.display().to_string()));
+    while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if std::time::Instant::now() >= deadline {
+            return Err(DaemonError::Busy(data_dir.display().to_string()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(file)
 }

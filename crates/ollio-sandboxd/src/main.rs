@@ -1,7 +1,7 @@
 //! `ollio-sandboxd`: the bundled sandbox daemon without the web app, with
 //! the same settings as `ollio sandboxd` (`OLLIO_SANDBOXD_ADDR`,
 //! `OLLIO_SANDBOXD_API_KEY`, `OLLIO_SANDBOX_*`, `OLLIO_PREVIEW_DOMAIN`,
-//! sandboxes under `OLLIO_DATA_DIR`), and `sandbox-guest`, the agent each
+//! its files in `{OLLIO_DATA_DIR}/sandboxd`), and `sandbox-guest`, the agent each
 //! sandbox runs.
 
 use std::{path::PathBuf, process::ExitCode};
@@ -76,7 +76,15 @@ async fn run() -> ExitCode {
         };
         tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = terminate.recv() => {} }
     };
-    match standalone::run(&settings, &data_dir, cli.isolation.isolation(), stopped).await {
+    match standalone::run(
+        &settings,
+        &data_dir,
+        cli.isolation.isolation(),
+        standalone::Launch::ByHand,
+        stopped,
+    )
+    .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&error.to_string()),
     }

@@ -1,42 +1,81 @@
 //! The daemon on its own, as `ollio sandboxd` and the crate's
 //! `ollio-sandboxd` binary run it: until a shutdown signal, with the key
-//! from `OLLIO_SANDBOXD_API_KEY` or one kept in the data folder.
+//! from `OLLIO_SANDBOXD_API_KEY` or one kept in the daemon's folder.
 
-use std::{future::Future, os::unix::fs::OpenOptionsExt, path::Path};
+use std::{future::Future, os::unix::fs::OpenOptionsExt, path::Path, time::Duration};
 
 use ollio_sandbox::ApiKey;
 
-use crate::{DaemonConfig, DaemonError, DaemonSettings, Isolation};
+use crate::{daemon_dir, DaemonConfig, DaemonError, DaemonSettings, Isolation};
 
-/// Where a generated key is kept, inside the data folder.
+/// Where a generated key is kept, inside the daemon's folder.
 pub const KEY_FILE: &str = "sandboxd.key";
 
-/// Runs the daemon until `shutdown` completes, then kills every sandbox.
+/// What `run` prints once it serves; `ollio serve` reads the address from it.
+pub const READY_LINE: &str = "sandboxd is running at http://";
+
+/// Who started the daemon.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Launch {
+    /// An operator: it runs until a shutdown signal.
+    #[default]
+    ByHand,
+    /// `ollio serve`, started as root, which keeps root only here and holds
+    /// the other end of the daemon's stdin: the daemon also stops when that
+    /// closes (the server stopped, or died), and waits a while for a daemon
+    /// still stopping to let go of the folder.
+    Supervised,
+}
+
+/// How long a supervised daemon waits for its predecessor's lock.
+const SUPERVISED_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs the daemon until `shutdown` completes, then kills every sandbox. Its
+/// files live in `{data_dir}/sandboxd` (see [`daemon_dir`]).
 pub async fn run(
     settings: &DaemonSettings,
     data_dir: &Path,
     isolation: Isolation,
+    launch: Launch,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| DaemonError::DataDir {
-        path: data_dir.display().to_string(),
+    let dir = daemon_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(|source| DaemonError::DataDir {
+        path: dir.display().to_string(),
         source,
     })?;
-    let key_file = data_dir.join(KEY_FILE);
+    let key_file = dir.join(KEY_FILE);
     let key = match settings.api_key.clone() {
         Some(key) => key,
         None => stored_key(&key_file)?,
     };
-    let config = DaemonConfig::from_settings(settings, data_dir.to_path_buf(), isolation, key);
+    let mut config = DaemonConfig::from_settings(settings, dir, isolation, key);
+    if launch == Launch::Supervised {
+        config.lock_wait = SUPERVISED_LOCK_WAIT;
+    }
     let daemon = crate::start(config).await?;
     println!(
-        "sandboxd is running at http://{} (API key: OLLIO_SANDBOXD_API_KEY, or {})",
+        "{READY_LINE}{} (API key: OLLIO_SANDBOXD_API_KEY, or {})",
         daemon.addr,
         key_file.display()
     );
-    shutdown.await;
+    match launch {
+        Launch::ByHand => shutdown.await,
+        Launch::Supervised => tokio::select! {
+            () = shutdown => {}
+            () = stdin_closed() => tracing::info!("ollio serve went away: stopping"),
+        },
+    }
     daemon.shutdown().await;
     Ok(())
+}
+
+/// Completes when stdin reaches its end (or fails).
+async fn stdin_closed() {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut buffer = [0u8; 64];
+    while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
 }
 
 /// Reads the key at `path`, or writes a fresh one there (readable by the
@@ -93,11 +132,13 @@ pub async fn build_templates(
     if isolation == Isolation::Bubblewrap && !crate::jail::bubblewrap_available() {
         return Err(DaemonError::NoBubblewrap.into());
     }
-    std::fs::create_dir_all(data_dir).map_err(|source| DaemonError::DataDir {
-        path: data_dir.display().to_string(),
+    let dir = daemon_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(|source| DaemonError::DataDir {
+        path: dir.display().to_string(),
         source,
     })?;
-    let data_dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    crate::check_owned_by_root(&dir)?;
+    let data_dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let config = DaemonConfig::from_settings(settings, data_dir, isolation, ApiKey::generate());
     let registry = crate::Registry::new(config);
     for template in chosen.into_iter().filter(|t| t.needs_image()) {

@@ -85,6 +85,48 @@ impl Store {
         Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
     }
 
+    /// The events of one of the owner's turns but its command output: the
+    /// steps, in order (output can run to thousands of rows).
+    pub async fn message_steps(
+        &self,
+        owner: &UserId,
+        message: &MessageId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.project_id, e.seq, e.message_id, e.kind, e.payload, e.created_at
+             FROM message_events e JOIN projects p ON p.id = e.project_id
+             WHERE e.message_id = $1 AND p.owner_id = $2 AND e.kind <> 'output'
+             ORDER BY e.seq",
+        )
+        .bind(message.as_str())
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
+    }
+
+    /// The newest event of one of the owner's turns whose kind starts with
+    /// `kind_prefix`.
+    pub async fn last_message_event(
+        &self,
+        owner: &UserId,
+        message: &MessageId,
+        kind_prefix: &str,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.project_id, e.seq, e.message_id, e.kind, e.payload, e.created_at
+             FROM message_events e JOIN projects p ON p.id = e.project_id
+             WHERE e.message_id = $1 AND p.owner_id = $2 AND e.kind LIKE $3
+             ORDER BY e.seq DESC LIMIT 1",
+        )
+        .bind(message.as_str())
+        .bind(owner.as_str())
+        .bind(format!("{kind_prefix}%"))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(event).transpose()?)
+    }
+
     /// The project's newest event number (0 before any): a stream started
     /// after it brings only what happens next.
     pub async fn last_event_seq(&self, project: &ProjectId) -> Result<i64, StoreError> {

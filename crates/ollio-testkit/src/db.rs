@@ -27,6 +27,13 @@ impl TestDb {
 
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temporary folder");
+    // Open, sticky like /tmp, to the service user an `ollio serve` started
+    // by a test as root becomes (it makes the database's journal files).
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .expect("open the database's folder");
     let url = DatabaseUrl::sqlite_file(dir.path().join("ollio.db"));
     let store = Store::connect(&url).await.expect("open SQLite");
     store.migrate().await.expect("migrate SQLite");
