@@ -31,7 +31,8 @@ export const test = base.extend({
  * theme toggle is enabled only then), so clicks go through the app. */
 export async function gotoHydrated(page: Page, path: string) {
   await page.goto(path);
-  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled();
+  // A debug build's WASM compiles slowly on a busy machine.
+  await expect(page.getByRole('button', { name: 'Dark mode' })).toBeEnabled({ timeout: 30_000 });
 }
 
 export const PASSWORD = 'correct horse battery staple';

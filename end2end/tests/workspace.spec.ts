@@ -33,7 +33,8 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
   await gotoHydrated(page, '/');
   // The picker offers every template, and the static web app is the default.
   const picker = page.getByRole('radiogroup', { name: 'Template' });
-  await expect(picker.getByRole('radio')).toHaveCount(8);
+  await expect(picker.getByRole('radio')).toHaveCount(9);
+  await expect(picker.getByRole('radio', { name: 'ML model' })).toHaveAccessibleDescription(/scikit-learn/);
   await expect(picker.getByRole('radio', { name: 'Static web app' })).toBeChecked();
   await expect(picker.getByRole('radio', { name: 'React app' })).toHaveAccessibleDescription(/React, Vite/);
   await screenshot(page, info, 'home');
@@ -133,7 +134,8 @@ test('a reload in the middle of a turn keeps its steps and carries on live', asy
   test.setTimeout(60_000);
   await signUp(page, uniqueEmail('reload'));
   await startProject(page, 'A calm page, take your time');
-  await expect(page.getByText('Running sleep 12 && echo done')).toBeVisible();
+  // The sandbox is made first: slow on a busy machine.
+  await expect(page.getByText('Running sleep 12 && echo done')).toBeVisible({ timeout: 20_000 });
   await page.reload();
   const steps = page.getByRole('list', { name: 'Steps' });
   await expect(steps).toContainText('Wrote index.html');

@@ -109,6 +109,7 @@ mod tests {
                 ("vue", "Vue app"),
                 ("svelte", "Svelte app"),
                 ("node-api", "Node API"),
+                ("ml-model", "ML model"),
             ]
         );
     }
@@ -121,6 +122,7 @@ mod tests {
         assert!(has("python-api", "main.py"));
         assert!(has("streamlit", "app.py"));
         assert!(has("fullstack", "src/main.tsx") && has("fullstack", "api/main.py"));
+        assert!(has("ml-model", "train.py") && has("ml-model", "app.py"));
         let proxy = find("fullstack")
             .unwrap()
             .files
@@ -130,6 +132,22 @@ mod tests {
         assert!(
             String::from_utf8_lossy(proxy.bytes).contains("\"/api\": \"http://127.0.0.1:8000\"")
         );
+    }
+
+    /// Both FastAPI templates carry the same offline-docs hook (a copy each,
+    /// so that each folder is a whole build context for E2B's CLI).
+    #[test]
+    fn the_fastapi_templates_share_one_docs_hook() {
+        let support = |id: &str| {
+            find(id)
+                .unwrap()
+                .support
+                .iter()
+                .map(|file| (file.path, file.bytes))
+                .collect::<Vec<_>>()
+        };
+        assert!(!support("python-api").is_empty());
+        assert_eq!(support("ml-model"), support("python-api"));
     }
 
     #[test]

@@ -347,3 +347,52 @@ async fn without_network_an_install_fails_naming_the_setting() {
     let said = String::from_utf8_lossy(&pip.stdout) + String::from_utf8_lossy(&pip.stderr);
     assert!(said.contains("OLLIO_SANDBOX_NETWORK=none"), "{said}");
 }
+
+/// The ML model template as the agent finds it: the API is up at once and
+/// says it has no model; its starter `train.py` trains with scikit-learn
+/// from the image, printing progress as JSON lines and its metrics; then
+/// `/predict` answers from the saved artifacts without a restart.
+#[tokio::test]
+async fn an_ml_model_sandbox_trains_its_starter_and_then_predicts() {
+    let daemon = TestDaemon::start(GUEST).await;
+    let (sandbox, envd) = daemon.sandbox("ml-model").await;
+    let health = answered(&daemon, &sandbox.id, 8000, "/health").await;
+    assert_eq!(health, r#"{"status":"ok","model_loaded":false}"#);
+    let (client, origin) = daemon.preview_client(&sandbox.id, 8000);
+    let flower = serde_json::json!({
+        "sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2, "petal_width": 2.3
+    });
+    let untrained = client
+        .post(format!("{origin}/predict"))
+        .json(&flower)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untrained.status(), 503);
+
+    let trained = envd
+        .run(&Command::new(".venv/bin/python train.py"), |_, _| {})
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&trained.stdout);
+    assert_eq!(trained.exit_code, 0, "{stdout}");
+    let progress: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert_eq!(progress.last().unwrap()["progress"], 1.0, "{stdout}");
+    let metrics = envd.read_file("artifacts/metrics.json").await.unwrap();
+    let metrics: serde_json::Value = serde_json::from_slice(&metrics).unwrap();
+    assert!(metrics["accuracy"].as_f64().unwrap() > 0.8, "{metrics}");
+
+    let answer: serde_json::Value = client
+        .post(format!("{origin}/predict"))
+        .json(&flower)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["label"], "virginica", "{answer}");
+}
