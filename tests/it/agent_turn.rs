@@ -469,3 +469,71 @@ async fn a_1_gb_file_read_by_the_tool_costs_the_server_only_what_it_keeps() {
     // all of it would have held a gigabyte at least.
     assert!(grown < 96 * 1024, "peak memory grew by {grown} KB");
 }
+
+/// An image attached to a message reaches the model in each protocol's own
+/// form: OpenAI's `image_url` part holding a data URL, Anthropic's base64
+/// `image` block, each after the message's text.
+#[tokio::test]
+async fn images_reach_the_model_in_each_protocol_s_own_form() {
+    use ollio_agent::chat::{ChatMessage, ChatRequest, Image};
+    let server = ScriptedServer::for_tests().await;
+    let request = ChatRequest {
+        model: "quick".into(),
+        messages: vec![
+            ChatMessage::system("You build static web apps."),
+            ChatMessage::user_with_images(
+                "Make a page like this sketch",
+                vec![Image {
+                    media_type: "image/png".into(),
+                    base64: "iVBORw0KGgo=".into(),
+                }],
+            ),
+        ],
+        tools: Vec::new(),
+        max_tokens: 256,
+    };
+    let last_user = |server: &ScriptedServer| {
+        let requests = server.requests();
+        let messages = requests.last().unwrap()["messages"]
+            .as_array()
+            .unwrap()
+            .clone();
+        messages
+            .into_iter()
+            .rev()
+            .find(|message| message["role"] == "user")
+            .unwrap()
+    };
+
+    openai(&server)
+        .complete(&request, &mut |_| {})
+        .await
+        .unwrap();
+    let sent = last_user(&server);
+    assert_eq!(sent["content"][0]["type"], "text", "{sent}");
+    assert_eq!(sent["content"][0]["text"], "Make a page like this sketch");
+    assert_eq!(sent["content"][1]["type"], "image_url", "{sent}");
+    assert_eq!(
+        sent["content"][1]["image_url"]["url"],
+        "data:image/png;base64,iVBORw0KGgo="
+    );
+
+    anthropic(&server)
+        .complete(&request, &mut |_| {})
+        .await
+        .unwrap();
+    let sent = last_user(&server);
+    assert_eq!(sent["content"][0]["type"], "text", "{sent}");
+    assert_eq!(sent["content"][1]["type"], "image", "{sent}");
+    assert_eq!(
+        sent["content"][1]["source"],
+        serde_json::json!({ "type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo=" })
+    );
+    // Without images, a user message stays plain text on OpenAI's wire.
+    let plain = ChatRequest {
+        messages: vec![ChatMessage::user("Just text")],
+        ..request
+    };
+    openai(&server).complete(&plain, &mut |_| {}).await.unwrap();
+    assert_eq!(last_user(&server)["content"], "Just text");
+}

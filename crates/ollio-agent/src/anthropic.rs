@@ -50,9 +50,21 @@ pub fn body(request: &ChatRequest) -> serde_json::Value {
     let mut messages: Vec<serde_json::Value> = Vec::new();
     for message in request.messages.iter().filter(|m| m.role != Role::System) {
         let (role, blocks) = match message.role {
+            // Images go as base64 `image` blocks, after the text.
             Role::User => (
                 "user",
-                vec![json!({ "type": "text", "text": message.content })],
+                std::iter::once(json!({ "type": "text", "text": message.content }))
+                    .chain(message.images.iter().map(|image| {
+                        json!({
+                            "type": "image",
+                            "source": {
+                                "type": "base64",
+                                "media_type": image.media_type,
+                                "data": image.base64,
+                            },
+                        })
+                    }))
+                    .collect(),
             ),
             Role::Tool => (
                 "user",

@@ -72,7 +72,20 @@ pub fn body(request: &ChatRequest) -> serde_json::Value {
 fn message(message: &ChatMessage) -> serde_json::Value {
     match message.role {
         Role::System => json!({ "role": "system", "content": message.content }),
-        Role::User => json!({ "role": "user", "content": message.content }),
+        Role::User if message.images.is_empty() => {
+            json!({ "role": "user", "content": message.content })
+        }
+        // Images go as `image_url` parts holding data URLs, after the text.
+        Role::User => {
+            let mut parts = vec![json!({ "type": "text", "text": message.content })];
+            parts.extend(message.images.iter().map(|image| {
+                json!({
+                    "type": "image_url",
+                    "image_url": { "url": format!("data:{};base64,{}", image.media_type, image.base64) },
+                })
+            }));
+            json!({ "role": "user", "content": parts })
+        }
         Role::Tool => json!({
             "role": "tool",
             "tool_call_id": message.tool_call_id,

@@ -2,6 +2,7 @@
 //! trusted everywhere after ("parse, don't validate"). No I/O lives here, and
 //! the crate builds for wasm32 as well as for the server.
 
+pub mod attachment;
 pub mod calendar;
 pub mod config;
 mod credentials;
