@@ -9,6 +9,8 @@
 CARGO_LEPTOS_VERSION="0.3.10"
 # E2B's official Python SDK, which the conformance test drives sandboxd with.
 E2B_SDK_VERSION="2.63.0"
+# moto's S3-speaking server, for the blob store's S3 test.
+MOTO_VERSION="5.2.5"
 # wasm-opt for release builds, from npm's binaryen package.
 BINARYEN_VERSION="132.0.0"
 # Minifies the release build's JS and CSS.
@@ -216,6 +218,21 @@ ensure_test_tools() {
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
   ensure_e2b_sdk
+  ensure_moto
+}
+
+# moto's server (`moto_server`, S3 on loopback) at the pinned version, in a
+# venv outside the clone; exports OLLIO_TEST_MOTO for the blob store's test.
+ensure_moto() {
+  local venv="$TOOLS_DIR/moto-$MOTO_VERSION"
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" != "$MOTO_VERSION" ]; then
+    step "Installing moto's S3 server $MOTO_VERSION into a venv"
+    rm -rf "$venv"
+    mkdir -p "$TOOLS_DIR"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  export OLLIO_TEST_MOTO="$venv/bin/moto_server"
 }
 
 # A venv with E2B's SDK at the pinned version, outside the clone; exports

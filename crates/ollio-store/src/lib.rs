@@ -4,6 +4,7 @@
 //! unix-ms times), so both backends run the same statements. Users' provider
 //! keys are sealed before they are stored (`secrets`).
 
+pub mod blobs;
 mod database_url;
 mod file_lists;
 mod jobs;
