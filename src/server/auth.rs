@@ -19,6 +19,11 @@ use crate::error::AppError;
 const USER_KEY: &str = "user_id";
 /// The account's session epoch when this session began (absent: 0).
 const EPOCH_KEY: &str = "epoch";
+/// The day (days since 1970) the session was last saved. A session is
+/// saved, and its cookie sent again, only when it changes; saving it on a
+/// signed-in request once a day keeps it alive for [`super::sessions::IDLE_DAYS`]
+/// after the last visit rather than after the sign-in.
+pub const SEEN_DAY_KEY: &str = "seen_day";
 
 /// An argon2id hash in PHC string form. Neither serialisable nor printable,
 /// so it can only travel between the password functions and the store.
@@ -139,6 +144,18 @@ pub async fn session_user(store: &Store, session: &Session) -> Result<Option<Use
     let user = user.filter(|user| user.session_epoch == epoch);
     if user.is_none() {
         session.flush().await.map_err(request::internal)?;
+        return Ok(None);
+    }
+    let today = ollio_store::now_ms() / 86_400_000;
+    let seen = session
+        .get::<i64>(SEEN_DAY_KEY)
+        .await
+        .map_err(request::internal)?;
+    if seen != Some(today) {
+        session
+            .insert(SEEN_DAY_KEY, today)
+            .await
+            .map_err(request::internal)?;
     }
     Ok(user)
 }
@@ -159,6 +176,10 @@ pub async fn sign_in(user: &User) -> Result<(), AppError> {
         .map_err(request::internal)?;
     session
         .insert(EPOCH_KEY, user.session_epoch)
+        .await
+        .map_err(request::internal)?;
+    session
+        .insert(SEEN_DAY_KEY, ollio_store::now_ms() / 86_400_000)
         .await
         .map_err(request::internal)?;
     Ok(())

@@ -29,6 +29,7 @@ on_both_databases!(
     credits_are_reported,
     a_plain_form_post_returns_to_its_page_with_the_error,
     a_changed_password_comes_back_to_settings_saying_so,
+    a_session_lives_from_its_last_visit_not_its_sign_in,
 );
 
 async fn ada_spends_everything(app: &TestApp, email: &str, credits: i64) {
@@ -896,4 +897,58 @@ async fn a_changed_password_comes_back_to_settings_saying_so(db: TestDb) {
     let (status, _, html) = ada.page(ollio::api::account::PASSWORD_CHANGED).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Your password was changed."), "{html}");
+}
+
+/// A session lasts `IDLE_DAYS` from the last visit: the first signed-in
+/// request of a day saves it again, with a fresh expiry and cookie; later
+/// requests that day write nothing.
+async fn a_session_lives_from_its_last_visit_not_its_sign_in(db: TestDb) {
+    use tower_sessions::{cookie::time, session::Id, SessionStore};
+    let app = TestApp::start(db).await;
+    let visitor = app.visitor();
+    let signup = visitor
+        .post(
+            "signup",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            &[],
+        )
+        .await;
+    let cookie = session_cookie(&signup);
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let id: Id = pair.split_once('=').unwrap().1.parse().unwrap();
+    let sessions = &app.state.sessions;
+
+    // As if signed in 29 days ago and last seen three days ago.
+    let mut record = sessions.load(&id).await.unwrap().unwrap();
+    let today = ollio_store::now_ms() / 86_400_000;
+    assert_eq!(record.data["seen_day"], today);
+    record.data.insert("seen_day".into(), (today - 3).into());
+    record.expiry_date = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    sessions.save(&record).await.unwrap();
+
+    let call = || {
+        reqwest::Client::new()
+            .post(visitor.url("/api/current_user"))
+            .header(header::COOKIE, &pair)
+            .send()
+    };
+    let visit = call().await.unwrap();
+    assert!(visit.status().is_success());
+    let renewed = session_cookie(&visit);
+    assert!(renewed.starts_with(&pair), "the same session: {renewed}");
+    assert!(renewed.contains("Max-Age=2592000"), "{renewed}");
+    let record = sessions.load(&id).await.unwrap().unwrap();
+    assert!(
+        record.expiry_date > time::OffsetDateTime::now_utc() + time::Duration::days(29),
+        "{:?}",
+        record.expiry_date
+    );
+    assert_eq!(record.data["seen_day"], today);
+
+    let again = call().await.unwrap();
+    assert!(again.status().is_success());
+    assert!(
+        again.headers().get(header::SET_COOKIE).is_none(),
+        "a second visit the same day saved the session again"
+    );
 }
