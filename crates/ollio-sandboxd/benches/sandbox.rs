@@ -37,6 +37,7 @@ const TEMPLATES: &[&str] = &[
     "vue",
     "svelte",
     "node-api",
+    "ml-model",
 ];
 const CREATE_RUNS: usize = 20;
 const READY_RUNS: usize = 5;
