@@ -163,11 +163,6 @@ impl DaemonProcess {
         }
     }
 
-    /// Why the daemon ended, if it has.
-    pub fn has_ended(&self) -> Option<String> {
-        self.ended.borrow().clone()
-    }
-
     /// Asks the daemon to stop (it kills every sandbox) and waits for it.
     pub async fn shutdown(mut self) {
         drop(self.stdin.take());
