@@ -221,35 +221,38 @@ ensure_test_tools() {
   ensure_moto
 }
 
-# moto's server (`moto_server`, S3 on loopback) at the pinned version, in a
-# venv outside the clone; exports OLLIO_TEST_MOTO for the blob store's test.
-ensure_moto() {
-  local venv="$TOOLS_DIR/moto-$MOTO_VERSION"
-  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" != "$MOTO_VERSION" ]; then
-    step "Installing moto's S3 server $MOTO_VERSION into a venv"
+# A venv in the tools folder (outside the clone) holding PACKAGE at VERSION,
+# made again when it holds another version; prints its folder.
+#   ensure_venv NAME PACKAGE VERSION [EXTRAS]
+ensure_venv() {
+  local name="$1" package="$2" version="$3" extras="${4:-}"
+  local venv="$TOOLS_DIR/$name-$version"
+  if [ "$("$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$package'))" 2>/dev/null)" != "$version" ]; then
+    step "Installing $package $version into a venv ($venv)" >&2
     rm -rf "$venv"
     mkdir -p "$TOOLS_DIR"
-    /usr/bin/python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-  fi
-  export OLLIO_TEST_MOTO="$venv/bin/moto_server"
-}
-
-# A venv with E2B's SDK at the pinned version, outside the clone; exports
-# OLLIO_TEST_E2B_PYTHON for the daemon's SDK test.
-ensure_e2b_sdk() {
-  local venv="$TOOLS_DIR/e2b-sdk-$E2B_SDK_VERSION"
-  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("e2b"))' 2>/dev/null)" != "$E2B_SDK_VERSION" ]; then
-    step "Installing E2B's Python SDK $E2B_SDK_VERSION into a venv"
-    rm -rf "$venv"
-    mkdir -p "$TOOLS_DIR"
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-      apt_install python3-venv
+    if ! /usr/bin/python3 -m venv "$venv" 2>/dev/null; then
+      apt_install python3-venv >&2
       /usr/bin/python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "e2b==$E2B_SDK_VERSION"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package$extras==$version" >&2
   fi
+  echo "$venv"
+}
+
+# E2B's SDK, for the daemon's SDK test (OLLIO_TEST_E2B_PYTHON).
+ensure_e2b_sdk() {
+  local venv
+  venv="$(ensure_venv e2b-sdk e2b "$E2B_SDK_VERSION")"
   export OLLIO_TEST_E2B_PYTHON="$venv/bin/python"
+}
+
+# moto's server (`moto_server`, S3 on loopback), for the blob store's S3
+# test (OLLIO_TEST_MOTO).
+ensure_moto() {
+  local venv
+  venv="$(ensure_venv moto moto "$MOTO_VERSION" "[server]")"
+  export OLLIO_TEST_MOTO="$venv/bin/moto_server"
 }
 
 free_port() {

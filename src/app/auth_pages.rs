@@ -50,55 +50,59 @@ fn signups_open() -> bool {
     }
 }
 
+/// The sign-up page's way to the sign-in page, keeping `next`.
+#[component]
+fn HaveAnAccount(next: Signal<String>) -> impl IntoView {
+    view! {
+        <p class="auth-switch">
+            "Already have an account? "
+            <a href=move || with_next("/login", &next.get())>"Sign in"</a>
+        </p>
+    }
+}
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let next = next_param();
-    if !signups_open() {
-        return view! {
-            <Title text="Sign up" />
-            <section class="auth-page">
-                <div class="auth-card">
-                    <h1>"Create your account"</h1>
-                    <p class="notice notice-info" role="status">{SIGNUPS_CLOSED}</p>
-                    <p class="auth-switch">
-                        "Already have an account? "
-                        <a href=move || with_next("/login", &next.get())>"Sign in"</a>
-                    </p>
-                </div>
-            </section>
-        }
-        .into_any();
-    }
-    let signup = ServerAction::<Signup>::new();
+    // With sign-ups closed there is no form to fill in, only the way back.
+    let body = if signups_open() {
+        view! { <SignupForm next=next /> }.into_any()
+    } else {
+        view! { <p class="notice notice-info" role="status">{SIGNUPS_CLOSED}</p> }.into_any()
+    };
     view! {
         <Title text="Sign up" />
         <section class="auth-page">
             <div class="auth-card">
                 <h1>"Create your account"</h1>
-                <p class="muted">"Every account gets free monthly credits. Describe an app, watch it run."</p>
-                {move || waiting_prompt(&next.get()).map(|prompt| view! {
-                    <p class="notice notice-info" role="status">
-                        "Create your account and your prompt is ready to build: “"{prompt}"”"
-                    </p>
-                })}
-                <ActionForm action=signup attr:class="form-stack">
-                    <input type="hidden" name="next" value=move || next.get() />
-                    <div class="field">
-                        <label for="signup-email">"Email"</label>
-                        <input id="signup-email" name="email" type="email" autocomplete="email" value=typed("email") required />
-                    </div>
-                    <NewPasswordField id="signup-password" name="password" label="Password" />
-                    {action_error(signup.value())}
-                    <button type="submit" class="button button-primary button-block">"Sign up"</button>
-                </ActionForm>
-                <p class="auth-switch">
-                    "Already have an account? "
-                    <a href=move || with_next("/login", &next.get())>"Sign in"</a>
-                </p>
+                {body}
+                <HaveAnAccount next=next />
             </div>
         </section>
     }
-    .into_any()
+}
+
+#[component]
+fn SignupForm(next: Signal<String>) -> impl IntoView {
+    let signup = ServerAction::<Signup>::new();
+    view! {
+        <p class="muted">"Every account gets free monthly credits. Describe an app, watch it run."</p>
+        {move || waiting_prompt(&next.get()).map(|prompt| view! {
+            <p class="notice notice-info" role="status">
+                "Create your account and your prompt is ready to build: “"{prompt}"”"
+            </p>
+        })}
+        <ActionForm action=signup attr:class="form-stack">
+            <input type="hidden" name="next" value=move || next.get() />
+            <div class="field">
+                <label for="signup-email">"Email"</label>
+                <input id="signup-email" name="email" type="email" autocomplete="email" value=typed("email") required />
+            </div>
+            <NewPasswordField id="signup-password" name="password" label="Password" />
+            {action_error(signup.value())}
+            <button type="submit" class="button button-primary button-block">"Sign up"</button>
+        </ActionForm>
+    }
 }
 
 #[component]
