@@ -109,7 +109,7 @@ fn config(models: &ScriptedServer) -> Config {
 }
 
 fn engine(config: &Config, store: &Store, daemon: &TestDaemon, hub: EventHub) -> Engine {
-    let mut engine = startup::engine(config, store, daemon.client.clone(), None);
+    let mut engine = startup::engine(config, store, daemon.client.clone(), None).unwrap();
     engine.hub = hub;
     engine.sandbox_lifetime = Duration::from_secs(600);
     engine.retry_base = Duration::from_millis(100);

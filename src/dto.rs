@@ -9,5 +9,6 @@ pub mod chat;
 pub mod preview;
 pub mod projects;
 pub mod provider_keys;
+pub mod training;
 pub mod usage;
 pub mod workspace;

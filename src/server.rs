@@ -26,6 +26,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod training;
 pub mod turns;
 pub mod users;
 pub mod views;

@@ -38,6 +38,16 @@ struct Spec {
     /// The app shows changed files without a page reload (HMR).
     #[serde(default)]
     hot_reload: bool,
+    training: Option<Training>,
+}
+
+/// A model the project trains after each turn (`[training]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Training {
+    command: String,
+    artifacts: String,
+    metrics: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -173,6 +183,23 @@ fn template(dir: &Path) -> (u32, String) {
     writeln!(out, "        ],").unwrap();
     writeln!(out, "        serve_static: {},", spec.serve_static).unwrap();
     writeln!(out, "        hot_reload: {},", spec.hot_reload).unwrap();
+    match &spec.training {
+        Some(training) => {
+            assert!(
+                training
+                    .metrics
+                    .starts_with(&format!("{}/", training.artifacts)),
+                "templates/{name}: the metrics file is one of the artifacts"
+            );
+            writeln!(
+                out,
+                "        training: Some(Training {{ command: {:?}, artifacts: {:?}, metrics: {:?} }}),",
+                training.command, training.artifacts, training.metrics
+            )
+            .unwrap();
+        }
+        None => writeln!(out, "        training: None,").unwrap(),
+    }
     writeln!(out, "        prompt: {:?},", prompt.trim()).unwrap();
     for (field, set) in [("files", &files), ("support", &support)] {
         writeln!(out, "        {field}: &[").unwrap();

@@ -440,8 +440,18 @@ fn on_event(ws: Ws, toasts: super::toasts::Toasts, event: TurnEvent) {
         TurnEvent::AppStarting | TurnEvent::AppReady => ws.app_failed.set(None),
         _ => {}
     }
+    // A trained model's API is deployed: the Preview tab opens on its docs.
+    if let TurnEvent::ModelDeployed { url, .. } = &event {
+        ws.live_preview.set(Some(format!("{url}/docs")));
+        ws.tab.set(Tab::Preview);
+        ws.side.set(Side::Work);
+    }
     match &event {
         TurnEvent::Summary { title, .. } => toasts.show(format!("New version ready: {title}")),
+        TurnEvent::ModelDeployed { .. } => toasts.show("The model is trained; its API is live."),
+        TurnEvent::TrainingFailed { .. } => {
+            toasts.error("The training failed. The reason is in the chat.")
+        }
         TurnEvent::Failed { .. } => toasts.error("The turn failed. The reason is in the chat."),
         TurnEvent::Cancelled => toasts.show("Stopped."),
         _ => {}

@@ -48,7 +48,7 @@ pub struct LeftOutView {
 }
 
 /// Everything the project page shows at first, newest version first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectPage {
     pub project: crate::dto::projects::ProjectSummary,
     pub messages: Vec<MessageView>,
@@ -73,10 +73,24 @@ pub struct ProjectPage {
     pub has_app: bool,
     /// The end of the app's log, when the newest turn's app did not start.
     pub app_failed: Option<String>,
+    /// The project trains a model after each turn (ML model): it offers Retrain.
+    pub trains: bool,
+    /// Its training runs, newest first, by the chat message that shows each.
+    pub training_runs: Vec<TrainingRunView>,
+}
+
+/// A training run as the chat shows it under its message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingRunView {
+    /// The assistant message whose steps show the run.
+    pub message: String,
+    pub status: String,
+    /// The end of the failed step's output.
+    pub log_tail: Option<String>,
 }
 
 /// One recorded step of a turn and when it happened (unix ms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepEvent {
     pub at_ms: i64,
     pub event: ollio_domain::TurnEvent,

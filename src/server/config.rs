@@ -60,6 +60,9 @@ pub struct Config {
     pub service_user: String,
     pub sandbox: SandboxConfig,
     pub agent: AgentConfig,
+    /// `OLLIO_BLOB_URL` (`s3://bucket/prefix`, with the `AWS_*` variables):
+    /// where trained models are kept; unset, the data folder's `blobs/`.
+    pub blob_url: Option<String>,
     /// `OLLIO_SECRET_KEY` (64 hex digits): seals users' provider keys. When
     /// unset, one is generated into the data folder.
     pub secret_key: Option<SecretKey>,
@@ -168,6 +171,15 @@ impl Config {
         }
         let sandbox = sandbox::from_lookup(&get)?;
         let agent = ollio_agent::config::from_lookup(&get)?;
+        let blob_url = get("OLLIO_BLOB_URL").map(|url| url.trim().to_owned());
+        if let Some(url) = &blob_url {
+            if !url.starts_with("s3://") || url.len() <= "s3://".len() {
+                return Err(ConfigError::new(
+                    "OLLIO_BLOB_URL",
+                    format!("`{url}` is not an s3://bucket/prefix URL (leave it unset for the data folder)"),
+                ));
+            }
+        }
         let secret_key = match get("OLLIO_SECRET_KEY") {
             Some(hex) => {
                 ollio_store::secrets::SecretBox::from_hex(&hex).map_err(|_| {
@@ -184,6 +196,7 @@ impl Config {
         Ok(Self {
             sandbox,
             agent,
+            blob_url,
             secret_key,
             database_url,
             addr,

@@ -6,6 +6,7 @@ mod event_stream;
 pub mod guard;
 mod healthz;
 mod shutdown;
+mod training_jobs;
 mod version_zip;
 
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
@@ -38,8 +39,15 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const HEALTHZ: &str = "/healthz";
 
 /// Routes axum serves itself, beside the Leptos pages and server functions
-/// (`:id` marks a project's id, or under `/api/versions/` a version's).
-pub const EXTRA_ROUTES: [&str; 3] = [HEALTHZ, event_stream::ROUTE, version_zip::ROUTE];
+/// (`:id` marks a project's id, or under `/api/versions/` a version's and
+/// under `/api/training-jobs/` a training run's).
+pub const EXTRA_ROUTES: [&str; 5] = [
+    HEALTHZ,
+    event_stream::ROUTE,
+    version_zip::ROUTE,
+    training_jobs::JOB_ROUTE,
+    training_jobs::PROJECT_ROUTE,
+];
 
 /// The app's page routes, worked out once per process. Leptos finds them by
 /// rendering the app with resource loading switched off, and that switch is
@@ -68,6 +76,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             &version_zip::ROUTE.replace(":id", "{id}"),
             get(version_zip::version_zip),
+        )
+        .route(
+            &training_jobs::JOB_ROUTE.replace(":id", "{id}"),
+            get(training_jobs::training_job),
+        )
+        .route(
+            &training_jobs::PROJECT_ROUTE.replace(":id", "{id}"),
+            get(training_jobs::project_training_jobs),
         )
         .leptos_routes_with_context(
             &state,

@@ -93,6 +93,7 @@ impl Previews {
             templates: state.config.sandbox.templates.clone(),
             lifetime,
             per_user: state.config.sandbox.per_user,
+            blobs: state.blobs.clone(),
         });
         Self {
             store: state.store.clone(),
@@ -160,7 +161,13 @@ impl Previews {
         let files = self.store.version_files(owner, &target.version.id).await?;
         let preview_of = (!target.newest).then_some(&target.version.id);
         let fresh = match maker
-            .create(owner, project, target.template, &files, preview_of)
+            .create(
+                owner,
+                project,
+                target.template,
+                (Some(&target.version.id), &files),
+                preview_of,
+            )
             .await
         {
             Ok(fresh) => fresh,

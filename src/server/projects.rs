@@ -37,11 +37,27 @@ pub async fn create(
     Ok(state.store.create_project(owner, name, template.id).await?)
 }
 
+/// `owner`'s project `id`; anyone else's is missing.
+pub async fn owned(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<Project, AppError> {
+    state
+        .store
+        .project(owner, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// Deletes `owner`'s project `id` and everything in it; a turn running for
-/// it is stopped first.
+/// it is stopped first, and its versions' trained models are forgotten.
 pub async fn delete(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<(), AppError> {
     if let Some(workers) = &state.workers {
         workers.forget_projects(owner, Some(id)).await?;
+    }
+    if let Some(blobs) = &state.blobs {
+        for version in state.store.versions(owner, id).await? {
+            if let Err(error) = blobs.delete_artifacts(&version.id).await {
+                tracing::warn!(%error, version = %version.id, "a deleted version's model could not be removed");
+            }
+        }
     }
     if state.store.delete_project(owner, id).await? {
         Ok(())

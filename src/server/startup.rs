@@ -9,7 +9,7 @@ use std::{future::Future, time::Duration};
 use leptos::config::LeptosOptions;
 
 use ollio_agent::{
-    engine::Engine,
+    engine::{Engine, TrainingLimits},
     providers::Providers,
     worker::{WorkerOptions, Workers},
 };
@@ -17,6 +17,7 @@ use ollio_domain::config::ConfigError;
 use ollio_sandbox::{ApiKey, Endpoint, SandboxClient};
 use ollio_sandboxd::{self as sandboxd, DaemonConfig, DaemonError, Isolation, RunningDaemon};
 use ollio_store::{
+    blobs::Blobs,
     secrets::{SecretBox, SecretError},
     Store, StoreError,
 };
@@ -64,6 +65,8 @@ pub enum StartError {
     ServiceUser(#[from] ServiceUserError),
     #[error(transparent)]
     DaemonProcess(#[from] DaemonProcessError),
+    #[error(transparent)]
+    Blobs(#[from] ollio_store::blobs::BlobError),
 }
 
 /// Where sandboxes run for `serve`: E2B, or the bundled daemon started here.
@@ -192,13 +195,25 @@ pub fn worker_sandboxes(config: &Config) -> Result<SandboxClient, StartError> {
     )))
 }
 
+/// Where trained models are kept: `OLLIO_BLOB_URL` with the process's
+/// `AWS_*` variables (never part of `Config`, which can be printed), else
+/// the data folder.
+pub fn blobs(config: &Config) -> Result<Blobs, StartError> {
+    let aws = std::env::vars().filter(|(name, _)| name.starts_with("AWS_"));
+    Ok(Blobs::open(
+        config.blob_url.as_deref(),
+        &config.data_dir,
+        aws,
+    )?)
+}
+
 /// The turn engine as the configuration describes it.
 pub fn engine(
     config: &Config,
     store: &Store,
     sandboxes: SandboxClient,
     secrets: Option<SecretBox>,
-) -> Engine {
+) -> Result<Engine, StartError> {
     let agent = &config.agent;
     let mut engine = Engine::new(store.clone(), sandboxes, Providers::new(agent.clone()));
     engine.sandbox_backend = match config.sandbox.backend {
@@ -210,7 +225,13 @@ pub fn engine(
     engine.limits.max_steps = agent.max_steps;
     engine.limits.wall_clock = agent.turn_timeout;
     engine.secrets = secrets;
-    engine
+    engine.training = TrainingLimits {
+        timeout: agent.train_timeout,
+        artifact_bytes: agent.artifact_bytes,
+        attempts: agent.job_attempts,
+    };
+    engine.blobs = Some(blobs(config)?);
+    Ok(engine)
 }
 
 /// Starts `OLLIO_WORKERS` turn workers of this process on `engine` (with
@@ -283,7 +304,7 @@ pub async fn serve(
         &store,
         backend.client.clone(),
         Some(secrets.clone()),
-    );
+    )?;
     let workers = workers(&config, engine);
     let sandbox = Some((backend.client, backend.isolated));
     let site = (leptos_options, pages);
@@ -342,7 +363,7 @@ pub async fn worker(config: Config, shutdown: impl Future<Output = ()>) -> Resul
     let store = open_store(&config).await?;
     let sandboxes = worker_sandboxes(&config)?;
     let secrets = load_secrets(&config)?;
-    let workers = workers(&config, engine(&config, &store, sandboxes, Some(secrets)));
+    let workers = workers(&config, engine(&config, &store, sandboxes, Some(secrets))?);
     println!("{} Ollio worker(s) are running", config.agent.workers);
     shutdown.await;
     workers.shutdown().await;

@@ -8,7 +8,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use ollio_agent::{event_log::EventHub, worker::Workers};
 use ollio_sandbox::SandboxClient;
-use ollio_store::{secrets::SecretBox, Store};
+use ollio_store::{blobs::Blobs, secrets::SecretBox, Store};
 
 use super::{
     budgets::Budgets,
@@ -44,6 +44,8 @@ pub struct AppState {
     pub preview_starts: StartLocks,
     /// What one account may use at once or per hour.
     pub budgets: Budgets,
+    /// Where versions' trained models are kept (the workers' engine's).
+    pub blobs: Option<Blobs>,
 }
 
 /// The sandbox backend as the app uses it.
@@ -82,6 +84,7 @@ impl AppState {
             secrets: None,
             preview_starts: StartLocks::default(),
             budgets,
+            blobs: None,
         }
     }
 
@@ -93,6 +96,7 @@ impl AppState {
     /// Adds the turn workers; their engine's hub becomes the app's.
     pub fn with_workers(mut self, workers: Workers) -> Self {
         self.hub = workers.engine().hub.clone();
+        self.blobs = workers.engine().blobs.clone();
         self.workers = Some(workers);
         self
     }

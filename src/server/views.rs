@@ -118,6 +118,9 @@ fn left_out_view(left: &LeftOut) -> LeftOutView {
             ollio_domain::size_text(MAX_VERSION_BYTES)
         ),
         LeftOutReason::TooManyFiles => format!("the version's {MAX_FILES} files were full"),
+        LeftOutReason::ModelArtifacts => {
+            "the trained model, kept with the version apart from its files".to_owned()
+        }
     };
     LeftOutView {
         path: left.path.clone(),

@@ -12,7 +12,7 @@ use super::{render, request::internal, state::AppState};
 use crate::{
     dto::{
         usage::UsageView,
-        workspace::{FileEntry, MessageView, ProjectPage, StepEvent, VersionView},
+        workspace::{FileEntry, MessageView, ProjectPage, StepEvent, TrainingRunView, VersionView},
     },
     error::AppError,
 };
@@ -27,12 +27,13 @@ pub async fn project_page(
     // The reads are independent: on PostgreSQL each waits a round trip,
     // so they go out together (every one is the owner's, or dropped).
     let now = now_ms();
-    let (found, messages, last_seq, versions, usage) = tokio::try_join!(
+    let (found, messages, last_seq, versions, usage, runs) = tokio::try_join!(
         store.project(owner, project),
         store.messages(owner, project),
         store.last_event_seq(project),
         store.versions(owner, project),
         store.usage(owner, free_credits, now),
+        store.training_jobs(owner, project),
     )?;
     let Some(found) = found else {
         return Ok(None);
@@ -88,6 +89,15 @@ pub async fn project_page(
     Ok(Some(ProjectPage {
         hot_reload: template.is_some_and(|t| t.hot_reload),
         has_app: template.is_some_and(|t| !t.start.is_empty()),
+        trains: template.is_some_and(|t| t.training.is_some()),
+        training_runs: runs
+            .into_iter()
+            .map(|run| TrainingRunView {
+                message: run.message.to_string(),
+                status: run.status.as_str().into(),
+                log_tail: run.log_tail,
+            })
+            .collect(),
         app_failed,
         project: found.into(),
         messages: messages.into_iter().map(MessageView::from).collect(),

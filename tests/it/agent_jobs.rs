@@ -70,7 +70,8 @@ async fn rig_on(db: TestDb, daemon: TestDaemon, extra: &[(&str, &str)], attempts
     .unwrap();
     let store = db.store.clone();
     let secrets = SecretBox::from_hex(SECRET).unwrap();
-    let mut engine = startup::engine(&config, &store, daemon.client.clone(), Some(secrets));
+    let mut engine =
+        startup::engine(&config, &store, daemon.client.clone(), Some(secrets)).unwrap();
     // Quick retries, so tries that fail on purpose keep the test short.
     engine.sandbox_lifetime = Duration::from_secs(600);
     engine.limits.model_attempts = attempts;

@@ -258,7 +258,8 @@ async fn stop_after_its_worker_died_frees_the_project(db: TestDb) {
     // own workers (none of them runs it), as any server's Stop would be.
     let daemon = TestDaemon::start(GUEST).await;
     let config = ollio::server::config::Config::from_lookup(|_: &str| None).unwrap();
-    let engine = ollio::server::startup::engine(&config, &store, daemon.client.clone(), None);
+    let engine =
+        ollio::server::startup::engine(&config, &store, daemon.client.clone(), None).unwrap();
     let workers = Workers::start(
         engine,
         WorkerOptions {

@@ -13,6 +13,7 @@ mod previews;
 mod service_user;
 mod support;
 mod tenancy;
+mod training;
 mod version_files;
 
 /// The agent every test sandbox runs: the app's own binary, as in production.

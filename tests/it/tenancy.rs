@@ -23,6 +23,8 @@ struct Ada {
     version: String,
     /// The assistant message of Ada's queued turn (it has a job).
     turn: String,
+    /// A training run of Ada's version (stopped, so the turn could queue).
+    training_job: String,
     session: Visitor,
 }
 
@@ -77,6 +79,17 @@ async fn ada(app: &TestApp) -> Ada {
             .unwrap()
             .unwrap();
     }
+    // A training run of the version, stopped so the project is free again.
+    let (_, train) = store
+        .enqueue_retrain(&id, &project.id, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .cancel_turn(&id, &train.assistant_message)
+        .await
+        .unwrap()
+        .unwrap();
     // A turn queued with its job (and a third credit): what Stop could end.
     let turn = store
         .enqueue_turn(&id, &project.id, "a secret follow-up", 50, 3)
@@ -88,6 +101,7 @@ async fn ada(app: &TestApp) -> Ada {
         .to_string();
     Ada {
         turn,
+        training_job: train.training_job.to_string(),
         id,
         project: project.id,
         version: version.id.to_string(),
@@ -112,7 +126,7 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
         "after {after}: project changed"
     );
     let messages = store.messages(&ada.id, &ada.project).await.unwrap();
-    assert_eq!(messages.len(), 3, "after {after}");
+    assert_eq!(messages.len(), 4, "after {after}");
     let turn = messages
         .iter()
         .find(|message| message.id.as_str() == ada.turn)
@@ -126,6 +140,15 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
         store.versions(&ada.id, &ada.project).await.unwrap().len(),
         1,
         "after {after}"
+    );
+    assert_eq!(
+        store
+            .training_jobs(&ada.id, &ada.project)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "after {after}: Ada's training runs changed"
     );
     assert_eq!(
         store.usage(&ada.id, 50, now_ms()).await.unwrap().used,
@@ -163,6 +186,7 @@ fn leaks(body: &str, ada: &Ada) -> bool {
         "ADA-SEALED-KEY",
         "ada-secret-model",
         "Zq9x",
+        ada.training_job.as_str(),
     ]
     .iter()
     .any(|secret| body.contains(secret))
@@ -292,6 +316,12 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Ada's project is not an ML model, but Bob must not even learn that.
+        "list_training_jobs" | "retrain" => (
+            vec![("project", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Ada's queued turn, which has a job Stop would end.
         "cancel_turn" => (
             vec![("message", ada.turn.as_str())],
@@ -348,9 +378,12 @@ async fn nothing_of_one_user_reaches_another(db: TestDb) {
     assert!(paths.len() >= 6, "found only {paths:?}");
     let bob = app.user("bob@example.com").await;
     for path in &paths {
-        // Routes under /api/versions/ take a version's id, the others a project's.
+        // Routes under /api/versions/ take a version's id, under
+        // /api/training-jobs/ a training run's, the others a project's.
         let id = if path.starts_with("/api/versions/") {
             ada.version.as_str()
+        } else if path.starts_with("/api/training-jobs/") {
+            ada.training_job.as_str()
         } else {
             ada.project.as_str()
         };

@@ -25,12 +25,7 @@ pub async fn wait(envd: &Envd, template: &Template, sink: &EventSink) -> bool {
         return true;
     }
     let _ = sink.send(TurnEvent::AppStarting);
-    let probe = Command::new(probe_script(template.port, template.ready_path, PATIENCE))
-        .timeout(PATIENCE + Duration::from_secs(10));
-    let ready = envd
-        .run(&probe, |_, _| {})
-        .await
-        .is_ok_and(|output| output.exit_code == 0);
+    let ready = answers(envd, template).await;
     if ready {
         let _ = sink.send(TurnEvent::AppReady);
     } else {
@@ -39,6 +34,15 @@ pub async fn wait(envd: &Envd, template: &Template, sink: &EventSink) -> bool {
         });
     }
     ready
+}
+
+/// Whether `template`'s app answers its ready path within [`PATIENCE`].
+pub async fn answers(envd: &Envd, template: &Template) -> bool {
+    let probe = Command::new(probe_script(template.port, template.ready_path, PATIENCE))
+        .timeout(PATIENCE + Duration::from_secs(10));
+    envd.run(&probe, |_, _| {})
+        .await
+        .is_ok_and(|output| output.exit_code == 0)
 }
 
 /// Asks `127.0.0.1:{port}{path}` every 200 ms until it answers with a 2xx

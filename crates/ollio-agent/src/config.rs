@@ -44,6 +44,11 @@ pub struct AgentConfig {
     pub job_lease: Duration,
     /// `OLLIO_JOB_ATTEMPTS`: tries of one turn before it is given up.
     pub job_attempts: i64,
+    /// `OLLIO_TRAIN_TIMEOUT`: how long `train.py` may run (`1800`, `90s`,
+    /// `30m`, `2h`; plain numbers are seconds).
+    pub train_timeout: Duration,
+    /// `OLLIO_ARTIFACT_MB`: the trained model's files one version may keep.
+    pub artifact_bytes: u64,
 }
 
 impl AgentConfig {
@@ -150,7 +155,38 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
         workers: number(get, "OLLIO_WORKERS", 4, 0)?,
         job_lease: Duration::from_secs(number(get, "OLLIO_JOB_LEASE_SECS", 30, 2)?),
         job_attempts: number(get, "OLLIO_JOB_ATTEMPTS", 3, 1)?,
+        train_timeout: duration(get, "OLLIO_TRAIN_TIMEOUT", 30 * 60, 10)?,
+        artifact_bytes: number(get, "OLLIO_ARTIFACT_MB", 200u64, 1)? * 1024 * 1024,
     })
+}
+
+/// A duration in seconds, or with a unit (`90s`, `30m`, `2h`), of at
+/// least `min` seconds.
+fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default_secs: u64,
+    min_secs: u64,
+) -> Result<Duration, ConfigError> {
+    let Some(raw) = get(var) else {
+        return Ok(Duration::from_secs(default_secs));
+    };
+    let text = raw.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, 's')) => (&text[..at], 1),
+        Some((at, 'm')) => (&text[..at], 60),
+        Some((at, 'h')) => (&text[..at], 3600),
+        _ => (text, 1),
+    };
+    match digits.trim().parse::<u64>() {
+        Ok(value) if value.saturating_mul(unit) >= min_secs => {
+            Ok(Duration::from_secs(value.saturating_mul(unit)))
+        }
+        _ => Err(ConfigError::new(
+            var,
+            format!("`{raw}` is not a duration of at least {min_secs} seconds (like 1800, 90s, 30m or 2h)"),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +209,8 @@ mod tests {
         assert!(none.model.is_none());
         assert_eq!(none.ollama_host, OLLAMA_DEFAULT_HOST);
         assert_eq!((none.max_steps, none.workers), (20, 4));
+        assert_eq!(none.train_timeout, Duration::from_secs(1800));
+        assert_eq!(none.artifact_bytes, 200 * 1024 * 1024);
         let openai = config(&[("OPENAI_API_KEY", "sk-x")]).unwrap();
         assert_eq!(openai.model.unwrap().to_string(), "openai:gpt-4.1");
         let anthropic = config(&[("ANTHROPIC_API_KEY", "sk-ant")]).unwrap();
@@ -198,6 +236,20 @@ mod tests {
         assert_eq!(error.var, "OLLIO_MAX_STEPS");
         let error = config(&[("OLLIO_TEXT_PROTOCOL_MODELS", "ollama:x, nope")]).unwrap_err();
         assert_eq!(error.var, "OLLIO_TEXT_PROTOCOL_MODELS");
+        for bad in ["5", "ten", "3d", "0m"] {
+            let error = config(&[("OLLIO_TRAIN_TIMEOUT", bad)]).unwrap_err();
+            assert_eq!(error.var, "OLLIO_TRAIN_TIMEOUT", "{bad}");
+        }
+        let error = config(&[("OLLIO_ARTIFACT_MB", "0")]).unwrap_err();
+        assert_eq!(error.var, "OLLIO_ARTIFACT_MB");
+    }
+
+    #[test]
+    fn the_training_limit_takes_a_unit() {
+        for (raw, secs) in [("1800", 1800), ("90s", 90), ("30m", 1800), ("2h", 7200)] {
+            let config = config(&[("OLLIO_TRAIN_TIMEOUT", raw)]).unwrap();
+            assert_eq!(config.train_timeout, Duration::from_secs(secs), "{raw}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! job ends (done, try again later, failed, stopped) goes back to the
 //! worker, which settles it with the queue.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use tokio_util::sync::CancellationToken;
 
@@ -20,12 +20,13 @@ use super::{
     tools::{EventSink, ToolRunner},
     turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
 };
-use ollio_domain::{TurnEvent, UserId};
+use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
 use ollio_sandbox::{Envd, Sandbox, SandboxClient, SandboxError};
 use ollio_store::{
+    blobs::Blobs,
     now_ms,
     secrets::{provider_key_context, SecretBox},
-    MessageEnd, MessageStatus, NewVersion, Project, Role, Store, StoreError, TurnJob,
+    MessageEnd, MessageStatus, NewVersion, Project, Role, Store, StoreError, TrainAfter, TurnJob,
 };
 
 /// Earlier messages a turn sees.
@@ -53,6 +54,31 @@ pub struct Engine {
     pub retry_base: Duration,
     /// Live sandboxes one account may have (see `SandboxMaker::per_user`).
     pub sandboxes_per_user: usize,
+    /// How long an ML model may train, and what it may keep.
+    pub training: TrainingLimits,
+    /// Where versions' trained models are kept; without it they are not.
+    pub blobs: Option<Blobs>,
+}
+
+/// The limits of a training run.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingLimits {
+    /// `OLLIO_TRAIN_TIMEOUT`: the training command's wall-clock limit.
+    pub timeout: Duration,
+    /// `OLLIO_ARTIFACT_MB`: the trained model's files one version keeps.
+    pub artifact_bytes: u64,
+    /// Tries of one training run before it is given up.
+    pub attempts: i64,
+}
+
+impl Default for TrainingLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30 * 60),
+            artifact_bytes: ollio_store::blobs::DEFAULT_ARTIFACT_BYTES,
+            attempts: 3,
+        }
+    }
 }
 
 /// How a try of a turn job ended.
@@ -73,7 +99,7 @@ pub enum JobOutcome {
 }
 
 /// Why a step of the job stopped it.
-enum Stop {
+pub(crate) enum Stop {
     Retry(String),
     Fail(String, bool),
     Cancelled,
@@ -114,6 +140,8 @@ impl Engine {
             secrets: None,
             retry_base: Duration::from_secs(2),
             sandboxes_per_user: super::project_sandbox::DEFAULT_PER_USER,
+            training: TrainingLimits::default(),
+            blobs: None,
         }
     }
 
@@ -124,16 +152,39 @@ impl Engine {
         attempt: i64,
         cancel: &CancellationToken,
     ) -> JobOutcome {
+        self.run_message(
+            &turn.project,
+            &turn.assistant_message,
+            attempt,
+            |sink| async move { self.work(turn, &sink, cancel).await },
+        )
+        .await
+    }
+
+    /// One try of a job that fills in `message` (a turn, or a training
+    /// run): the message runs, `work`'s events are recorded and streamed,
+    /// and how it stopped becomes the job's outcome.
+    pub(crate) async fn run_message<F, Fut>(
+        &self,
+        project: &ProjectId,
+        message: &MessageId,
+        attempt: i64,
+        work: F,
+    ) -> JobOutcome
+    where
+        F: FnOnce(EventSink) -> Fut,
+        Fut: Future<Output = Result<(), Stop>>,
+    {
         match self
             .store
-            .set_message_status(&turn.assistant_message, MessageStatus::Running, None)
+            .set_message_status(message, MessageStatus::Running, None)
             .await
         {
             Ok(true) => {}
             // Its message ended in an earlier try that stopped before its
             // job did (a crash): the work is done, not to be done twice.
             Ok(false) => {
-                tracing::info!(message = %turn.assistant_message, "the turn had ended already");
+                tracing::info!(%message, "the job's message had ended already");
                 return JobOutcome::Done;
             }
             Err(error) => {
@@ -148,8 +199,8 @@ impl Engine {
         let recorder = tokio::spawn(event_log::record(
             self.store.clone(),
             self.hub.clone(),
-            turn.project.clone(),
-            turn.assistant_message.clone(),
+            project.clone(),
+            message.clone(),
             receiver,
         ));
         if attempt > 1 {
@@ -158,7 +209,7 @@ impl Engine {
                 wait_ms: 0,
             });
         }
-        let outcome = match self.work(turn, &sink, cancel).await {
+        let outcome = match work(sink.clone()).await {
             Ok(()) => JobOutcome::Done,
             // Stop ended the message already (`Store::cancel_turn`).
             Err(Stop::Cancelled) => JobOutcome::Cancelled,
@@ -166,7 +217,7 @@ impl Engine {
                 let after = retry_delay(self.retry_base, attempt);
                 let _ = self
                     .store
-                    .set_message_status(&turn.assistant_message, MessageStatus::Pending, None)
+                    .set_message_status(message, MessageStatus::Pending, None)
                     .await;
                 let _ = sink.send(TurnEvent::Retrying {
                     reason: reason.clone(),
@@ -270,7 +321,11 @@ impl Engine {
         // The preview is ready once the app answers, not when files land.
         super::app_ready::wait(&envd, template, sink).await;
         follower.finish().await;
-        let snapshot = snapshot::read_project(&envd).await?;
+        let artifacts = template
+            .training
+            .as_ref()
+            .map(|training| training.artifacts);
+        let snapshot = snapshot::read_project(&envd, artifacts).await?;
         let version = NewVersion {
             project: turn.project.clone(),
             message: Some(turn.assistant_message.clone()),
@@ -290,10 +345,16 @@ impl Engine {
             tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
             tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
         };
+        // An ML model's version is trained next: queued with it.
+        let train = template.training.is_some().then_some(TrainAfter {
+            owner: &turn.owner,
+            user_message: &turn.user_message,
+            max_attempts: self.training.attempts,
+        });
         // The version and the answer are saved together, or not at all
         // when Stop ended the message meanwhile.
         if store
-            .complete_turn(&turn.assistant_message, &version, &end)
+            .complete_turn(&turn.assistant_message, &version, &end, train)
             .await?
             .is_none()
         {
@@ -362,12 +423,13 @@ impl Engine {
             templates: self.sandbox_templates.clone(),
             lifetime: self.sandbox_lifetime,
             per_user: self.sandboxes_per_user,
+            blobs: self.blobs.clone(),
         }
     }
 
     /// The project's live working sandbox, extended; or a new one with the
-    /// latest version's files written back.
-    async fn ensure_sandbox(
+    /// latest version's files (and trained model) written back.
+    pub(crate) async fn ensure_sandbox(
         &self,
         project: &Project,
         template: &Template,
@@ -406,12 +468,14 @@ impl Engine {
                 Err(error) => return Err(error.into()),
             }
         }
-        let files = match self.store.versions(&turn.owner, &project.id).await?.first() {
-            Some(latest) => self.store.version_files(&turn.owner, &latest.id).await?,
+        let latest = self.store.versions(&turn.owner, &project.id).await?;
+        let latest = latest.first().map(|version| &version.id);
+        let files = match latest {
+            Some(latest) => self.store.version_files(&turn.owner, latest).await?,
             None => Vec::new(),
         };
         let fresh = maker
-            .create(&turn.owner, &project.id, template, &files, None)
+            .create(&turn.owner, &project.id, template, (latest, &files), None)
             .await
             .map_err(|error| match error {
                 MakeError::Sandbox(error) => Stop::from(error),

@@ -9,7 +9,8 @@
 //!   project templates' prompts (`templates`), versions' files
 //!   (`snapshot`), making a project's sandbox from a version
 //!   (`project_sandbox`, shared with the Preview tab);
-//! - the durable side: a turn job from start to end (`engine`), the
+//! - the durable side: a turn job from start to end (`engine`), an ML
+//!   model's training run after it (`training`), the
 //!   workers and their leases (`worker`), the recorded and streamed steps
 //!   (`event_log`);
 //! - its configuration (`config`: `OLLIO_MODEL`, the providers' keys and
@@ -36,5 +37,6 @@ pub mod sse;
 pub mod templates;
 pub mod text_protocol;
 pub mod tools;
+pub mod training;
 pub mod turn;
 pub mod worker;

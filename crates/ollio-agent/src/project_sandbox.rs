@@ -12,7 +12,7 @@ use super::{
 };
 use ollio_domain::{ProjectId, UserId, VersionId};
 use ollio_sandbox::{wire::NewSandbox, Envd, Sandbox, SandboxClient, SandboxError};
-use ollio_store::{now_ms, ProjectSandbox, Store, StoreError, VersionFile};
+use ollio_store::{blobs::Blobs, now_ms, ProjectSandbox, Store, StoreError, VersionFile};
 
 /// How long a sandbox lives past its last use, unless configured otherwise.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -32,6 +32,9 @@ pub struct SandboxMaker {
     /// Live sandboxes one account may have; making one more ends the
     /// account's least recently used (its preview goes to sleep).
     pub per_user: usize,
+    /// Where versions' trained models are kept; put back into the
+    /// sandboxes made for them.
+    pub blobs: Option<Blobs>,
 }
 
 /// Live sandboxes per account unless configured otherwise.
@@ -93,7 +96,8 @@ impl SandboxMaker {
         Ok(true)
     }
 
-    /// A new sandbox for `project` with `files` (a version's) written in;
+    /// A new sandbox for `project` with `files` (those of `version`)
+    /// written in, and the version's trained model when it has one;
     /// `preview_of` names the older version when it is only a preview.
     /// A sandbox whose files could not be written is killed again.
     pub async fn create(
@@ -101,7 +105,7 @@ impl SandboxMaker {
         owner: &UserId,
         project: &ProjectId,
         template: &Template,
-        files: &[VersionFile],
+        (version, files): (Option<&VersionId>, &[VersionFile]),
         preview_of: Option<&VersionId>,
     ) -> Result<FreshSandbox, MakeError> {
         self.make_room(owner, project, preview_of.is_some()).await?;
@@ -128,6 +132,9 @@ impl SandboxMaker {
                 return Err(error.into());
             }
         };
+        if let (Some(version), Some(_)) = (version, &template.training) {
+            self.put_model_back(&envd, version).await;
+        }
         let preview_url = super::templates::preview_url(&self.client, &sandbox.id, template);
         let now = now_ms();
         let record = ProjectSandbox {
@@ -208,6 +215,30 @@ impl SandboxMaker {
             self.kill(&replaced).await;
         }
         Ok(())
+    }
+
+    /// Writes `version`'s trained artifacts (if it has any) into a new
+    /// sandbox, so its API answers without training again. Best effort: a
+    /// model that cannot be put back is trained by the next turn or Retrain.
+    async fn put_model_back(&self, envd: &Envd, version: &VersionId) {
+        let Some(blobs) = &self.blobs else {
+            return;
+        };
+        let files = match blobs.artifacts(version).await {
+            Ok(files) if files.is_empty() => return,
+            Ok(files) => files,
+            Err(error) => {
+                tracing::warn!(%error, %version, "a version's trained model could not be read");
+                return;
+            }
+        };
+        let upload: Vec<(String, Vec<u8>)> = files
+            .into_iter()
+            .map(|(path, bytes)| (format!("{}/{path}", super::tools::PROJECT_ROOT), bytes))
+            .collect();
+        if let Err(error) = envd.write_files(&upload).await {
+            tracing::warn!(%error, %version, "a version's trained model could not be put back");
+        }
     }
 
     /// Kills a sandbox, best effort: it also dies at its end time.

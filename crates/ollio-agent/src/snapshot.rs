@@ -62,13 +62,26 @@ fn why_pruned(path: &str) -> LeftOutReason {
 
 /// The project's files under the root, sorted by path, text and binary;
 /// dependency, build and cache folders (pruned in the sandbox, see
-/// `listing`) and files over the limits are listed as left out instead.
-pub async fn read_project(envd: &Envd) -> Result<Snapshot, SandboxError> {
+/// `listing`), the `artifacts` folder of a model (kept in the blob store)
+/// and files over the limits are listed as left out instead.
+pub async fn read_project(envd: &Envd, artifacts: Option<&str>) -> Result<Snapshot, SandboxError> {
     let entries = listing::list(envd, "", 12).await?;
     let mut snapshot = Snapshot::default();
     let mut total = 0u64;
     for entry in entries {
         let relative = entry.path.as_str();
+        if let Some(folder) = artifacts {
+            if relative == folder {
+                snapshot.leave_out(relative, LeftOutReason::ModelArtifacts, None);
+                continue;
+            }
+            if relative
+                .strip_prefix(folder)
+                .is_some_and(|rest| rest.starts_with('/'))
+            {
+                continue;
+            }
+        }
         match entry.kind {
             Kind::Pruned => {
                 snapshot.leave_out(relative, why_pruned(relative), None);

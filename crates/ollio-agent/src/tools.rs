@@ -443,7 +443,7 @@ impl ToolRunner<'_> {
     /// Runs a command to its end. When the turn stops, the command is
     /// killed as soon as its process is known (even if the stop came while
     /// it was starting), so a stopped turn leaves nothing of its own running.
-    async fn stream_command(
+    pub(crate) async fn stream_command(
         &self,
         command: &str,
         timeout_ms: u64,

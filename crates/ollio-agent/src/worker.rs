@@ -1,5 +1,5 @@
-//! Workers take turn jobs from the queue and run them through the
-//! [`Engine`]. Each holds its job under a lease that a heartbeat extends
+//! Workers take jobs from the queue (turns, and ML models' training runs)
+//! and run them through the [`Engine`]. Each holds its job under a lease that a heartbeat extends
 //! every second; a heartbeat that fails means the job was stopped (Stop)
 //! or taken over (this worker was too slow), and the worker lets go. A
 //! reaper puts jobs of dead workers back in the queue once their lease has
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::{Engine, JobOutcome};
 use ollio_domain::{MessageId, ProjectId, UserId};
-use ollio_store::{now_ms, Job, JobState, StoreError};
+use ollio_store::{now_ms, Job, JobState, StoreError, TRAIN_JOB};
 
 /// How often a running job's lease is extended, and Stop noticed from
 /// another process.
@@ -203,8 +203,19 @@ impl Workers {
                 }
             })
         };
+        let training = (job.kind == TRAIN_JOB).then(|| job.train());
+        let work = async {
+            match &training {
+                Some(Ok(train)) => self.engine.train(train, job.attempts, &stop).await,
+                Some(Err(error)) => JobOutcome::Failed {
+                    reason: error.to_string(),
+                    refund: false,
+                },
+                None => self.engine.run(&turn, job.attempts, &stop).await,
+            }
+        };
         let outcome = tokio::select! {
-            outcome = self.engine.run(&turn, job.attempts, &stop) => Some(outcome),
+            outcome = work => Some(outcome),
             () = lost.cancelled() => None,
             () = self.shutdown.cancelled() => None,
         };
@@ -226,7 +237,12 @@ impl Workers {
             }
             JobOutcome::Failed { reason, refund } => self.fail(&job, worker, reason, *refund).await,
             JobOutcome::Retry { reason, .. } if job.attempts >= job.max_attempts => {
-                let reason = format!("The turn kept failing and was given up: {reason}.");
+                let what = if training.is_some() {
+                    "training"
+                } else {
+                    "turn"
+                };
+                let reason = format!("The {what} kept failing and was given up: {reason}.");
                 self.fail(&job, worker, &reason, true).await
             }
             JobOutcome::Retry { after, reason } => {

@@ -48,3 +48,7 @@ id_type!(
     /// One version of a project's files.
     VersionId
 );
+id_type!(
+    /// One training run of an ML model project's version.
+    TrainingJobId
+);

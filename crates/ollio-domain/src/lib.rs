@@ -17,11 +17,11 @@ mod sizes;
 mod turn_event;
 
 pub use credentials::{Email, EmailError, Password, PasswordError};
-pub use ids::{MessageId, ProjectId, UserId, VersionId};
+pub use ids::{MessageId, ProjectId, TrainingJobId, UserId, VersionId};
 pub use next_path::safe_next;
 pub use project_name::{ProjectName, ProjectNameError};
 pub use prompt::{Prompt, PromptError};
 pub use query::{decode_query_value, encode_query_value};
 pub use redact::without_addresses;
-pub use sizes::size_text;
-pub use turn_event::TurnEvent;
+pub use sizes::{number_text, size_text};
+pub use turn_event::{TrainingStage, TurnEvent};

@@ -1,4 +1,5 @@
-//! Byte counts in words, the same on the server and in the browser.
+//! Byte counts and metrics in words, the same on the server and in the
+//! browser.
 
 /// "812 B", "12.5 KB", "3.2 MB".
 pub fn size_text(bytes: u64) -> String {
@@ -9,9 +10,29 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
+/// A number (a model's metric) with at most four decimals, without
+/// trailing zeros: "0.9737", "12".
+pub fn number_text(value: f64) -> String {
+    let text = format!("{value:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::size_text;
+    use super::{number_text, size_text};
+
+    #[test]
+    fn metrics_keep_four_decimals_at_most() {
+        assert_eq!(number_text(0.973_684), "0.9737");
+        assert_eq!(number_text(12.0), "12");
+        assert_eq!(number_text(-0.00001), "0");
+        assert_eq!(number_text(0.5), "0.5");
+    }
 
     #[test]
     fn sizes_read_in_the_nearest_unit() {

@@ -2,9 +2,32 @@
 //! (the `kind` column is [`TurnEvent::kind`], the payload this JSON) and
 //! streamed to the browser, which decodes the same type.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The steps of an ML model's training run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingStage {
+    Install,
+    Train,
+    Deploy,
+}
+
+impl TrainingStage {
+    /// The step's name in the chat.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Install => "Installing packages",
+            Self::Train => "Training the model",
+            Self::Deploy => "Deploying the API",
+        }
+    }
+}
+
+// Metrics are numbers with fractions: `PartialEq` only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TurnEvent {
     /// The project's template is being built for its first sandbox: once
@@ -65,6 +88,33 @@ pub enum TurnEvent {
     AppFailed {
         log_tail: String,
     },
+    /// A training run's step began.
+    TrainingStep {
+        stage: TrainingStage,
+    },
+    /// What `train.py` last reported: `progress` from 0 to 1, the epoch and
+    /// step it is at, and the latest value of each metric it named.
+    TrainingProgress {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        progress: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<u64>,
+        #[serde(default)]
+        metrics: BTreeMap<String, f64>,
+    },
+    /// A training run's step failed: why, and the end of its output.
+    TrainingFailed {
+        stage: TrainingStage,
+        reason: String,
+        log_tail: String,
+    },
+    /// The trained model's API answers at `url`.
+    ModelDeployed {
+        url: String,
+        metrics: BTreeMap<String, f64>,
+    },
     Summary {
         text: String,
         title: String,
@@ -77,7 +127,7 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 19] = [
+    pub const KINDS: [&'static str; 23] = [
         "template_preparing",
         "template_ready",
         "sandbox_starting",
@@ -94,16 +144,23 @@ impl TurnEvent {
         "app_installing",
         "app_installed",
         "app_restarted",
+        "training_step",
+        "training_progress",
+        "training_failed",
+        "model_deployed",
         "summary",
         "failed",
         "cancelled",
     ];
 
-    /// Whether the turn ended with this event.
+    /// Whether the turn (or training run) ended with this event.
     pub fn is_last(&self) -> bool {
         matches!(
             self,
-            Self::Summary { .. } | Self::Failed { .. } | Self::Cancelled
+            Self::Summary { .. }
+                | Self::ModelDeployed { .. }
+                | Self::Failed { .. }
+                | Self::Cancelled
         )
     }
 
@@ -126,6 +183,10 @@ impl TurnEvent {
             Self::AppInstalling { .. } => "app_installing",
             Self::AppInstalled { .. } => "app_installed",
             Self::AppRestarted { .. } => "app_restarted",
+            Self::TrainingStep { .. } => "training_step",
+            Self::TrainingProgress { .. } => "training_progress",
+            Self::TrainingFailed { .. } => "training_failed",
+            Self::ModelDeployed { .. } => "model_deployed",
             Self::Summary { .. } => "summary",
             Self::Failed { .. } => "failed",
             Self::Cancelled => "cancelled",
@@ -161,6 +222,24 @@ mod tests {
             },
             TurnEvent::AppInstalled { exit_code: 1 },
             TurnEvent::AppRestarted { exit_code: None },
+            TurnEvent::TrainingStep {
+                stage: TrainingStage::Train,
+            },
+            TurnEvent::TrainingProgress {
+                progress: Some(0.5),
+                epoch: Some(2),
+                step: None,
+                metrics: [("loss".to_owned(), 0.25)].into(),
+            },
+            TurnEvent::TrainingFailed {
+                stage: TrainingStage::Install,
+                reason: "pip failed".into(),
+                log_tail: "ERROR".into(),
+            },
+            TurnEvent::ModelDeployed {
+                url: "http://8000-x.localhost/".into(),
+                metrics: BTreeMap::new(),
+            },
         ];
         for event in events {
             let json = serde_json::to_value(&event).unwrap();

@@ -3,7 +3,8 @@
 //! while its message still says "running" (every later send would be
 //! refused as busy), or a credit given back twice.
 //!
-//! - a turn that made its version: the version and the finished message;
+//! - a turn that made its version: the version and the finished message
+//!   (and, for an ML model, its training run, queued);
 //! - a turn that failed for good: the dead job, the failed message, the
 //!   refund (recorded on the job, so it happens once) and the `failed` event;
 //! - Stop: the cancelled job, the cancelled message and its event;
@@ -19,10 +20,20 @@ use super::{
     message_events::append_in,
     messages::finish_in,
     now_ms,
+    training_jobs::{end_training_in, queue_training_in, TrainingStatus},
     versions::{insert_version, Version},
     Backend, Job, JobState, MessageEnd, MessageStatus, NewVersion, Store, StoreError, TurnJob,
 };
 use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
+
+/// A turn whose version is then trained (an ML model's): who owns it,
+/// the message that asked, and the training job's attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainAfter<'a> {
+    pub owner: &'a UserId,
+    pub user_message: &'a MessageId,
+    pub max_attempts: i64,
+}
 
 /// Said by a message whose turn was cut off (its worker stopped too many
 /// times) and finished by the reconciler.
@@ -34,20 +45,33 @@ pub const LOST: &str = "The turn was lost; send the message again.";
 const RECONCILE_BATCH: i64 = 100;
 
 impl Store {
-    /// Saves the turn's version and ends its message as done, together.
-    /// `None`, with nothing saved, when the message had ended already (the
-    /// turn was stopped meanwhile).
+    /// Saves the turn's version and ends its message as done, together,
+    /// queueing the version's training run when `train` says so. `None`,
+    /// with nothing saved, when the message had ended already (the turn
+    /// was stopped meanwhile).
     pub async fn complete_turn(
         &self,
         message: &MessageId,
         new: &NewVersion,
         end: &MessageEnd<'_>,
+        train: Option<TrainAfter<'_>>,
     ) -> Result<Option<Version>, StoreError> {
         let mut tx = self.pool.begin().await?;
         if !finish_in(&mut tx, message, end).await? {
             return Ok(None);
         }
         let saved = insert_version(&mut tx, new).await?;
+        if let Some(train) = train {
+            queue_training_in(
+                &mut tx,
+                train.owner,
+                &new.project,
+                &saved.id,
+                Some(train.user_message),
+                train.max_attempts,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(Some(saved))
     }
@@ -237,9 +261,10 @@ fn leftover(row: &AnyRow) -> Result<(TurnJob, Option<String>, Option<JobState>),
 }
 
 /// Ends the turn's message with `event`'s status (failed or cancelled) and
-/// `reason`, refunds the credit once per job when `refund`, and records the
-/// event. `false` when the message had ended already: then nothing else
-/// happens either.
+/// `reason` (and a training run's row with it), refunds the credit once
+/// per job when `refund` and the job spent one, and records the event.
+/// `false` when the message had ended already: then nothing else happens
+/// either.
 async fn end_in(
     tx: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -264,13 +289,19 @@ async fn end_in(
     if !finish_in(tx, &turn.assistant_message, &end).await? {
         return Ok(false);
     }
+    let training = match status {
+        MessageStatus::Cancelled => TrainingStatus::Cancelled,
+        _ => TrainingStatus::Failed,
+    };
+    end_training_in(tx, &turn.assistant_message, training, reason).await?;
     if let (true, Some(job)) = (refund, job) {
-        let first =
-            sqlx::query("UPDATE jobs SET refunded_at = $1 WHERE id = $2 AND refunded_at IS NULL")
-                .bind(now_ms())
-                .bind(job)
-                .execute(&mut *tx)
-                .await?;
+        let first = sqlx::query(
+            "UPDATE jobs SET refunded_at = $1 WHERE id = $2 AND refunded_at IS NULL AND credits > 0",
+        )
+        .bind(now_ms())
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
         if first.rows_affected() > 0 {
             sqlx::query(
                 "UPDATE usage SET credits_used = credits_used - 1 WHERE user_id = $1 AND credits_used > 0",

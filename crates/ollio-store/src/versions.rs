@@ -48,6 +48,9 @@ pub enum LeftOutReason {
     VersionFull,
     /// The version's file count limit was reached.
     TooManyFiles,
+    /// An ML model's trained artifacts: kept with the version in the blob
+    /// store, not among its files.
+    ModelArtifacts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,6 +36,10 @@ on_both_databases!(
 #[path = "store/turn_ends.rs"]
 mod turn_ends;
 
+/// Training runs of ML model projects: queued with a turn or by Retrain.
+#[path = "store/training_jobs.rs"]
+mod training_jobs;
+
 /// A SQLite database is readable by the server's user alone.
 #[tokio::test]
 async fn a_sqlite_file_is_the_server_s_alone() {

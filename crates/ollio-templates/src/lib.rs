@@ -30,6 +30,8 @@ pub struct Template {
     /// The app shows changed files by itself (Vite's HMR, Streamlit's
     /// rerun), so the preview is never reloaded for them.
     pub hot_reload: bool,
+    /// The model the project trains after each turn, if it is one.
+    pub training: Option<Training>,
     /// The agent's system prompt for this template (`prompt.md`).
     pub prompt: &'static str,
     /// The starter files, lockfiles included, relative to the project root.
@@ -46,6 +48,19 @@ pub struct Package {
     /// The manifest, relative to the project root (`package.json`).
     pub file: &'static str,
     pub install: &'static str,
+}
+
+/// How a project of the template trains its model: after each turn the
+/// packages are installed, `command` runs (it prints progress as JSON
+/// lines), and what it saved under `artifacts` is kept with the version.
+#[derive(Debug)]
+pub struct Training {
+    pub command: &'static str,
+    /// The folder of the trained model, relative to the project root: kept
+    /// in the blob store rather than in versions' files.
+    pub artifacts: &'static str,
+    /// A flat JSON object of numbers, inside `artifacts`.
+    pub metrics: &'static str,
 }
 
 #[derive(Debug)]
@@ -123,6 +138,15 @@ mod tests {
         assert!(has("streamlit", "app.py"));
         assert!(has("fullstack", "src/main.tsx") && has("fullstack", "api/main.py"));
         assert!(has("ml-model", "train.py") && has("ml-model", "app.py"));
+        let training = find("ml-model").unwrap().training.as_ref().unwrap();
+        assert!(training.command.ends_with("train.py"));
+        assert_eq!(training.metrics, "artifacts/metrics.json");
+        let trains: Vec<&str> = ALL
+            .iter()
+            .filter(|t| t.training.is_some())
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(trains, ["ml-model"]);
         let proxy = find("fullstack")
             .unwrap()
             .files

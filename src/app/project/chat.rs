@@ -13,6 +13,7 @@ use ollio_domain::Prompt;
 use crate::{
     api::{
         chat::{cancel_turn, send_message},
+        training::retrain,
         workspace::{MessageView, VersionView},
     },
     app::{forms::PromptCounter, toasts::use_toasts},
@@ -63,6 +64,12 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
             .find(|version| version.message.as_deref() == Some(message.id.as_str()))
             .cloned()
     });
+    // A training run's message (an ML model's): Retrain runs it again.
+    let trained = ws.page.with_untracked(|page| {
+        page.training_runs
+            .iter()
+            .any(|run| run.message == message.id)
+    });
     let body = match message.status.as_str() {
         "pending" | "running" => view! { <RunningTurn message=message.id.clone() /> }.into_any(),
         "failed" => view! { <FailedTurn message=message.clone() /> }.into_any(),
@@ -70,7 +77,14 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
             <p class="message-note">"Stopped. What was written before the stop is kept in the sandbox."</p>
         }
         .into_any(),
-        _ => view! { <div class="markdown" inner_html=message.html.clone()></div> }.into_any(),
+        _ => {
+            let retrain = trained.then(|| view! { <RetrainButton /> });
+            view! {
+                <div class="markdown" inner_html=message.html.clone()></div>
+                {retrain}
+            }
+            .into_any()
+        }
     };
     view! {
         <li class="message message-assistant">
@@ -147,6 +161,10 @@ fn RunningTurn(message: String) -> impl IntoView {
                                     <span class="step-label">{step.label}</span>
                                     {step.detail.map(|detail| view! { <span class="step-detail small muted">{detail}</span> })}
                                     <span class="step-time small muted">{duration}</span>
+                                    {step.progress.map(|progress| view! {
+                                        <progress class="step-progress" max="1" value=progress aria-label="Training progress"></progress>
+                                    })}
+                                    {(!step.metrics.is_empty()).then(|| view! { <MetricsTable metrics=step.metrics.clone() /> })}
                                 </li>
                             }
                         })
@@ -165,10 +183,93 @@ fn RunningTurn(message: String) -> impl IntoView {
     }
 }
 
+/// The latest metrics of a training run, as it trains.
+#[component]
+fn MetricsTable(metrics: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <table class="metrics-table small">
+            <caption class="visually-hidden">"Latest metrics"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Metric"</th>
+                    <th scope="col">"Value"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {metrics
+                    .into_iter()
+                    .map(|(name, value)| view! {
+                        <tr>
+                            <th scope="row">{name}</th>
+                            <td>{value}</td>
+                        </tr>
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// "Retrain": the project's latest version trained again, without a model
+/// call or a credit.
+#[component]
+fn RetrainButton() -> impl IntoView {
+    let ws = use_ws();
+    let toasts = use_toasts();
+    let sending = RwSignal::new(false);
+    let start = move |_| {
+        sending.set(true);
+        let project = ws.project.get_value();
+        leptos::task::spawn_local(async move {
+            match retrain(project).await {
+                Ok(_) => ws.refresh(),
+                Err(error) => toasts.error(error.to_string()),
+            }
+            sending.set(false);
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class="button button-small"
+            disabled=move || sending.get() || ws.running().is_some()
+            on:click=start
+        >
+            "Retrain"
+        </button>
+    }
+}
+
 #[component]
 fn FailedTurn(message: MessageView) -> impl IntoView {
     let ws = use_ws();
     let toasts = use_toasts();
+    // A failed training run shows the end of its log, and offers Retrain.
+    let run = ws.page.with_untracked(|page| {
+        page.training_runs
+            .iter()
+            .find(|run| run.message == message.id)
+            .cloned()
+    });
+    if let Some(run) = run {
+        let reason = message
+            .error
+            .clone()
+            .unwrap_or_else(|| "The training failed.".to_owned());
+        return view! {
+            <div class="notice notice-error turn-failed" role="alert">
+                <p>{reason}</p>
+                {run.log_tail.filter(|tail| !tail.is_empty()).map(|tail| view! {
+                    <details class="log-tail">
+                        <summary>"The end of the log"</summary>
+                        <pre>{tail}</pre>
+                    </details>
+                })}
+                <RetrainButton />
+            </div>
+        }
+        .into_any();
+    }
     // Retry sends the message this turn answered again.
     let request = ws.page.with_untracked(|page| {
         let at = page.messages.iter().position(|m| m.id == message.id)?;
@@ -210,6 +311,7 @@ fn FailedTurn(message: MessageView) -> impl IntoView {
             </button>
         </div>
     }
+    .into_any()
 }
 
 #[component]

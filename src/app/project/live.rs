@@ -16,7 +16,7 @@ pub fn backoff_ms(failures: u32) -> u32 {
 }
 
 /// What the stream said, for the page to act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Live {
     Event {
         seq: i64,

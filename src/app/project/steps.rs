@@ -1,7 +1,7 @@
 //! A turn's events as the chat's step list: each step starts running and
 //! ends with a check mark (or a cross) and how long it took.
 
-use ollio_domain::{size_text, TurnEvent};
+use ollio_domain::{number_text, size_text, TrainingStage, TurnEvent};
 
 use crate::api::workspace::StepEvent;
 
@@ -12,7 +12,7 @@ pub enum StepState {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub label: String,
     pub detail: Option<String>,
@@ -20,6 +20,10 @@ pub struct Step {
     pub started_ms: i64,
     /// Set once the step ended.
     pub ended_ms: Option<i64>,
+    /// How far it is, from 0 to 1, when it says (training).
+    pub progress: Option<f64>,
+    /// The latest metrics, by name, when it has any (training).
+    pub metrics: Vec<(String, String)>,
 }
 
 impl Step {
@@ -30,6 +34,8 @@ impl Step {
             state: StepState::Done,
             started_ms,
             ended_ms: Some(ended_ms),
+            progress: None,
+            metrics: Vec::new(),
         }
     }
 
@@ -59,6 +65,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
     // An install runs beside whatever the agent does meanwhile.
     let mut installing: Option<usize> = None;
     let mut files: Option<(usize, Vec<String>)> = None;
+    // A training run's current step (install, train, deploy).
+    let mut training: Option<usize> = None;
     for StepEvent { at_ms, event } in events {
         let at = *at_ms;
         if !matches!(
@@ -78,6 +86,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     state: StepState::Running,
                     started_ms: at,
                     ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
                 });
             }
             TurnEvent::TemplateReady => {
@@ -97,6 +107,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     state: StepState::Running,
                     started_ms: at,
                     ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
                 });
             }
             TurnEvent::SandboxReady { revived_files, .. } => {
@@ -146,6 +158,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     state: StepState::Running,
                     started_ms: at,
                     ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
                 });
             }
             TurnEvent::CommandExited { exit_code } => {
@@ -169,6 +183,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                 state: StepState::Failed,
                 started_ms: last_at,
                 ended_ms: Some(at),
+                progress: None,
+                metrics: Vec::new(),
             }),
             TurnEvent::AppStarting => {
                 open = Some(steps.len());
@@ -178,6 +194,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     state: StepState::Running,
                     started_ms: at,
                     ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
                 });
             }
             TurnEvent::AppReady | TurnEvent::AppFailed { .. } => {
@@ -210,6 +228,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     state: StepState::Running,
                     started_ms: at,
                     ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
                 });
             }
             TurnEvent::AppInstalled { exit_code } => {
@@ -240,8 +260,67 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     state: StepState::Failed,
                     started_ms: at,
                     ended_ms: Some(at),
+                    progress: None,
+                    metrics: Vec::new(),
                 },
             }),
+            TurnEvent::TrainingStep { stage } => {
+                if let Some(step) = training.take().and_then(|index| steps.get_mut(index)) {
+                    step.state = StepState::Done;
+                    step.ended_ms = Some(at);
+                }
+                training = Some(steps.len());
+                steps.push(Step {
+                    label: stage.label().into(),
+                    detail: (*stage == TrainingStage::Install)
+                        .then(|| "only what the template has not installed already".into()),
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
+                });
+            }
+            TurnEvent::TrainingProgress {
+                progress,
+                epoch,
+                step: at_step,
+                metrics,
+            } => {
+                if let Some(step) = training.and_then(|index| steps.get_mut(index)) {
+                    step.progress = progress.or(step.progress);
+                    let mut said = Vec::new();
+                    if let Some(progress) = step.progress {
+                        said.push(format!("{:.0}%", progress * 100.0));
+                    }
+                    if let Some(epoch) = epoch {
+                        said.push(format!("epoch {epoch}"));
+                    }
+                    if let Some(at_step) = at_step {
+                        said.push(format!("step {at_step}"));
+                    }
+                    step.detail = (!said.is_empty()).then(|| said.join(" · "));
+                    step.metrics = metrics
+                        .iter()
+                        .map(|(name, value)| (name.clone(), number_text(*value)))
+                        .collect();
+                }
+            }
+            TurnEvent::TrainingFailed { reason, .. } => {
+                if let Some(step) = training.take().and_then(|index| steps.get_mut(index)) {
+                    step.state = StepState::Failed;
+                    step.detail = Some(reason.clone());
+                    step.ended_ms = Some(at);
+                }
+            }
+            TurnEvent::ModelDeployed { url, .. } => {
+                if let Some(step) = training.take().and_then(|index| steps.get_mut(index)) {
+                    step.label = "The API is live".into();
+                    step.detail = Some(url.clone());
+                    step.state = StepState::Done;
+                    step.ended_ms = Some(at);
+                }
+            }
             TurnEvent::Output { .. }
             | TurnEvent::Summary { .. }
             | TurnEvent::Failed { .. }
@@ -254,6 +333,12 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
         steps.push(Step {
             label: if events.is_empty() {
                 "Waiting for a worker".into()
+            } else if training.is_some()
+                || events
+                    .iter()
+                    .any(|e| matches!(e.event, TurnEvent::TrainingStep { .. }))
+            {
+                "Training the model".into()
             } else {
                 "The model is working".into()
             },
@@ -261,6 +346,8 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             state: StepState::Running,
             started_ms: last_at,
             ended_ms: None,
+            progress: None,
+            metrics: Vec::new(),
         });
     }
     steps
@@ -446,5 +533,77 @@ mod tests {
         assert_eq!(duration_text(420), "0.4 s");
         assert_eq!(duration_text(12_300), "12 s");
         assert_eq!(duration_text(125_000), "2 min 5 s");
+    }
+
+    #[test]
+    fn a_training_run_reads_as_its_three_steps_with_progress() {
+        let events = vec![
+            at(
+                1_000,
+                TurnEvent::TrainingStep {
+                    stage: TrainingStage::Install,
+                },
+            ),
+            at(
+                2_000,
+                TurnEvent::TrainingStep {
+                    stage: TrainingStage::Train,
+                },
+            ),
+            at(
+                2_500,
+                TurnEvent::TrainingProgress {
+                    progress: Some(0.4),
+                    epoch: Some(2),
+                    step: None,
+                    metrics: [("loss".to_owned(), 0.123_456)].into(),
+                },
+            ),
+        ];
+        let list = steps(&events, true);
+        let labels: Vec<&str> = list.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["Installing packages", "Training the model"]);
+        assert_eq!(list[0].state, StepState::Done);
+        let training = &list[1];
+        assert_eq!(training.state, StepState::Running);
+        assert_eq!(training.progress, Some(0.4));
+        assert_eq!(training.detail.as_deref(), Some("40% · epoch 2"));
+        assert_eq!(training.metrics, [("loss".to_owned(), "0.1235".to_owned())]);
+
+        let mut deployed = events.clone();
+        deployed.push(at(
+            3_000,
+            TurnEvent::TrainingStep {
+                stage: TrainingStage::Deploy,
+            },
+        ));
+        deployed.push(at(
+            3_500,
+            TurnEvent::ModelDeployed {
+                url: "http://8000-s.localhost".into(),
+                metrics: Default::default(),
+            },
+        ));
+        let list = steps(&deployed, false);
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[2].label, "The API is live");
+        assert_eq!(list[2].detail.as_deref(), Some("http://8000-s.localhost"));
+        assert!(list.iter().all(|step| step.state == StepState::Done));
+
+        let mut failed = events;
+        failed.push(at(
+            4_000,
+            TurnEvent::TrainingFailed {
+                stage: TrainingStage::Train,
+                reason: "Training failed: exit code 1.".into(),
+                log_tail: "ValueError".into(),
+            },
+        ));
+        let list = steps(&failed, false);
+        assert_eq!(list[1].state, StepState::Failed);
+        assert_eq!(
+            list[1].detail.as_deref(),
+            Some("Training failed: exit code 1.")
+        );
     }
 }

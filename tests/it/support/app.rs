@@ -80,7 +80,7 @@ impl TestApp {
             })
         });
         let mut engine =
-            startup::engine(&config, &db.store, engine_sandboxes, Some(secrets.clone()));
+            startup::engine(&config, &db.store, engine_sandboxes, Some(secrets.clone())).unwrap();
         engine.sandbox_lifetime = Duration::from_secs(600);
         engine.retry_base = Duration::from_secs(1);
         let workers = startup::workers(&config, engine);

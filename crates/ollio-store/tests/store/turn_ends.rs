@@ -163,7 +163,7 @@ async fn a_turn_is_completed_once_and_never_after_stop(db: TestDb) {
     let queued = turn(store, &ada, "Shop").await;
     let message = &queued.turn.assistant_message;
     let saved = store
-        .complete_turn(message, &version(&queued), &done("Built it."))
+        .complete_turn(message, &version(&queued), &done("Built it."), None)
         .await
         .unwrap()
         .unwrap();
@@ -175,7 +175,7 @@ async fn a_turn_is_completed_once_and_never_after_stop(db: TestDb) {
     );
     // A second try of the same turn saves nothing and changes nothing.
     assert!(store
-        .complete_turn(message, &version(&queued), &done("Built it twice."))
+        .complete_turn(message, &version(&queued), &done("Built it twice."), None)
         .await
         .unwrap()
         .is_none());
@@ -217,7 +217,8 @@ async fn a_turn_is_completed_once_and_never_after_stop(db: TestDb) {
         .complete_turn(
             &other.turn.assistant_message,
             &version(&other),
-            &done("Too late.")
+            &done("Too late."),
+            None
         )
         .await
         .unwrap()

@@ -1,0 +1,25 @@
+//! ML models' training runs, as the JSON API and the workspace show them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One training run. `GET /api/training-jobs/{id}` answers exactly these
+/// keys; times are RFC 3339 in UTC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingJobView {
+    pub id: String,
+    pub project_id: String,
+    pub version_id: String,
+    /// `queued`, `installing`, `training`, `deploying`, `deployed`,
+    /// `failed` or `cancelled`.
+    pub status: String,
+    /// From 0 to 1, once training reported any.
+    pub progress: Option<f64>,
+    pub metrics: BTreeMap<String, f64>,
+    /// Where the prediction API answers, once deployed.
+    pub deployment_url: Option<String>,
+    pub error: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}

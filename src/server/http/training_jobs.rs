@@ -1,0 +1,62 @@
+//! The training runs as JSON, for the owner only (the session cookie):
+//! `GET /api/training-jobs/{id}` and `GET /api/projects/{id}/training-jobs`
+//! (newest first). Anyone else's run or project answers 404.
+
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Response},
+    Json,
+};
+use tower_sessions::Session;
+
+use super::guard::error_response;
+use ollio_domain::{ProjectId, TrainingJobId, UserId};
+
+use crate::{
+    error::AppError,
+    server::{auth, state::AppState, training},
+};
+
+/// The routes as the tenancy suite lists them (`:id` for the run, or the
+/// project).
+pub const JOB_ROUTE: &str = "/api/training-jobs/:id";
+pub const PROJECT_ROUTE: &str = "/api/projects/:id/training-jobs";
+
+async fn owner(state: &AppState, session: &Session) -> Result<UserId, AppError> {
+    Ok(auth::session_user(&state.store, session)
+        .await?
+        .ok_or(AppError::Unauthorized)?
+        .id)
+}
+
+pub async fn training_job(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let answer = async {
+        let owner = owner(&state, &session).await?;
+        let job = training::training_job(&state, &owner, &TrainingJobId::from_raw(id)).await?;
+        Ok::<_, AppError>(Json(training::view(&job)))
+    };
+    match answer.await {
+        Ok(json) => json.into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+pub async fn project_training_jobs(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let answer = async {
+        let owner = owner(&state, &session).await?;
+        let jobs = training::training_jobs(&state, &owner, &ProjectId::from_raw(id)).await?;
+        Ok::<_, AppError>(Json(jobs.iter().map(training::view).collect::<Vec<_>>()))
+    };
+    match answer.await {
+        Ok(json) => json.into_response(),
+        Err(error) => error_response(&error),
+    }
+}
