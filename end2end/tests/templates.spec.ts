@@ -116,3 +116,50 @@ test('fullstack: the front end shows data it fetched from its own API', async ({
   const items = preview(page).getByRole('list', { name: 'Items' });
   await expect(items.getByRole('listitem')).toHaveText(['Buy flour', 'Bake bread'], { timeout: 60_000 });
 });
+
+test('ml-model: the prompt becomes a trained model with a live API, tried from the Model tab, and Retrain is free', async ({ page }, info) => {
+  test.setTimeout(300_000);
+  await signUp(page, uniqueEmail('model'));
+  await startProject(page, 'An iris classifier with an API', 'ML model');
+  await expect(page.getByText('Kept the iris classifier')).toBeVisible({ timeout: 90_000 });
+  // The training run follows the turn, its steps live in the chat, and
+  // ends with the metrics and the API's URL.
+  const trained = page.getByText(/The model is trained: accuracy [\d.]+ · f1_macro [\d.]+/);
+  await expect(trained).toBeVisible({ timeout: 180_000 });
+  await expect(trained).toContainText(/live at http:\/\/8000-/);
+  const credits = page.getByRole('link', { name: /credits left this month$/ });
+  const before = await credits.getAttribute('aria-label');
+
+  // The Preview tab switched to the API's docs.
+  await expect(page.locator('iframe[title="Preview"]')).toHaveAttribute('src', /\/docs$/);
+
+  // The Model tab: the run, its metrics, the API and "Try it".
+  await page.getByRole('tab', { name: 'Model' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Model' });
+  await expect(panel.getByRole('status').filter({ hasText: 'Deployed' })).toBeVisible({ timeout: 30_000 });
+  await expect(panel.getByRole('row', { name: /accuracy/ })).toBeVisible();
+  await expect(panel.getByRole('button', { name: 'Copy' })).toBeVisible();
+  await expect(panel.getByRole('link', { name: 'Open' })).toHaveAttribute('href', /^http:\/\/8000-.*\/docs$/);
+  const request = panel.getByLabel('Request to POST /predict (JSON)');
+  // Prefilled from the API's own /openapi.json.
+  await expect(request).toHaveValue(/"sepal_length": 5\.1/, { timeout: 30_000 });
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(panel.getByRole('status').filter({ hasText: 'The API answered' })).toContainText('"label": "setosa"', { timeout: 30_000 });
+  await expect(panel.getByRole('img', { name: /^accuracy by version: version 1 / })).toBeVisible();
+  await screenshot(page, info, 'project-model');
+
+  // A request that is not JSON is refused before it is sent; the API's own
+  // refusal is shown as it answered.
+  await request.fill('{ not json');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(panel.getByRole('alert')).toContainText('The request is not valid JSON');
+  await request.fill('{"sepal_length": "long"}');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(panel.getByRole('alert')).toContainText('The API answered 422');
+
+  // Retrain: the same version again, with its steps, and no credit spent.
+  await page.getByRole('button', { name: 'Retrain' }).click();
+  await expect(page.getByRole('list', { name: 'Steps' })).toContainText('Training the model', { timeout: 60_000 });
+  await expect(trained).toHaveCount(2, { timeout: 180_000 });
+  await expect(credits).toHaveAttribute('aria-label', before ?? '');
+});

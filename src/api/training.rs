@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-pub use crate::dto::training::TrainingJobView;
+pub use crate::dto::training::{ModelPanelView, ModelRunView, TrainingJobView};
 use crate::error::AppError;
 
 /// The project's training runs, newest first.
@@ -34,6 +34,21 @@ pub async fn retrain(project: String) -> Result<TrainingJobView, AppError> {
         let project = ProjectId::from_raw(project.trim());
         let job = training::retrain(&state, &user.id, &project).await?;
         Ok(training::view(&job))
+    })
+    .await
+}
+
+/// The Model tab: the project's runs and its metrics across versions.
+#[server(prefix = "/api", endpoint = "model_panel")]
+pub async fn model_panel(project: String) -> Result<ModelPanelView, AppError> {
+    use ollio_domain::ProjectId;
+
+    use crate::server::{auth, request, training};
+    request::respond(async move {
+        let user = auth::require_user().await?;
+        let state = request::state()?;
+        let project = ProjectId::from_raw(project.trim());
+        training::model_panel(&state, &user.id, &project).await
     })
     .await
 }

@@ -8,6 +8,8 @@ mod chat;
 mod code_tab;
 mod file_tree;
 mod live;
+mod model_tab;
+mod openapi_example;
 mod preview_tab;
 pub mod steps;
 mod versions;
@@ -84,6 +86,8 @@ pub enum Side {
 pub enum Tab {
     Code,
     Preview,
+    /// An ML model project's trained model and its API.
+    Model,
 }
 
 /// The workspace's shared state, given to its parts as context.
@@ -231,30 +235,45 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
 #[component]
 fn WorkTabs() -> impl IntoView {
     let ws = use_ws();
+    let trains = ws.page.with_untracked(|page| page.trains);
+    let tabs: &'static [Tab] = if trains {
+        &[Tab::Code, Tab::Preview, Tab::Model]
+    } else {
+        &[Tab::Code, Tab::Preview]
+    };
     let pick = move |tab: Tab| {
         ws.tab.set(tab);
         #[cfg(feature = "hydrate")]
         focus_by_id(match tab {
             Tab::Code => "tab-code",
             Tab::Preview => "tab-preview",
+            Tab::Model => "tab-model",
         });
     };
-    let keys = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
-        "ArrowLeft" | "ArrowRight" | "Home" | "End" => {
-            ev.prevent_default();
-            pick(if ws.tab.get_untracked() == Tab::Code {
-                Tab::Preview
-            } else {
-                Tab::Code
-            });
-        }
-        _ => {}
+    // Arrow keys move along the tabs (wrapping), Home and End to the ends.
+    let keys = move |ev: leptos::ev::KeyboardEvent| {
+        let at = tabs
+            .iter()
+            .position(|tab| *tab == ws.tab.get_untracked())
+            .unwrap_or(0);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (at + 1) % tabs.len(),
+            "ArrowLeft" => (at + tabs.len() - 1) % tabs.len(),
+            "Home" => 0,
+            "End" => tabs.len() - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        pick(tabs[next]);
     };
     view! {
         <div class="work-head">
             <div class="tabs" role="tablist" aria-label="Workspace" on:keydown=keys>
                 <TabButton tab=Tab::Code id="tab-code" panel="panel-code" label="Code" pick />
                 <TabButton tab=Tab::Preview id="tab-preview" panel="panel-preview" label="Preview" pick />
+                {trains.then(|| view! {
+                    <TabButton tab=Tab::Model id="tab-model" panel="panel-model" label="Model" pick />
+                })}
             </div>
             <versions::VersionBanner />
         </div>
@@ -282,6 +301,17 @@ fn WorkTabs() -> impl IntoView {
             >
                 <preview_tab::PreviewTab />
             </div>
+            {trains.then(|| view! {
+                <div
+                    id="panel-model"
+                    class="tab-panel"
+                    role="tabpanel"
+                    aria-labelledby="tab-model"
+                    hidden=move || ws.tab.get() != Tab::Model
+                >
+                    <model_tab::ModelTab />
+                </div>
+            })}
         </div>
     }
 }

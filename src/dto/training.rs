@@ -23,3 +23,20 @@ pub struct TrainingJobView {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
 }
+
+/// A training run as the Model tab shows it: with its version's number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRunView {
+    pub run: TrainingJobView,
+    /// The version it trained, as the Versions list numbers it.
+    pub version: i64,
+}
+
+/// What the Model tab shows: the project's runs, newest first, and its
+/// metrics across versions as SVG drawn on the server (empty before any
+/// version has metrics).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelPanelView {
+    pub runs: Vec<ModelRunView>,
+    pub charts_svg: String,
+}

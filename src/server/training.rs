@@ -3,10 +3,15 @@
 //! a run of the project's latest version without a model call or a credit.
 
 use ollio_domain::{calendar::format_rfc3339, ProjectId, TrainingJobId, UserId};
-use ollio_store::{RetrainRefusal, TrainingJob};
+use ollio_store::{RetrainRefusal, TrainingJob, TrainingStatus};
 
-use super::{projects, state::AppState, turns::BUSY};
-use crate::{dto::training::TrainingJobView, error::AppError};
+use std::collections::{BTreeMap, HashMap};
+
+use super::{projects, render::metric_chart, state::AppState, turns::BUSY};
+use crate::{
+    dto::training::{ModelPanelView, ModelRunView, TrainingJobView},
+    error::AppError,
+};
 
 /// Said when Retrain is asked of a project that is not an ML model.
 pub const NOT_A_MODEL: &str = "Only ML model projects train a model.";
@@ -34,6 +39,47 @@ pub async fn training_jobs(
 ) -> Result<Vec<TrainingJob>, AppError> {
     projects::owned(state, owner, project).await?;
     Ok(state.store.training_jobs(owner, project).await?)
+}
+
+/// The Model tab: the runs with their versions' numbers, and each
+/// metric's chart across the versions that were trained (the latest
+/// deployed run of each).
+pub async fn model_panel(
+    state: &AppState,
+    owner: &UserId,
+    project: &ProjectId,
+) -> Result<ModelPanelView, AppError> {
+    projects::owned(state, owner, project).await?;
+    let (runs, versions) = tokio::try_join!(
+        state.store.training_jobs(owner, project),
+        state.store.versions(owner, project),
+    )?;
+    let numbers: HashMap<&str, i64> = versions
+        .iter()
+        .map(|version| (version.id.as_str(), version.version))
+        .collect();
+    let number = |run: &TrainingJob| numbers.get(run.version.as_str()).copied().unwrap_or(0);
+    // Newest first: the first deployed run of a version is its latest.
+    let mut points: BTreeMap<i64, BTreeMap<String, f64>> = BTreeMap::new();
+    for run in runs
+        .iter()
+        .filter(|run| run.status == TrainingStatus::Deployed)
+    {
+        points
+            .entry(number(run))
+            .or_insert_with(|| run.metrics.clone());
+    }
+    let points: Vec<(i64, BTreeMap<String, f64>)> = points.into_iter().collect();
+    Ok(ModelPanelView {
+        charts_svg: metric_chart::metric_charts(&points),
+        runs: runs
+            .iter()
+            .map(|run| ModelRunView {
+                run: view(run),
+                version: number(run),
+            })
+            .collect(),
+    })
 }
 
 /// Retrain: queues a run of the project's latest version and wakes a worker.

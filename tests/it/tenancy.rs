@@ -317,7 +317,7 @@ async fn check_server_function(
             &[StatusCode::UNAUTHORIZED],
         ),
         // Ada's project is not an ML model, but Bob must not even learn that.
-        "list_training_jobs" | "retrain" => (
+        "list_training_jobs" | "retrain" | "model_panel" => (
             vec![("project", project)],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],

@@ -231,7 +231,7 @@ fn RetrainButton() -> impl IntoView {
     view! {
         <button
             type="button"
-            class="button button-small"
+            class="button button-ghost button-small"
             disabled=move || sending.get() || ws.running().is_some()
             on:click=start
         >

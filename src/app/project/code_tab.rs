@@ -397,9 +397,10 @@ fn LeftOutList(left_out: Vec<LeftOutView>) -> impl IntoView {
     })
 }
 
-/// Copies a file to the clipboard, with a toast either way.
+/// Copies `content` (a file, or a URL) to the clipboard, with a toast
+/// either way ("Copied {path}").
 #[component]
-fn CopyButton(path: String, content: String) -> impl IntoView {
+pub fn CopyButton(path: String, content: String) -> impl IntoView {
     let toasts = use_toasts();
     let copy = move |_| {
         let (path, content) = (path.clone(), content.clone());

@@ -4,6 +4,7 @@
 //! self-contained fragment per source line so the page can number, wrap or
 //! window lines freely.
 
+use super::escape;
 use std::sync::LazyLock;
 
 use syntect::{
@@ -50,13 +51,6 @@ pub fn lines(language: &str, content: &str) -> Vec<String> {
 /// The lines escaped, without highlighting.
 pub fn plain(content: &str) -> Vec<String> {
     content.lines().map(escape).collect()
-}
-
-fn escape(text: &str) -> String {
-    let mut html = String::with_capacity(text.len());
-    // Writing to a String cannot fail.
-    let _ = pulldown_cmark_escape::escape_html(&mut html, text);
-    html
 }
 
 /// The grammar for a `language_of` name.
