@@ -8,6 +8,11 @@
 //! - event → SSE client: from a worker emitting a step to a browser-like
 //!   client reading it off the event stream; target p95 ≤ 50 ms;
 //! - 50 concurrent turns: all must end done, with 0 errors;
+//! - training pipeline overhead: an ML model project's turn ends, then its
+//!   training run installs (nothing), trains (the iris starter, about a
+//!   second), keeps the artifacts and deploys, until `POST /predict`
+//!   answers; the figure is that time less `train.py`'s own (which it
+//!   reports as the metric `train_seconds`); target ≤ 1.5 s;
 //! - event across processes: `ollio worker` in a process of its own runs
 //!   turns on PostgreSQL while this process serves the event stream with no
 //!   workers (as `ollio serve` with `OLLIO_WORKERS=0`); from the worker
@@ -189,6 +194,77 @@ async fn turn_overhead() {
         }
     }
     summary("enqueue → preview serves a 5-file static app", samples);
+    workers.shutdown().await;
+}
+
+const TRAININGS: usize = 6;
+
+async fn training_overhead() {
+    let rig = Rig::start().await;
+    let (store, owner, workers, hub) = (&rig.db.store, &rig.owner, &rig.workers, &rig.hub);
+    let mut overheads = Vec::new();
+    let mut totals = Vec::new();
+    for index in 0..TRAININGS {
+        let project = store
+            .create_project(owner, &fixtures::project_name(&format!("Model {index}")), "ml-model")
+            .await
+            .unwrap();
+        store
+            .set_project_model(owner, &project.id, Some("openai:model-timed"))
+            .await
+            .unwrap();
+        let mut woken = hub.subscribe();
+        let queued = store
+            .enqueue_turn(owner, &project.id, "a timed model", 1000, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        workers.wake();
+        // The turn's end.
+        loop {
+            let _ = tokio::time::timeout(Duration::from_millis(20), woken.recv()).await;
+            let done = store.messages(owner, &project.id).await.unwrap().iter().any(|m| {
+                m.id == queued.turn.assistant_message && m.status == MessageStatus::Done
+            });
+            if done {
+                break;
+            }
+        }
+        let ended = Instant::now();
+        // Deployed, then /predict answers through the preview.
+        let run = loop {
+            let _ = tokio::time::timeout(Duration::from_millis(20), woken.recv()).await;
+            let runs = store.training_jobs(owner, &project.id).await.unwrap();
+            match runs.first() {
+                Some(run) if run.status == ollio_store::TrainingStatus::Deployed => {
+                    break run.clone()
+                }
+                Some(run) if run.status.is_finished() => panic!("the run ended {run:?}"),
+                _ => {}
+            }
+        };
+        let sandbox = store.current_sandbox(&project.id).await.unwrap().unwrap();
+        let (client, origin) = rig.daemon.preview_client(&sandbox.id, 8000);
+        let body = serde_json::json!({
+            "sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2
+        });
+        let answer = client
+            .post(format!("{origin}/predict"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        let total = ended.elapsed();
+        let own = Duration::from_secs_f64(run.metrics["train_seconds"]);
+        // The first warms up the template and the binaries.
+        if index >= 1 {
+            totals.push(total);
+            overheads.push(total.saturating_sub(own));
+        }
+    }
+    summary("turn end → /predict answers (1 s training)", totals);
+    summary("  of which the pipeline's own overhead", overheads);
     workers.shutdown().await;
 }
 
@@ -401,13 +477,19 @@ async fn event_across_processes() {
 
 #[tokio::main]
 async fn main() {
-    // `cargo bench --bench agent -- across` runs only the cross-process part.
-    let only_across = std::env::args().any(|arg| arg == "across");
-    if !only_across {
+    // `cargo bench --bench agent -- across` (or `-- training`) runs only
+    // the cross-process (or the training) part.
+    let only = |name: &str| std::env::args().any(|arg| arg == name);
+    if only("training") {
+        training_overhead().await;
+        return;
+    }
+    if !only("across") {
         send_to_enqueued().await;
         turn_overhead().await;
         event_to_sse().await;
         concurrent_turns().await;
+        training_overhead().await;
     }
     event_across_processes().await;
 }

@@ -144,9 +144,20 @@ test('ml-model: the prompt becomes a trained model with a live API, tried from t
   // Prefilled from the API's own /openapi.json.
   await expect(request).toHaveValue(/"sepal_length": 5\.1/, { timeout: 30_000 });
   await panel.getByRole('button', { name: 'Send' }).click();
-  await expect(panel.getByRole('status').filter({ hasText: 'The API answered' })).toContainText('"label": "setosa"', { timeout: 30_000 });
+  const answered = panel.getByRole('status').filter({ hasText: 'The API answered' });
+  await expect(answered).toContainText('"label": "setosa"', { timeout: 30_000 });
+  const firstAnswer = await answered.locator('pre').textContent();
   await expect(panel.getByRole('img', { name: /^accuracy by version: version 1 / })).toBeVisible();
   await screenshot(page, info, 'project-model');
+
+  // The run as JSON, for its owner.
+  const projectId = new URL(page.url()).pathname.split('/').pop();
+  const listed = await (await page.request.get(`/api/projects/${projectId}/training-jobs`)).json();
+  expect(listed).toHaveLength(1);
+  const job = await (await page.request.get(`/api/training-jobs/${listed[0].id}`)).json();
+  expect(job.status).toBe('deployed');
+  expect(job.deployment_url).toMatch(/^http:\/\/8000-/);
+  expect(job.metrics.accuracy).toBeGreaterThan(0.8);
 
   // A request that is not JSON is refused before it is sent; the API's own
   // refusal is shown as it answered.
@@ -162,4 +173,25 @@ test('ml-model: the prompt becomes a trained model with a live API, tried from t
   await expect(page.getByRole('list', { name: 'Steps' })).toContainText('Training the model', { timeout: 60_000 });
   await expect(trained).toHaveCount(2, { timeout: 180_000 });
   await expect(credits).toHaveAttribute('aria-label', before ?? '');
+
+  // A follow-up that changes a hyperparameter makes version 2 with its own
+  // metrics; the chart has a point for each version.
+  await send(page, 'Regularize it more strongly (C=0.01)');
+  await expect(page.getByText('Regularized the classifier more strongly')).toBeVisible({ timeout: 90_000 });
+  await expect(trained).toHaveCount(3, { timeout: 180_000 });
+  await page.getByRole('tab', { name: 'Model' }).click();
+  await expect(panel.getByRole('heading', { name: 'Version 2' })).toBeVisible({ timeout: 30_000 });
+  await expect(panel.getByRole('img', { name: /^accuracy by version: version 1 [\d.]+, version 2 [\d.]+$/ })).toBeVisible();
+  await expect(request).toHaveValue(/"sepal_length": 5\.1/, { timeout: 30_000 });
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(answered).toContainText('"label": "setosa"', { timeout: 30_000 });
+  const secondAnswer = await answered.locator('pre').textContent();
+  expect(secondAnswer).not.toBe(firstAnswer);
+
+  // Version 1, opened again, answers with version 1's own model.
+  await page.getByRole('listbox', { name: 'Versions' }).getByRole('option', { name: /Version 1/ }).click();
+  await expect(panel.getByRole('heading', { name: 'Version 1' })).toBeVisible();
+  await expect(request).toHaveValue(/"sepal_length": 5\.1/, { timeout: 60_000 });
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(answered.locator('pre')).toHaveText(firstAnswer ?? '', { timeout: 30_000 });
 });

@@ -21,6 +21,7 @@ use crate::GUEST;
 on_both_databases!(
     a_turn_survives_the_server_being_killed_mid_turn,
     stop_after_its_worker_died_frees_the_project,
+    a_training_run_survives_the_server_being_killed_mid_training,
 );
 
 const BIN: &str = env!("CARGO_BIN_EXE_ollio");
@@ -41,6 +42,8 @@ fn ollio(dir: &Path, db: &TestDb, models: &ScriptedServer) -> Command {
         .env("OLLIO_SANDBOXD_ADDR", "127.0.0.1:0")
         .env("OPENAI_BASE_URL", models.openai_base_url())
         .env("OLLIO_JOB_LEASE_SECS", "2")
+        // The templates the test script built (the ML model's venv).
+        .env("OLLIO_TEMPLATE_CACHE", ollio_testkit::sandboxd::template_cache())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stderr(Stdio::null());
@@ -301,4 +304,87 @@ async fn stop_after_its_worker_died_frees_the_project(db: TestDb) {
         "{kinds:?}"
     );
     assert!(!kinds.iter().any(|k| k == "summary"), "{kinds:?}");
+}
+
+/// A training run is a durable job too: killed with the server in the
+/// middle of `train.py`, it is taken again after the restart and ends
+/// deployed, in a new sandbox, with the turn's credit spent once.
+async fn a_training_run_survives_the_server_being_killed_mid_training(db: TestDb) {
+    use ollio_store::TrainingStatus;
+    let models = ScriptedServer::for_tests().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = db.store.clone();
+    let owner = fixtures::user(&store, "ada@example.com").await;
+    let project = store
+        .create_project(&owner, &fixtures::project_name("Iris"), "ml-model")
+        .await
+        .unwrap();
+    store
+        .set_project_model(&owner, &project.id, Some("openai:model-sleepy"))
+        .await
+        .unwrap();
+    store
+        .enqueue_turn(&owner, &project.id, "a model", 50, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    let run = |store: Store| {
+        let (owner, project) = (owner.clone(), project.id.clone());
+        async move {
+            store
+                .training_jobs(&owner, &project)
+                .await
+                .unwrap()
+                .into_iter()
+                .next()
+        }
+    };
+    let mut first = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
+    // Kill it once train.py has reported (it then sleeps).
+    let started = Instant::now();
+    let caught = loop {
+        if let Some(caught) = run(store.clone()).await {
+            if caught.status == TrainingStatus::Training && caught.progress == Some(0.1) {
+                break caught;
+            }
+            assert!(!caught.status.is_finished(), "it ended first: {caught:?}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "never trained");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let mut second = start(&mut ollio(dir.path(), &db, &models), "Ollio is running");
+    let started = Instant::now();
+    let ended = loop {
+        let now = run(store.clone()).await.unwrap();
+        if now.status.is_finished() {
+            break now;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "never ended: {now:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(ended.id, caught.id, "the same run, taken again");
+    assert_eq!(ended.status, TrainingStatus::Deployed, "{ended:?}");
+    assert!(ended.metrics.contains_key("accuracy"), "{ended:?}");
+    let job = store
+        .training_jobs(&owner, &project.id)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(job, 1, "one run");
+    let messages = store.messages(&owner, &project.id).await.unwrap();
+    let answer = messages.iter().find(|m| m.id == ended.message).unwrap();
+    assert_eq!(answer.status, MessageStatus::Done);
+    assert_eq!(
+        store
+            .usage(&owner, 50, ollio_store::now_ms())
+            .await
+            .unwrap()
+            .used,
+        1
+    );
 }

@@ -334,8 +334,8 @@ impl Run<'_> {
     }
 
     /// The packages the project names: an install the sandbox's supervisor
-    /// runs already is waited for, then each manifest's install runs (pip
-    /// and npm pass over what is there).
+    /// runs already is waited for, then each manifest the project changed
+    /// from the template's is installed (pip passes over what is there).
     async fn install(&self) -> Result<(), Failed> {
         let wait = Command::new(format!(
             "for _ in $(seq {}); do grep -qs '\"state\":\"installing\"' {} || exit 0; sleep 0.2; done; exit 1",
@@ -348,6 +348,11 @@ impl Run<'_> {
             () = self.cancel.cancelled() => return Err(Stop::Cancelled.into()),
         }
         for package in self.template.packages {
+            // The template's image has its own manifest installed: a
+            // project that kept it has nothing to install.
+            if self.unchanged(package.file).await? {
+                continue;
+            }
             let mut tail = Tail::default();
             let output = self
                 .runner(self.cancel.clone())
@@ -376,6 +381,19 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the project's `file` is still the template's own.
+    async fn unchanged(&self, file: &str) -> Result<bool, Failed> {
+        let Some(starter) = self.template.files.iter().find(|f| f.path == file) else {
+            return Ok(false);
+        };
+        let path = format!("{PROJECT_ROOT}/{file}");
+        match self.envd.read_file_head(&path, starter.bytes.len() + 1).await {
+            Ok(part) => Ok(!part.cut && part.bytes == starter.bytes),
+            Err(ollio_sandbox::SandboxError::Missing(_)) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Runs the training command under `OLLIO_TRAIN_TIMEOUT`: its progress

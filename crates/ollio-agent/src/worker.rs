@@ -229,7 +229,12 @@ impl Workers {
         };
         tracing::info!(job = %job.id, ?outcome, "turn ended");
         let settled = match &outcome {
-            JobOutcome::Done => store.end_job(&job.id, worker, JobState::Done, None).await,
+            JobOutcome::Done => {
+                let ended = store.end_job(&job.id, worker, JobState::Done, None).await;
+                // A turn may have queued its version's training run.
+                self.wake();
+                ended
+            }
             JobOutcome::Cancelled => {
                 store
                     .end_job(&job.id, worker, JobState::Cancelled, None)

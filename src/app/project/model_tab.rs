@@ -10,7 +10,7 @@ use super::{code_tab::CopyButton, openapi_example::predict_example, use_ws};
 use ollio_domain::{number_text, TurnEvent};
 
 use crate::api::{
-    preview::preview_status,
+    preview::{preview_status, start_preview},
     training::{model_panel, ModelPanelView, ModelRunView},
 };
 
@@ -170,14 +170,23 @@ fn RunCard(run: Memo<Option<ModelRunView>>) -> impl IntoView {
 /// The deployed API: its URL (Copy, Open) and "Try it".
 #[component]
 fn ApiCard(version: String, stored: Option<String>) -> impl IntoView {
-    // Where the API answers now: the shown version's running preview.
+    let ws = use_ws();
+    // Where the API answers now: the shown version's preview. The newest
+    // version's is looked at (the Preview tab offers to wake it); an older
+    // one's is started, with its own trained model, as the Preview tab does.
     let live = RwSignal::new(None::<Option<String>>);
+    let newest = ws.newest().is_some_and(|newest| newest.id == version);
     Effect::new({
         let version = version.clone();
         move |_| {
             let version = version.clone();
             leptos::task::spawn_local(async move {
-                let url = match preview_status(version).await {
+                let answer = if newest {
+                    preview_status(version).await
+                } else {
+                    start_preview(version).await
+                };
+                let url = match answer {
                     Ok(view) if view.state == "running" => view.url.map(|url| origin_of(&url)),
                     _ => None,
                 };

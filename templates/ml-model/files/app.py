@@ -44,7 +44,12 @@ class Prediction(BaseModel):
 
 @app.get("/health", summary="Whether the API is up, and the model trained")
 def health() -> Health:
-    return Health(status="ok", model_loaded=MODEL_FILE.exists())
+    # Loading it here means the first prediction does not wait for it.
+    try:
+        model()
+    except HTTPException:
+        return Health(status="ok", model_loaded=False)
+    return Health(status="ok", model_loaded=True)
 
 
 @app.post("/predict", summary="The species of one flower")
