@@ -206,7 +206,11 @@ async fn training_overhead() {
     let mut totals = Vec::new();
     for index in 0..TRAININGS {
         let project = store
-            .create_project(owner, &fixtures::project_name(&format!("Model {index}")), "ml-model")
+            .create_project(
+                owner,
+                &fixtures::project_name(&format!("Model {index}")),
+                "ml-model",
+            )
             .await
             .unwrap();
         store
@@ -223,9 +227,12 @@ async fn training_overhead() {
         // The turn's end.
         loop {
             let _ = tokio::time::timeout(Duration::from_millis(20), woken.recv()).await;
-            let done = store.messages(owner, &project.id).await.unwrap().iter().any(|m| {
-                m.id == queued.turn.assistant_message && m.status == MessageStatus::Done
-            });
+            let done = store
+                .messages(owner, &project.id)
+                .await
+                .unwrap()
+                .iter()
+                .any(|m| m.id == queued.turn.assistant_message && m.status == MessageStatus::Done);
             if done {
                 break;
             }

@@ -52,18 +52,31 @@ pub async fn delete(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<
     if let Some(workers) = &state.workers {
         workers.forget_projects(owner, Some(id)).await?;
     }
-    if let Some(blobs) = &state.blobs {
-        for version in state.store.versions(owner, id).await? {
-            if let Err(error) = blobs.delete_artifacts(&version.id).await {
-                tracing::warn!(%error, version = %version.id, "a deleted version's model could not be removed");
-            }
-        }
-    }
+    forget_models(state, owner, id).await?;
     if state.store.delete_project(owner, id).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Removes the trained models of the owner's project's versions from the
+/// blob store, before the project goes. Best effort: a model left behind
+/// is named by a version id that no longer exists.
+pub async fn forget_models(
+    state: &AppState,
+    owner: &UserId,
+    project: &ProjectId,
+) -> Result<(), AppError> {
+    let Some(blobs) = &state.blobs else {
+        return Ok(());
+    };
+    for version in state.store.versions(owner, project).await? {
+        if let Err(error) = blobs.delete_artifacts(&version.id).await {
+            tracing::warn!(%error, version = %version.id, "a deleted version's model could not be removed");
+        }
+    }
+    Ok(())
 }
 
 /// The models a project may use, `provider:model`: the configured ones,

@@ -114,6 +114,9 @@ pub async fn delete_account(user: &User, confirmation: &str) -> Result<(), AppEr
     if let Some(workers) = &state.workers {
         workers.forget_projects(&user.id, None).await?;
     }
+    for project in state.store.projects(&user.id).await? {
+        super::projects::forget_models(&state, &user.id, &project.id).await?;
+    }
     state.store.delete_user(&user.id).await?;
     auth::sign_out().await?;
     tracing::info!(user = %user.id, "account deleted");

@@ -43,7 +43,10 @@ fn ollio(dir: &Path, db: &TestDb, models: &ScriptedServer) -> Command {
         .env("OPENAI_BASE_URL", models.openai_base_url())
         .env("OLLIO_JOB_LEASE_SECS", "2")
         // The templates the test script built (the ML model's venv).
-        .env("OLLIO_TEMPLATE_CACHE", ollio_testkit::sandboxd::template_cache())
+        .env(
+            "OLLIO_TEMPLATE_CACHE",
+            ollio_testkit::sandboxd::template_cache(),
+        )
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stderr(Stdio::null());
@@ -349,7 +352,10 @@ async fn a_training_run_survives_the_server_being_killed_mid_training(db: TestDb
             }
             assert!(!caught.status.is_finished(), "it ended first: {caught:?}");
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "never trained");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "never trained"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     first.kill().unwrap();
@@ -362,7 +368,10 @@ async fn a_training_run_survives_the_server_being_killed_mid_training(db: TestDb
         if now.status.is_finished() {
             break now;
         }
-        assert!(started.elapsed() < Duration::from_secs(180), "never ended: {now:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "never ended: {now:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     second.kill().unwrap();

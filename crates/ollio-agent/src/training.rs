@@ -389,7 +389,11 @@ impl Run<'_> {
             return Ok(false);
         };
         let path = format!("{PROJECT_ROOT}/{file}");
-        match self.envd.read_file_head(&path, starter.bytes.len() + 1).await {
+        match self
+            .envd
+            .read_file_head(&path, starter.bytes.len() + 1)
+            .await
+        {
             Ok(part) => Ok(!part.cut && part.bytes == starter.bytes),
             Err(ollio_sandbox::SandboxError::Missing(_)) => Ok(false),
             Err(error) => Err(error.into()),

@@ -73,6 +73,11 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
     let body = match message.status.as_str() {
         "pending" | "running" => view! { <RunningTurn message=message.id.clone() /> }.into_any(),
         "failed" => view! { <FailedTurn message=message.clone() /> }.into_any(),
+        "cancelled" if trained => view! {
+            <p class="message-note">"Training stopped."</p>
+            <RetrainButton />
+        }
+        .into_any(),
         "cancelled" => view! {
             <p class="message-note">"Stopped. What was written before the stop is kept in the sandbox."</p>
         }
