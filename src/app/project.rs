@@ -161,6 +161,7 @@ fn local_events(page: &ProjectPage) -> Vec<StepEvent> {
     page.running_events
         .iter()
         .map(|step| StepEvent {
+            seq: step.seq,
             at_ms: step.at_ms + offset,
             event: step.event.clone(),
         })
@@ -376,7 +377,12 @@ fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
                     Ok(page) => {
                         // Credits may have changed: the header shows them too.
                         credits::publish(page.usage.clone());
-                        ws.events.set(local_events(&page));
+                        // Steps the stream brought after this read stay.
+                        let mut events = local_events(&page);
+                        ws.events.with_untracked(|live| {
+                            events.extend(live.iter().filter(|e| e.seq > page.last_seq).cloned())
+                        });
+                        ws.events.set(events);
                         if page.running.is_none() {
                             ws.app_failed.set(page.app_failed.clone());
                             ws.live_preview.set(None);
@@ -426,7 +432,7 @@ fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
                         failures.set(0);
                         ws.page
                             .update(|page| page.last_seq = page.last_seq.max(seq));
-                        on_event(ws, toasts, event);
+                        on_event(ws, toasts, seq, event);
                     }
                     Live::Lost => {
                         // Refetch after a backoff, then open the stream again.
@@ -460,7 +466,7 @@ fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
 }
 
 #[cfg(feature = "hydrate")]
-fn on_event(ws: Ws, toasts: super::toasts::Toasts, event: TurnEvent) {
+fn on_event(ws: Ws, toasts: super::toasts::Toasts, seq: i64, event: TurnEvent) {
     let known = ws.page.with_untracked(|page| page.running.is_some());
     if let TurnEvent::SandboxReady { preview_url, .. } = &event {
         ws.live_preview.set(Some(preview_url.clone()));
@@ -490,6 +496,7 @@ fn on_event(ws: Ws, toasts: super::toasts::Toasts, event: TurnEvent) {
     if !matches!(event, TurnEvent::Output { .. }) {
         ws.events.update(|events| {
             events.push(StepEvent {
+                seq,
                 at_ms: client_now(),
                 event,
             })

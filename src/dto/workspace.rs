@@ -92,6 +92,9 @@ pub struct TrainingRunView {
 /// One recorded step of a turn and when it happened (unix ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepEvent {
+    /// Its number in the project's event log: a page read again keeps the
+    /// live steps newer than what it read.
+    pub seq: i64,
     pub at_ms: i64,
     pub event: ollio_domain::TurnEvent,
 }

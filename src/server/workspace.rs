@@ -60,6 +60,7 @@ pub async fn project_page(
                 serde_json::from_str::<TurnEvent>(&stored.payload)
                     .ok()
                     .map(|event| StepEvent {
+                        seq: stored.seq,
                         at_ms: stored.created_at,
                         event,
                     })
@@ -171,6 +172,23 @@ pub async fn restore_version(
         if let Some(sandbox) = &state.sandbox {
             // Best effort: it also dies at its end time.
             let _ = sandbox.client.kill(&current.id).await;
+        }
+    }
+    // A restored ML model trains again, as its own version, for nothing.
+    if ollio_templates::find(&old.template).is_some_and(|t| t.training.is_some()) {
+        match store
+            .enqueue_retrain(owner, &old.project, state.config.agent.job_attempts)
+            .await?
+        {
+            Ok(_) => {
+                if let Some(workers) = &state.workers {
+                    workers.wake();
+                }
+                state.hub.notify(&old.project);
+            }
+            Err(refusal) => {
+                tracing::info!(?refusal, project = %old.project, "a restored version was not trained")
+            }
         }
     }
     Ok(restored)

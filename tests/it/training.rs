@@ -22,6 +22,7 @@ use crate::{support::app::TestApp, GUEST};
 on_both_databases!(
     a_model_is_trained_deployed_and_kept_with_its_version,
     the_json_api_answers_the_owner_s_runs,
+    a_restored_model_trains_as_its_own_version,
 );
 
 struct Rig {
@@ -582,4 +583,42 @@ async fn the_json_api_answers_the_owner_s_runs(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains(second.training_job.as_str()));
+}
+
+async fn a_restored_model_trains_as_its_own_version(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let store = &app.db.store;
+    let owner = store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let project = store
+        .create_project(&owner, &fixtures::project_name("Iris"), "ml-model")
+        .await
+        .unwrap();
+    let first = store
+        .create_version(NewVersion {
+            project: project.id.clone(),
+            message: None,
+            title: "Iris".into(),
+            template: "ml-model".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![fixtures::file("train.py", "print(1)")],
+            left_out: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let (status, body) = ada
+        .call("restore_version", &[("version", first.id.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let versions = store.versions(&owner, &project.id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    let runs = store.training_jobs(&owner, &project.id).await.unwrap();
+    assert_eq!(runs.len(), 1, "the restored version is trained");
+    assert_eq!(runs[0].version, versions[0].id);
 }

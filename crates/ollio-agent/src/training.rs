@@ -271,7 +271,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Install, train, keep the artifacts, deploy: the metrics.
+    /// Install, train, deploy, keep the artifacts: the metrics.
     async fn steps(&self) -> Result<BTreeMap<String, f64>, Failed> {
         let training = self.template.training.as_ref().ok_or_else(|| {
             Failed::Stop(Stop::Fail("The template trains no model.".into(), false))
@@ -291,7 +291,6 @@ impl Run<'_> {
         let metrics = self
             .metrics(training.metrics, &metrics_path, reported)
             .await?;
-        self.keep_artifacts(training.artifacts).await?;
 
         self.stage(TrainingStage::Deploy, TrainingStatus::Deploying)
             .await?;
@@ -307,6 +306,9 @@ impl Run<'_> {
                     .unwrap_or_default(),
             }));
         }
+        // Kept only once the API answered: a run that failed on the way
+        // never replaces the model a version already keeps.
+        self.keep_artifacts(training.artifacts).await?;
         Ok(metrics)
     }
 
@@ -404,6 +406,13 @@ impl Run<'_> {
     /// reports go to the run and the chat, the rest of its output is the
     /// log. Returns what it last reported.
     async fn train(&self, command: &str) -> Result<Progress, Failed> {
+        // A try cut off without Stop (its worker lost the job, or shut
+        // down) may have left its training running: it goes first, so it
+        // cannot write this try's metrics.
+        self.envd
+            .run(&Command::new(leftover_kill()), |_, _| {})
+            .await?;
+        let wrapped = remembered(command);
         let limit = self.engine.training.timeout;
         // Stop and the time limit both kill the command.
         let stop = self.cancel.child_token();
@@ -442,7 +451,7 @@ impl Run<'_> {
         let ran = self
             .runner(stop.clone())
             .stream_command(
-                command,
+                &wrapped,
                 (limit + Duration::from_secs(60)).as_millis() as u64,
                 |stderr, bytes| {
                     tail.push(bytes);
@@ -618,6 +627,22 @@ impl Run<'_> {
     }
 }
 
+/// Where a running training command's process id is kept.
+const PID_FILE: &str = "/tmp/ollio/train.pid";
+
+/// `command`, with its process id kept in [`PID_FILE`] (bash `exec`s it,
+/// so the id is the command's own).
+fn remembered(command: &str) -> String {
+    format!("mkdir -p /tmp/ollio && echo $$ > {PID_FILE} && exec {command}")
+}
+
+/// Kills what [`PID_FILE`] names (its process group too), if anything.
+fn leftover_kill() -> String {
+    format!(
+        "if [ -f {PID_FILE} ]; then pid=$(cat {PID_FILE}); kill -9 -- -\"$pid\" \"$pid\" 2>/dev/null; rm -f {PID_FILE}; fi; true"
+    )
+}
+
 /// "30 minutes", "90 seconds", "2 hours".
 fn duration_words(limit: Duration) -> String {
     let secs = limit.as_secs();
@@ -695,6 +720,15 @@ mod tests {
         assert_eq!(duration_words(Duration::from_secs(1800)), "30 minutes");
         assert_eq!(duration_words(Duration::from_secs(3600)), "1 hour");
         assert_eq!(duration_words(Duration::from_secs(90)), "90 seconds");
+    }
+
+    #[test]
+    fn a_training_command_keeps_its_pid_for_the_next_try() {
+        assert_eq!(
+            remembered(".venv/bin/python -u train.py"),
+            "mkdir -p /tmp/ollio && echo $$ > /tmp/ollio/train.pid && exec .venv/bin/python -u train.py"
+        );
+        assert!(leftover_kill().contains("kill -9 -- -\"$pid\" \"$pid\""));
     }
 
     #[test]

@@ -135,13 +135,17 @@ impl Store {
         .bind(owner.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let owned: Option<String> =
-            sqlx::query_scalar("SELECT id FROM projects WHERE id = $1 AND owner_id = $2")
+        // Writing the project's row locks it on PostgreSQL until the end:
+        // a Retrain queued meanwhile (which takes the same lock) waits,
+        // then sees this turn's message, and the other way round.
+        let owned =
+            sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2 AND owner_id = $3")
+                .bind(now)
                 .bind(project.as_str())
                 .bind(owner.as_str())
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await?;
-        if owned.is_none() {
+        if owned.rows_affected() == 0 {
             return Ok(Err(EnqueueRefusal::NoProject));
         }
         let busy: Option<String> = sqlx::query_scalar(
@@ -202,11 +206,6 @@ impl Store {
         .bind(turn.assistant_message.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(project.as_str())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(Ok(EnqueuedTurn {
             job: job_row(&row)?,

@@ -39,6 +39,15 @@ fn origin_of(url: &str) -> String {
     }
 }
 
+/// What the Model tab shows besides the charts.
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Loading,
+    Failed(String),
+    Empty,
+    Runs,
+}
+
 #[component]
 pub fn ModelTab() -> impl IntoView {
     let ws = use_ws();
@@ -53,6 +62,7 @@ pub fn ModelTab() -> impl IntoView {
                 .count()
         })
     });
+    let (asked, applied) = (StoredValue::new(0u64), StoredValue::new(0u64));
     Effect::new(move |_| {
         ws.refreshes.get();
         steps_seen.get();
@@ -60,12 +70,29 @@ pub fn ModelTab() -> impl IntoView {
             return;
         }
         let project = ws.project.get_value();
+        asked.update_value(|n| *n += 1);
+        let this = asked.get_value();
         leptos::task::spawn_local(async move {
             let answer = model_panel(project)
                 .await
                 .map_err(|error| error.to_string());
+            // Reads overlap; an answer older than the one shown is dropped.
+            if this < applied.get_value() {
+                return;
+            }
+            applied.set_value(this);
             panel.set(Some(answer));
         });
+    });
+    // What the tab shows, apart from the run: re-reads of the same runs
+    // keep the run's card (and what was typed in Try it) as it is.
+    let state = Memo::new(move |_| {
+        panel.with(|panel| match panel {
+            None => Shown::Loading,
+            Some(Err(error)) => Shown::Failed(error.clone()),
+            Some(Ok(found)) if found.runs.is_empty() => Shown::Empty,
+            Some(Ok(_)) => Shown::Runs,
+        })
     });
     // The run of the version shown, else the newest.
     let shown_run = Memo::new(move |_| {
@@ -90,14 +117,14 @@ pub fn ModelTab() -> impl IntoView {
     };
     view! {
         <div class="model-tab">
-            {move || match panel.get() {
-                None => view! { <p class="muted" aria-busy="true">"Reading the model…"</p> }.into_any(),
-                Some(Err(error)) => view! { <p class="notice notice-error" role="alert">{error}</p> }.into_any(),
-                Some(Ok(found)) if found.runs.is_empty() => view! {
+            {move || match state.get() {
+                Shown::Loading => view! { <p class="muted" aria-busy="true">"Reading the model…"</p> }.into_any(),
+                Shown::Failed(error) => view! { <p class="notice notice-error" role="alert">{error}</p> }.into_any(),
+                Shown::Empty => view! {
                     <p class="muted">"No model yet. Describe the model you want in the chat: Ollio writes it, trains it and deploys its API."</p>
                 }
                 .into_any(),
-                Some(Ok(_)) => view! { <RunCard run=shown_run /> }.into_any(),
+                Shown::Runs => view! { <RunCard run=shown_run /> }.into_any(),
             }}
             {move || {
                 let svg = charts();

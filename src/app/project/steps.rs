@@ -67,7 +67,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
     let mut files: Option<(usize, Vec<String>)> = None;
     // A training run's current step (install, train, deploy).
     let mut training: Option<usize> = None;
-    for StepEvent { at_ms, event } in events {
+    for StepEvent { at_ms, event, .. } in events {
         let at = *at_ms;
         if !matches!(
             event,
@@ -358,7 +358,11 @@ mod tests {
     use super::*;
 
     fn at(at_ms: i64, event: TurnEvent) -> StepEvent {
-        StepEvent { at_ms, event }
+        StepEvent {
+            seq: 0,
+            at_ms,
+            event,
+        }
     }
 
     #[test]
