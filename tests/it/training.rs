@@ -486,23 +486,7 @@ async fn the_json_api_answers_the_owner_s_runs(db: TestDb) {
         .unwrap()
         .unwrap()
         .id;
-    let project = store
-        .create_project(&owner, &fixtures::project_name("Iris"), "ml-model")
-        .await
-        .unwrap();
-    store
-        .create_version(NewVersion {
-            project: project.id.clone(),
-            message: None,
-            title: "Iris".into(),
-            template: "ml-model".into(),
-            sandbox_id: None,
-            preview_url: None,
-            files: vec![fixtures::file("train.py", "print(1)")],
-            left_out: Vec::new(),
-        })
-        .await
-        .unwrap();
+    let (project, _) = model_project(store, &owner).await;
     let (_, first) = store
         .enqueue_retrain(&owner, &project.id, 2)
         .await
@@ -595,11 +579,29 @@ async fn a_restored_model_trains_as_its_own_version(db: TestDb) {
         .unwrap()
         .unwrap()
         .id;
+    let (project, first) = model_project(store, &owner).await;
+    let (status, body) = ada
+        .call("restore_version", &[("version", first.id.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let versions = store.versions(&owner, &project.id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    let runs = store.training_jobs(&owner, &project.id).await.unwrap();
+    assert_eq!(runs.len(), 1, "the restored version is trained");
+    assert_eq!(runs[0].version, versions[0].id);
+}
+
+/// Ada's ML model project with one version (no sandbox), for the tests of
+/// the app's functions.
+async fn model_project(
+    store: &Store,
+    owner: &UserId,
+) -> (ollio_store::Project, ollio_store::Version) {
     let project = store
-        .create_project(&owner, &fixtures::project_name("Iris"), "ml-model")
+        .create_project(owner, &fixtures::project_name("Iris"), "ml-model")
         .await
         .unwrap();
-    let first = store
+    let version = store
         .create_version(NewVersion {
             project: project.id.clone(),
             message: None,
@@ -612,13 +614,5 @@ async fn a_restored_model_trains_as_its_own_version(db: TestDb) {
         })
         .await
         .unwrap();
-    let (status, body) = ada
-        .call("restore_version", &[("version", first.id.as_str())])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let versions = store.versions(&owner, &project.id).await.unwrap();
-    assert_eq!(versions.len(), 2);
-    let runs = store.training_jobs(&owner, &project.id).await.unwrap();
-    assert_eq!(runs.len(), 1, "the restored version is trained");
-    assert_eq!(runs[0].version, versions[0].id);
+    (project, version)
 }

@@ -110,6 +110,48 @@ pub enum EnqueueRefusal {
     Busy,
 }
 
+/// A project as [`hold_project`] found it.
+pub(super) enum Held {
+    Idle,
+    /// Not the owner's, or no such project.
+    Missing,
+    /// A turn or a training run of it is queued or running.
+    Busy,
+}
+
+/// Marks the owner's project updated, which on PostgreSQL locks its row
+/// until the transaction ends: whatever queues work for the project (a
+/// turn, a Retrain) takes the same lock first, so the busy check after it
+/// sees work queued by the other, and two never run at once.
+pub(super) async fn hold_project(
+    tx: &mut sqlx::AnyConnection,
+    owner: &UserId,
+    project: &ProjectId,
+    now: i64,
+) -> Result<Held, StoreError> {
+    let owned = sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2 AND owner_id = $3")
+        .bind(now)
+        .bind(project.as_str())
+        .bind(owner.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if owned.rows_affected() == 0 {
+        return Ok(Held::Missing);
+    }
+    let busy: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE project_id = $1 AND role = 'assistant'
+         AND status IN ('pending', 'running') LIMIT 1",
+    )
+    .bind(project.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(if busy.is_some() {
+        Held::Busy
+    } else {
+        Held::Idle
+    })
+}
+
 impl Store {
     /// Accepts a user's message: spends a credit, records the message and
     /// a pending assistant message, and queues the turn, all or nothing.
@@ -135,29 +177,11 @@ impl Store {
         .bind(owner.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        // Writing the project's row locks it on PostgreSQL until the end:
-        // a Retrain queued meanwhile (which takes the same lock) waits,
-        // then sees this turn's message, and the other way round.
-        let owned =
-            sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2 AND owner_id = $3")
-                .bind(now)
-                .bind(project.as_str())
-                .bind(owner.as_str())
-                .execute(&mut *tx)
-                .await?;
-        if owned.rows_affected() == 0 {
-            return Ok(Err(EnqueueRefusal::NoProject));
-        }
-        let busy: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE project_id = $1 AND role = 'assistant'
-             AND status IN ('pending', 'running') LIMIT 1",
-        )
-        .bind(project.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if busy.is_some() {
+        match hold_project(&mut tx, owner, project, now).await? {
+            Held::Idle => {}
+            Held::Missing => return Ok(Err(EnqueueRefusal::NoProject)),
             // Dropping the transaction gives a spent credit back.
-            return Ok(Err(EnqueueRefusal::Busy));
+            Held::Busy => return Ok(Err(EnqueueRefusal::Busy)),
         }
         let Some(spent) = spent else {
             drop(tx);

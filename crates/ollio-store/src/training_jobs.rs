@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sqlx::{any::AnyRow, Row};
 
-use super::{jobs::job_row, new_id, now_ms, Job, Store, StoreError, TurnJob};
+use super::{
+    jobs::{hold_project, job_row, Held},
+    new_id, now_ms, Job, Store, StoreError, TurnJob,
+};
 use ollio_domain::{MessageId, ProjectId, TrainingJobId, UserId, VersionId};
 
 pub const TRAIN_JOB: &str = "train";
@@ -241,25 +244,10 @@ impl Store {
         // The first statement writes (see `enqueue_turn`): it takes
         // SQLite's write lock before anything is read.
         let mut tx = self.pool.begin().await?;
-        let owned =
-            sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2 AND owner_id = $3")
-                .bind(now_ms())
-                .bind(project.as_str())
-                .bind(owner.as_str())
-                .execute(&mut *tx)
-                .await?;
-        if owned.rows_affected() == 0 {
-            return Ok(Err(RetrainRefusal::NoProject));
-        }
-        let busy: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE project_id = $1 AND role = 'assistant'
-             AND status IN ('pending', 'running') LIMIT 1",
-        )
-        .bind(project.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if busy.is_some() {
-            return Ok(Err(RetrainRefusal::Busy));
+        match hold_project(&mut tx, owner, project, now_ms()).await? {
+            Held::Idle => {}
+            Held::Missing => return Ok(Err(RetrainRefusal::NoProject)),
+            Held::Busy => return Ok(Err(RetrainRefusal::Busy)),
         }
         let latest: Option<String> = sqlx::query_scalar(
             "SELECT id FROM versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1",

@@ -91,7 +91,7 @@ pub fn follow(project: &str, after: i64, on: impl Fn(Live) + 'static) -> Option<
 const LOOK_MS: i32 = 2000;
 
 #[cfg(feature = "hydrate")]
-async fn sleep_ms(ms: i32) {
+pub(super) async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

@@ -14,6 +14,9 @@ use crate::api::{
     training::{model_panel, ModelPanelView, ModelRunView},
 };
 
+/// Looks for the API's schema before "Try it" starts empty.
+const EXAMPLE_TRIES: usize = 60;
+
 /// A status in words.
 fn status_text(status: &str) -> &'static str {
     match status {
@@ -249,10 +252,24 @@ fn LiveApi(url: String) -> impl IntoView {
         move |_| {
             let url = url.clone();
             leptos::task::spawn_local(async move {
-                if let Some(example) = fetch_example(&url).await {
-                    if request.get_untracked().is_empty() {
-                        request.set(example);
+                // A sandbox just started for an older version may take a
+                // moment to answer: ask again, a second apart, for a while.
+                for _ in 0..EXAMPLE_TRIES {
+                    if let Some(example) = fetch_example(&url).await {
+                        if request
+                            .try_get_untracked()
+                            .is_some_and(|typed| typed.is_empty())
+                        {
+                            request.set(example);
+                        }
+                        return;
                     }
+                    // Gone from the page: nobody is waiting.
+                    if request.try_get_untracked().is_none() {
+                        return;
+                    }
+                    #[cfg(feature = "hydrate")]
+                    super::live::sleep_ms(1000).await;
                 }
             });
         }

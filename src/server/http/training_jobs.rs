@@ -34,15 +34,12 @@ pub async fn training_job(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let answer = async {
+    json(async {
         let owner = owner(&state, &session).await?;
         let job = training::training_job(&state, &owner, &TrainingJobId::from_raw(id)).await?;
-        Ok::<_, AppError>(Json(training::view(&job)))
-    };
-    match answer.await {
-        Ok(json) => json.into_response(),
-        Err(error) => error_response(&error),
-    }
+        Ok(training::view(&job))
+    })
+    .await
 }
 
 pub async fn project_training_jobs(
@@ -50,13 +47,20 @@ pub async fn project_training_jobs(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let answer = async {
+    json(async {
         let owner = owner(&state, &session).await?;
         let jobs = training::training_jobs(&state, &owner, &ProjectId::from_raw(id)).await?;
-        Ok::<_, AppError>(Json(jobs.iter().map(training::view).collect::<Vec<_>>()))
-    };
+        Ok(jobs.iter().map(training::view).collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// The answer as JSON, or the error's status and message.
+async fn json<T: serde::Serialize>(
+    answer: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Response {
     match answer.await {
-        Ok(json) => json.into_response(),
+        Ok(value) => Json(value).into_response(),
         Err(error) => error_response(&error),
     }
 }
