@@ -280,39 +280,38 @@ fn WorkTabs() -> impl IntoView {
         </div>
         <div class="work-body">
             <versions::VersionList />
-            <div
-                id="panel-code"
-                class="tab-panel"
-                role="tabpanel"
-                aria-labelledby="tab-code"
-                hidden=move || ws.tab.get() != Tab::Code
-            >
+            <TabPanel tab=Tab::Code id="panel-code" tab_id="tab-code">
                 {move || if ws.show_changes.get() {
                     view! { <changes::ChangesView /> }.into_any()
                 } else {
                     view! { <code_tab::CodeTab /> }.into_any()
                 }}
-            </div>
-            <div
-                id="panel-preview"
-                class="tab-panel"
-                role="tabpanel"
-                aria-labelledby="tab-preview"
-                hidden=move || ws.tab.get() != Tab::Preview
-            >
+            </TabPanel>
+            <TabPanel tab=Tab::Preview id="panel-preview" tab_id="tab-preview">
                 <preview_tab::PreviewTab />
-            </div>
+            </TabPanel>
             {trains.then(|| view! {
-                <div
-                    id="panel-model"
-                    class="tab-panel"
-                    role="tabpanel"
-                    aria-labelledby="tab-model"
-                    hidden=move || ws.tab.get() != Tab::Model
-                >
+                <TabPanel tab=Tab::Model id="panel-model" tab_id="tab-model">
                     <model_tab::ModelTab />
-                </div>
+                </TabPanel>
             })}
+        </div>
+    }
+}
+
+/// A tab's panel, shown while its tab is picked.
+#[component]
+fn TabPanel(tab: Tab, id: &'static str, tab_id: &'static str, children: Children) -> impl IntoView {
+    let ws = use_ws();
+    view! {
+        <div
+            id=id
+            class="tab-panel"
+            role="tabpanel"
+            aria-labelledby=tab_id
+            hidden=move || ws.tab.get() != tab
+        >
+            {children()}
         </div>
     }
 }

@@ -478,15 +478,8 @@ async fn stop_and_the_time_limit_end_a_training_run() {
 
 async fn the_json_api_answers_the_owner_s_runs(db: TestDb) {
     let app = TestApp::start(db).await;
-    let ada = app.user("ada@example.com").await;
     let store = &app.db.store;
-    let owner = store
-        .user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let (project, _) = model_project(store, &owner).await;
+    let (ada, owner, project, _) = ada_with_a_model(&app).await;
     let (_, first) = store
         .enqueue_retrain(&owner, &project.id, 2)
         .await
@@ -571,15 +564,8 @@ async fn the_json_api_answers_the_owner_s_runs(db: TestDb) {
 
 async fn a_restored_model_trains_as_its_own_version(db: TestDb) {
     let app = TestApp::start(db).await;
-    let ada = app.user("ada@example.com").await;
     let store = &app.db.store;
-    let owner = store
-        .user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let (project, first) = model_project(store, &owner).await;
+    let (ada, owner, project, first) = ada_with_a_model(&app).await;
     let (status, body) = ada
         .call("restore_version", &[("version", first.id.as_str())])
         .await;
@@ -591,14 +577,26 @@ async fn a_restored_model_trains_as_its_own_version(db: TestDb) {
     assert_eq!(runs[0].version, versions[0].id);
 }
 
-/// Ada's ML model project with one version (no sandbox), for the tests of
-/// the app's functions.
-async fn model_project(
-    store: &Store,
-    owner: &UserId,
-) -> (ollio_store::Project, ollio_store::Version) {
+/// Ada signed in, with an ML model project of one version (no sandbox),
+/// for the tests of the app's functions.
+async fn ada_with_a_model(
+    app: &TestApp,
+) -> (
+    crate::support::app::Visitor,
+    UserId,
+    ollio_store::Project,
+    ollio_store::Version,
+) {
+    let ada = app.user("ada@example.com").await;
+    let store = &app.db.store;
+    let owner = store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let project = store
-        .create_project(owner, &fixtures::project_name("Iris"), "ml-model")
+        .create_project(&owner, &fixtures::project_name("Iris"), "ml-model")
         .await
         .unwrap();
     let version = store
@@ -614,5 +612,5 @@ async fn model_project(
         })
         .await
         .unwrap();
-    (project, version)
+    (ada, owner, project, version)
 }

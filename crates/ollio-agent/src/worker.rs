@@ -1,7 +1,8 @@
-//! Workers take jobs from the queue (turns, and ML models' training runs)
-//! and run them through the [`Engine`]. Each holds its job under a lease that a heartbeat extends
-//! every second; a heartbeat that fails means the job was stopped (Stop)
-//! or taken over (this worker was too slow), and the worker lets go. A
+//! Workers take jobs from the queue (turns, and ML models' training
+//! runs) and run them through the [`Engine`]. Each holds its job under a
+//! lease that a heartbeat extends every second; a heartbeat that fails
+//! means the job was stopped (Stop) or taken over (this worker was too
+//! slow), and the worker lets go. A
 //! reaper puts jobs of dead workers back in the queue once their lease has
 //! run out, at start-up and then periodically.
 
@@ -175,7 +176,7 @@ impl Workers {
                 return;
             }
         };
-        tracing::info!(job = %job.id, attempt = job.attempts, "turn started");
+        tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let stop = CancellationToken::new();
         let lost = CancellationToken::new();
         if let Ok(mut running) = self.running.lock() {
@@ -227,7 +228,7 @@ impl Workers {
             tracing::warn!(job = %job.id, "let go of a turn (taken over, or shutting down)");
             return;
         };
-        tracing::info!(job = %job.id, ?outcome, "turn ended");
+        tracing::info!(job = %job.id, kind = %job.kind, ?outcome, "job ended");
         let settled = match &outcome {
             JobOutcome::Done => {
                 let ended = store.end_job(&job.id, worker, JobState::Done, None).await;
