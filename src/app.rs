@@ -6,6 +6,7 @@
 //! project workspace, and the plain forms' progress. Only they are compiled into the
 //! WASM, which keeps the download small.
 
+mod attachments;
 mod auth_pages;
 pub mod credits;
 mod error_page;

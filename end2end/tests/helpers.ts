@@ -71,13 +71,32 @@ export async function screenshot(page: Page, info: TestInfo, name: string) {
   }
 }
 
+/** A file to attach, as Playwright's file chooser takes it. */
+export type Upload = { name: string; mimeType: string; buffer: Buffer };
+
+/** Attaches `files` through the "Attach" button's file picker, in the form
+ * `scope` (the page when not given). */
+export async function attach(page: Page, files: Upload[], scope = page.locator('body')) {
+  const chooser = page.waitForEvent('filechooser');
+  await scope.getByRole('button', { name: 'Attach' }).click();
+  await (await chooser).setFiles(files);
+}
+
 /** Starts a project from the home page's prompt box, from `template` (the
- * picker's label) when given, and waits for the project page to hydrate. */
-export async function startProject(page: Page, prompt: string, template?: string) {
+ * picker's label) when given, with `files` attached (each uploaded before
+ * Build), and waits for the project page to hydrate. */
+export async function startProject(page: Page, prompt: string, template?: string, files: Upload[] = []) {
   await gotoHydrated(page, '/');
   if (template) {
     const picker = page.getByRole('radiogroup', { name: 'Template' });
     await picker.getByRole('radio', { name: template }).check();
+  }
+  if (files.length > 0) {
+    await attach(page, files);
+    const chips = page.getByRole('list', { name: 'Attached files' }).getByRole('listitem');
+    await expect(chips).toHaveCount(files.length);
+    // Uploaded: each chip shows its size instead of "Uploading…".
+    await expect(chips.filter({ hasText: 'Uploading' })).toHaveCount(0, { timeout: 30_000 });
   }
   await page.getByLabel('What do you want to build?').fill(prompt);
   await page.getByRole('button', { name: 'Build' }).click();

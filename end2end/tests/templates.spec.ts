@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Page } from '@playwright/test';
 import { screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
 
@@ -7,6 +8,30 @@ import { screenshot, send, signUp, startProject, uniqueEmail, expect, test } fro
 // builds them first).
 
 const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
+
+/** From now on, records each step label and training progress value the
+ * chat shows, however briefly. */
+async function recordSteps(page: Page) {
+  await page.evaluate(() => {
+    const seen = { labels: [] as string[], progress: [] as string[] };
+    (window as unknown as { ollioSteps: typeof seen }).ollioSteps = seen;
+    const look = () => {
+      for (const label of document.querySelectorAll('.steps-list .step-label')) {
+        const text = label.textContent ?? '';
+        if (!seen.labels.includes(text)) seen.labels.push(text);
+      }
+      for (const bar of document.querySelectorAll<HTMLProgressElement>('.steps-list progress')) {
+        const value = String(bar.value);
+        if (seen.progress[seen.progress.length - 1] !== value) seen.progress.push(value);
+      }
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+async function recordedSteps(page: Page): Promise<{ labels: string[]; progress: string[] }> {
+  return page.evaluate(() => (window as unknown as { ollioSteps: { labels: string[]; progress: string[] } }).ollioSteps);
+}
 
 test('react: the heading is rendered by React, and a follow-up shows over HMR without a reload', async ({ page }, info) => {
   test.setTimeout(180_000);
@@ -117,18 +142,35 @@ test('fullstack: the front end shows data it fetched from its own API', async ({
   await expect(items.getByRole('listitem')).toHaveText(['Buy flour', 'Bake bread'], { timeout: 60_000 });
 });
 
-test('ml-model: the prompt becomes a trained model with a live API, tried from the Model tab, and Retrain is free', async ({ page }, info) => {
+test('ml-model: an attached CSV becomes a trained model with a live API, tried from the Model tab, and Retrain is free', async ({ page }, info) => {
   test.setTimeout(300_000);
   await signUp(page, uniqueEmail('model'));
-  await startProject(page, 'An iris classifier with an API', 'ML model');
-  await expect(page.getByText('Kept the iris classifier')).toBeVisible({ timeout: 90_000 });
-  // The training run follows the turn, its steps live in the chat, and
-  // ends with the metrics and the API's URL.
+  const csv = { name: 'iris.csv', mimeType: 'text/csv', buffer: readFileSync(join(__dirname, '..', 'fixtures', 'iris.csv')) };
+  await startProject(page, 'An iris classifier from this CSV, with an API', 'ML model', [csv]);
+  // Steps come and go quickly: from now on, every one the chat shows is
+  // recorded, however briefly.
+  await recordSteps(page);
+  // The message carries its file as a chip.
+  const sent = page.locator('.message-user').getByRole('list', { name: 'Attached files' });
+  await expect(sent).toContainText('iris.csv');
+  await expect(page.getByText('Trained the iris classifier on your data/iris.csv')).toBeVisible({ timeout: 90_000 });
+  // The training run follows the turn: its three steps, live in the chat.
+  const steps = page.getByRole('list', { name: 'Steps' });
+  await expect(steps).toContainText('Training the model', { timeout: 120_000 });
+  await expect(steps.getByRole('row', { name: /accuracy/ })).toBeVisible();
+  // It ends with the metrics and the API's URL.
   const trained = page.getByText(/The model is trained: accuracy [\d.]+ · f1_macro [\d.]+/);
   await expect(trained).toBeVisible({ timeout: 180_000 });
   await expect(trained).toContainText(/live at http:\/\/8000-/);
   const credits = page.getByRole('link', { name: /credits left this month$/ });
   const before = await credits.getAttribute('aria-label');
+
+  const recorded = await recordedSteps(page);
+  for (const label of ['Installing packages', 'Training the model', 'Deploying the API']) {
+    expect(recorded.labels).toContain(label);
+  }
+  // The progress bar moved as train.py reported its epochs.
+  expect(new Set(recorded.progress).size, recorded.progress.join(' ')).toBeGreaterThan(2);
 
   // The Preview tab switched to the API's docs.
   await expect(page.locator('iframe[title="Preview"]')).toHaveAttribute('src', /\/docs$/);

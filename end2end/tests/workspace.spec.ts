@@ -48,6 +48,8 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
   await expect(answer.locator('strong')).toHaveText('Crumb & Co.');
   await expect(answer).toContainText('Code is in the Code tab.');
   await expect(page.getByRole('region', { name: 'Chat' })).not.toContainText('this code must never show');
+  // Each answer names the model that ran it, and why.
+  await expect(answer.locator('.message-model')).toHaveText('openai:journey · build');
 
   // The preview runs the page on the sandbox's own origin.
   const frame = page.locator('iframe[title="Preview"]');
@@ -82,6 +84,9 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
   // A follow-up changes the heading.
   await send(page, 'Make a bigger heading');
   await expect(page.getByText('Gave the page a bigger, bolder heading.')).toBeVisible();
+  // A short follow-up went to the quick-edit model (OLLIO_EDIT_MODEL).
+  const followUp = page.locator('.message-assistant').filter({ hasText: 'Gave the page a bigger' });
+  await expect(followUp.locator('.message-model')).toHaveText('openai:journey-mini · quick edit');
   await page.getByRole('tab', { name: 'Preview' }).click();
   await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Bread Worth Waking Up For');
 

@@ -10,18 +10,24 @@ pub use crate::dto::workspace::{
 };
 use crate::error::AppError;
 
-/// Creates a project named after `prompt` and starts its first turn. With
-/// no credit left, nothing is created.
+/// Creates a project named after `prompt` and starts its first turn, with
+/// the staged files `attachments` (their ids, comma-separated). With no
+/// credit left, nothing is created.
 #[server(prefix = "/api", endpoint = "start_project")]
-pub async fn start_project(prompt: String, template: String) -> Result<StartedProject, AppError> {
+pub async fn start_project(
+    prompt: String,
+    template: String,
+    attachments: Option<String>,
+) -> Result<StartedProject, AppError> {
     use ollio_domain::Prompt;
 
-    use crate::server::{auth, request, turns};
+    use crate::server::{attachments as files, auth, request, turns};
     request::respond(async {
         let user = auth::require_user().await?;
         let prompt = Prompt::parse(&prompt).map_err(AppError::invalid)?;
+        let files = files::parse_ids(attachments.as_deref())?;
         let (project, queued) =
-            turns::start_project(&request::state()?, &user.id, &prompt, &template).await?;
+            turns::start_project(&request::state()?, &user.id, &prompt, &template, &files).await?;
         // The home page's form posted without JavaScript: open the project.
         if request::is_native_form_post() {
             leptos_axum::redirect(&format!("/projects/{}", project.id));

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use ollio_domain::Prompt;
 
 use super::{
+    attachments::{AttachButton, Attachments, StagedChips},
     forms::{typed, PromptCounter, PromptField},
     landing::Landing,
     resource,
@@ -32,6 +33,7 @@ fn HomePrompt(
     let template = RwSignal::new(first);
     let start = ServerAction::<StartProject>::new();
     let problem = RwSignal::new(error);
+    let attachments = Attachments::new();
     Effect::new(move |_| match start.value().get() {
         Some(Ok(started)) => open_project(&started.project),
         Some(Err(error)) => problem.set(Some(error.to_string())),
@@ -44,6 +46,12 @@ fn HomePrompt(
         if start.pending().get_untracked() {
             return;
         }
+        if untrack(|| attachments.uploading()) {
+            problem.set(Some(
+                "Wait for the attached files to finish uploading.".to_owned(),
+            ));
+            return;
+        }
         let prompt = draft.get_untracked();
         match Prompt::parse(&prompt) {
             Ok(_) => {
@@ -51,6 +59,7 @@ fn HomePrompt(
                 start.dispatch(StartProject {
                     prompt,
                     template: template.get_untracked(),
+                    attachments: attachments.ids(),
                 });
             }
             Err(error) => problem.set(Some(error.to_string())),
@@ -63,6 +72,11 @@ fn HomePrompt(
             method="post"
             action=StartProject::url()
             on:submit=submit
+            class:dropping=move || attachments.dragging()
+            on:dragover=move |ev| attachments.on_dragover(ev)
+            on:dragleave=move |ev| attachments.on_dragleave(ev)
+            on:drop=move |ev| attachments.on_drop(ev)
+            on:paste=move |ev| attachments.on_paste(ev)
         >
             <PromptField
                 draft
@@ -70,6 +84,10 @@ fn HomePrompt(
                 described_by="prompt-count"
                 autofocus=true
             />
+            <div class="prompt-attachments">
+                <AttachButton attachments disabled=Signal::derive(busy) />
+                <StagedChips attachments />
+            </div>
             <TemplatePicker templates template />
             <div class="prompt-footer">
                 <span class="prompt-footer-space"></span>
@@ -80,6 +98,12 @@ fn HomePrompt(
             </div>
             {move || {
                 problem
+                    .get()
+                    .map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })
+            }}
+            {move || {
+                attachments
+                    .problem
                     .get()
                     .map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })
             }}

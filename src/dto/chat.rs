@@ -10,3 +10,15 @@ pub struct SentMessage {
     pub assistant_message: String,
     pub credits_left: i64,
 }
+
+/// A file attached to a message, as the chat shows it: a chip, or a
+/// thumbnail for an image. `url` serves its bytes to its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    /// Its size in words ("12.4 KB").
+    pub size: String,
+    pub image: bool,
+    pub url: String,
+}

@@ -24,7 +24,11 @@ pub struct MessageView {
     pub status: String,
     pub error: Option<String>,
     pub model: Option<String>,
+    /// Why that model ran the turn: `build` or `quick edit`.
+    pub model_role: Option<String>,
     pub created: String,
+    /// The files a user's message carried, in the order attached.
+    pub attachments: Vec<crate::dto::chat::AttachmentView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

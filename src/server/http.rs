@@ -2,6 +2,7 @@
 //! files) and serving it until a shutdown signal.
 
 mod asset_cache;
+mod attachments;
 mod event_stream;
 pub mod guard;
 mod healthz;
@@ -39,10 +40,13 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const HEALTHZ: &str = "/healthz";
 
 /// Routes axum serves itself, beside the Leptos pages and server functions
-/// (`:id` marks a project's id, or under `/api/versions/` a version's and
-/// under `/api/training-jobs/` a training run's).
-pub const EXTRA_ROUTES: [&str; 5] = [
+/// (`:id` marks a project's id, or under `/api/versions/` a version's,
+/// under `/api/training-jobs/` a training run's and under
+/// `/api/attachments/` an attachment's).
+pub const EXTRA_ROUTES: [&str; 7] = [
     HEALTHZ,
+    attachments::ROUTE,
+    attachments::ONE_ROUTE,
     event_stream::ROUTE,
     version_zip::ROUTE,
     training_jobs::JOB_ROUTE,
@@ -76,6 +80,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             &version_zip::ROUTE.replace(":id", "{id}"),
             get(version_zip::version_zip),
+        )
+        .route(
+            attachments::ROUTE,
+            get(attachments::staged).post(attachments::upload),
+        )
+        .route(
+            &attachments::ONE_ROUTE.replace(":id", "{id}"),
+            get(attachments::download).delete(attachments::remove),
         )
         .route(
             &training_jobs::JOB_ROUTE.replace(":id", "{id}"),

@@ -47,12 +47,21 @@ pub async fn owned(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<P
 }
 
 /// Deletes `owner`'s project `id` and everything in it; a turn running for
-/// it is stopped first, and its versions' trained models are forgotten.
+/// it is stopped first, and its versions' trained models and its messages'
+/// attached files are forgotten.
 pub async fn delete(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<(), AppError> {
     if let Some(workers) = &state.workers {
         workers.forget_projects(owner, Some(id)).await?;
     }
     forget_models(state, owner, id).await?;
+    let attached: Vec<_> = state
+        .store
+        .project_attachments(owner, id)
+        .await?
+        .into_iter()
+        .map(|attachment| attachment.id)
+        .collect();
+    super::attachments::forget(state, &attached).await;
     if state.store.delete_project(owner, id).await? {
         Ok(())
     } else {

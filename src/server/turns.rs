@@ -4,7 +4,7 @@
 //! process.
 
 use ollio_agent::worker::Workers;
-use ollio_domain::{MessageId, ProjectId, ProjectName, Prompt, UserId};
+use ollio_domain::{AttachmentId, MessageId, ProjectId, ProjectName, Prompt, UserId};
 use ollio_store::{EnqueueRefusal, EnqueuedTurn, Project};
 
 use super::{credits, projects, request::internal, state::AppState};
@@ -20,41 +20,67 @@ fn workers(state: &AppState, what: &str) -> Result<Workers, AppError> {
         .ok_or_else(|| internal(format!("{what}: no agent workers are configured")))
 }
 
-/// Queues a turn answering `prompt` in `owner`'s `project`.
+/// Queues a turn answering `prompt`, with the files `attachments` that
+/// `owner` staged, in `owner`'s `project`.
 pub async fn send_message(
     state: &AppState,
     owner: &UserId,
     project: &ProjectId,
     prompt: &Prompt,
+    attachments: &[AttachmentId],
 ) -> Result<EnqueuedTurn, AppError> {
     let workers = workers(state, "send_message")?;
-    let queued = state
-        .store
-        .enqueue_turn(
-            owner,
-            project,
-            prompt.as_str(),
-            state.config.free_credits,
-            state.config.agent.job_attempts,
-        )
-        .await?;
+    let queued = enqueue(state, owner, project, prompt, attachments).await?;
     let queued = match queued {
         Ok(queued) => queued,
         Err(EnqueueRefusal::NoProject) => return Err(AppError::NotFound),
         Err(EnqueueRefusal::Busy) => return Err(AppError::invalid(BUSY)),
-        Err(EnqueueRefusal::OutOfCredits(usage)) => return Err(credits::out_of_credits(usage)),
+        Err(other) => return Err(refused(other)),
     };
     workers.wake();
     Ok(queued)
 }
 
+async fn enqueue(
+    state: &AppState,
+    owner: &UserId,
+    project: &ProjectId,
+    prompt: &Prompt,
+    attachments: &[AttachmentId],
+) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, AppError> {
+    Ok(state
+        .store
+        .enqueue_turn_with(
+            owner,
+            project,
+            prompt.as_str(),
+            attachments,
+            state.config.free_credits,
+            state.config.agent.job_attempts,
+        )
+        .await?)
+}
+
+/// The refusals a user can do something about, in their words.
+fn refused(refusal: EnqueueRefusal) -> AppError {
+    match refusal {
+        EnqueueRefusal::OutOfCredits(usage) => credits::out_of_credits(usage),
+        EnqueueRefusal::Attachments(why) => AppError::invalid(why),
+        EnqueueRefusal::NoProject | EnqueueRefusal::Busy => {
+            internal("start_project: a new project refused its turn")
+        }
+    }
+}
+
 /// Creates a project named after `prompt` from `template` and queues its
-/// first turn. With no credit left, nothing is created.
+/// first turn, with `attachments`. With no credit left, or files that
+/// cannot go, nothing is created.
 pub async fn start_project(
     state: &AppState,
     owner: &UserId,
     prompt: &Prompt,
     template: &str,
+    attachments: &[AttachmentId],
 ) -> Result<(Project, EnqueuedTurn), AppError> {
     let template = projects::template(template)?;
     let workers = workers(state, "start_project")?;
@@ -66,27 +92,16 @@ pub async fn start_project(
     let project = store
         .create_project(owner, &ProjectName::from_prompt(prompt), template.id)
         .await?;
-    let queued = store
-        .enqueue_turn(
-            owner,
-            &project.id,
-            prompt.as_str(),
-            state.config.free_credits,
-            state.config.agent.job_attempts,
-        )
-        .await?;
-    match queued {
+    match enqueue(state, owner, &project.id, prompt, attachments).await? {
         Ok(queued) => {
             workers.wake();
             Ok((project, queued))
         }
         Err(refusal) => {
-            // Spent meanwhile (another tab): leave no empty project behind.
+            // Spent meanwhile (another tab), or a file gone: leave no empty
+            // project behind.
             store.delete_project(owner, &project.id).await?;
-            match refusal {
-                EnqueueRefusal::OutOfCredits(usage) => Err(credits::out_of_credits(usage)),
-                _ => Err(internal("start_project: a new project refused its turn")),
-            }
+            Err(refused(refusal))
         }
     }
 }

@@ -117,6 +117,8 @@ pub async fn delete_account(user: &User, confirmation: &str) -> Result<(), AppEr
     for project in state.store.projects(&user.id).await? {
         super::projects::forget_models(&state, &user.id, &project.id).await?;
     }
+    let attached = state.store.owner_attachment_ids(&user.id).await?;
+    super::attachments::forget(&state, &attached).await;
     state.store.delete_user(&user.id).await?;
     auth::sign_out().await?;
     tracing::info!(user = %user.id, "account deleted");

@@ -2,9 +2,10 @@
 //! words, summaries as safe HTML, keys as their last four characters.
 
 use ollio_domain::calendar::{format_date, format_date_time};
+use ollio_domain::size_text;
 use ollio_store::{
-    now_ms, LeftOut, LeftOutReason, Message, Project, ProviderKeyInfo, Role, Usage, Version,
-    VersionFile,
+    now_ms, LeftOut, LeftOutReason, Message, Project, ProviderKeyInfo, Role, StoredAttachment,
+    Usage, Version, VersionFile,
 };
 
 use super::{
@@ -12,6 +13,7 @@ use super::{
     render::markdown::summary_html,
 };
 use crate::dto::{
+    chat::AttachmentView,
     preview::{AppLogView, PreviewView},
     projects::ProjectSummary,
     provider_keys::ProviderKeyView,
@@ -52,6 +54,18 @@ impl From<ProviderKeyInfo> for ProviderKeyView {
     }
 }
 
+impl From<StoredAttachment> for AttachmentView {
+    fn from(stored: StoredAttachment) -> Self {
+        Self {
+            url: format!("/api/attachments/{}", stored.id),
+            id: stored.id.to_string(),
+            name: stored.file.name.to_string(),
+            size: size_text(stored.file.size as u64),
+            image: stored.file.kind.is_image(),
+        }
+    }
+}
+
 impl From<Message> for MessageView {
     fn from(message: Message) -> Self {
         let html = match message.role {
@@ -70,7 +84,9 @@ impl From<Message> for MessageView {
             status: message.status.as_str().into(),
             error: message.error,
             model: message.model,
+            model_role: message.model_role,
             created: format_date_time(message.created_at),
+            attachments: Vec::new(),
         }
     }
 }

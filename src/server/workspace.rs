@@ -5,12 +5,14 @@
 
 use ollio_domain::{ProjectId, TurnEvent, UserId, VersionId};
 use ollio_store::{
-    now_ms, MessageStatus, NewFile, NewVersion, Role, Store, StoreError, Version, VersionFile,
+    now_ms, MessageStatus, NewFile, NewVersion, Role, Store, StoreError, StoredAttachment, Version,
+    VersionFile,
 };
 
 use super::{render, request::internal, state::AppState};
 use crate::{
     dto::{
+        chat::AttachmentView,
         usage::UsageView,
         workspace::{FileEntry, MessageView, ProjectPage, StepEvent, TrainingRunView, VersionView},
     },
@@ -27,13 +29,14 @@ pub async fn project_page(
     // The reads are independent: on PostgreSQL each waits a round trip,
     // so they go out together (every one is the owner's, or dropped).
     let now = now_ms();
-    let (found, messages, last_seq, versions, usage, runs) = tokio::try_join!(
+    let (found, messages, last_seq, versions, usage, runs, attachments) = tokio::try_join!(
         store.project(owner, project),
         store.messages(owner, project),
         store.last_event_seq(project),
         store.versions(owner, project),
         store.usage(owner, free_credits, now),
         store.training_jobs(owner, project),
+        store.project_attachments(owner, project),
     )?;
     let Some(found) = found else {
         return Ok(None);
@@ -101,7 +104,7 @@ pub async fn project_page(
             .collect(),
         app_failed,
         project: found.into(),
-        messages: messages.into_iter().map(MessageView::from).collect(),
+        messages: with_attachments(messages, attachments),
         versions: versions.into_iter().map(VersionView::from).collect(),
         running: running.map(|id| id.to_string()),
         running_events,
@@ -110,6 +113,31 @@ pub async fn project_page(
         usage: UsageView::from(usage),
         files,
     }))
+}
+
+/// The messages as the chat shows them, each user message with its files.
+fn with_attachments(
+    messages: Vec<ollio_store::Message>,
+    attachments: Vec<StoredAttachment>,
+) -> Vec<MessageView> {
+    let mut by_message: std::collections::HashMap<String, Vec<AttachmentView>> =
+        std::collections::HashMap::new();
+    for attachment in attachments {
+        if let Some(message) = &attachment.message {
+            by_message
+                .entry(message.to_string())
+                .or_default()
+                .push(AttachmentView::from(attachment));
+        }
+    }
+    messages
+        .into_iter()
+        .map(|message| {
+            let mut view = MessageView::from(message);
+            view.attachments = by_message.remove(&view.id).unwrap_or_default();
+            view
+        })
+        .collect()
 }
 
 /// The end of the app's log when the newest finished turn left an app that

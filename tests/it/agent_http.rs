@@ -441,6 +441,7 @@ async fn a_prompt_starts_a_project_and_its_page_shows_chat_and_versions(db: Test
         status: MessageStatus::Done,
         error: None,
         model: None,
+        model_role: None,
         tokens_in: 0,
         tokens_out: 0,
     };

@@ -41,6 +41,7 @@ fn input(script: &str, message: &str) -> TurnInput {
         history: Vec::new(),
         files: Vec::new(),
         message: message.into(),
+        images: Vec::new(),
         tool_calling: true,
     }
 }
@@ -409,6 +410,111 @@ async fn a_model_without_tool_calling_builds_files_through_tagged_blocks() {
         .as_str()
         .unwrap()
         .contains("<file path="));
+}
+
+#[tokio::test]
+async fn edit_file_changes_a_passage_that_matches_once_and_explains_the_rest() {
+    let stage = Stage::new("base").await;
+    let (outcome, events) = stage.run(&input("edits", "Fix the page"), limits()).await;
+    outcome.unwrap();
+    let page = std::fs::read_to_string(stage.home().join("index.html")).unwrap();
+    assert_eq!(
+        page,
+        "<!doctype html>\n<html>\n<body>\n  <h1>Fresh Bakes</h1>\n  <p>Open daily, from 7.</p>\n</body>\n</html>\n"
+    );
+    // What the model read back for its second step's four calls: one
+    // applied, none of the others touched the file.
+    let requests = stage.server.requests();
+    let third = requests
+        .iter()
+        .filter(|request| request["tools"].is_array())
+        .nth(2)
+        .expect("a third step");
+    let results: Vec<String> = third["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(results.len(), 5, "{results:?}");
+    assert!(
+        results[1].starts_with("Edited index.html: 1 edit(s), +1 −1 lines"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].starts_with("Error: the edit of index.html: `old` matches nothing, so no edit was made. The nearest lines are:"),
+        "{}",
+        results[2]
+    );
+    assert!(
+        results[2].contains("    4:   <h1>Fresh Bakes</h1>"),
+        "{}",
+        results[2]
+    );
+    assert_eq!(
+        results[3],
+        "Error: the edit of index.html: `old` matches 2 times (at lines 5, 6), so no edit was made; \
+         include more of the lines around it so that it matches exactly once"
+    );
+    assert_eq!(
+        results[4],
+        "Error: missing.html does not exist; create it with write_files"
+    );
+    // Each applied edit is a step with its diff.
+    let edited: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            TurnEvent::FileEdited {
+                path,
+                added,
+                removed,
+                diff,
+            } => Some((path.as_str(), *added, *removed, diff.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(edited.len(), 2, "{edited:?}");
+    assert_eq!(
+        (edited[0].0, edited[0].1, edited[0].2),
+        ("index.html", 1, 1)
+    );
+    assert!(
+        edited[0]
+            .3
+            .contains("-  <h1>Hello</h1>\n+  <h1>Fresh Bakes</h1>"),
+        "{}",
+        edited[0].3
+    );
+    assert_eq!((edited[1].1, edited[1].2), (1, 2));
+}
+
+#[tokio::test]
+async fn a_model_without_tool_calling_edits_through_edit_blocks() {
+    let stage = Stage::new("base").await;
+    let input = TurnInput {
+        tool_calling: false,
+        ..input("text-edits", "a tiny page")
+    };
+    let (outcome, _) = stage.run(&input, limits()).await;
+    assert_eq!(outcome.unwrap().summary, "All done: edited by text.");
+    let page = std::fs::read_to_string(stage.home().join("index.html")).unwrap();
+    assert!(page.contains("<h1>Made by text</h1>"), "{page}");
+    let told = stage
+        .server
+        .requests()
+        .iter()
+        .rev()
+        .find(|request| {
+            request["model"] == "text-edits"
+                && request["messages"].to_string().contains("matches nothing")
+        })
+        .cloned();
+    assert!(
+        told.is_some(),
+        "the model was told its second edit matched nothing"
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod agent_http;
 mod agent_jobs;
 mod agent_processes;
 mod agent_turn;
+mod attachments;
 mod cli;
 mod http;
 mod previews;

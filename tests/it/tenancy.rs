@@ -25,8 +25,14 @@ struct Ada {
     turn: String,
     /// A training run of Ada's version (stopped, so the turn could queue).
     training_job: String,
+    /// A file Ada staged for her next message, and one her follow-up carries.
+    attachment: String,
+    sent_attachment: String,
     session: Visitor,
 }
+
+const ADA_FILE: &str = "ada-secret.csv";
+const ADA_FILE_BYTES: &[u8] = b"secret,ledger\n1,2\n";
 
 /// Ada's data: an account with its own password, a project with a message,
 /// an event and a version, and two credits spent.
@@ -90,9 +96,21 @@ async fn ada(app: &TestApp) -> Ada {
         .await
         .unwrap()
         .unwrap();
+    // Two attached files: one staged, one sent with the follow-up.
+    let file = ollio_domain::attachment::check(ADA_FILE, ADA_FILE_BYTES).unwrap();
+    let blobs = app.state.blobs.as_ref().expect("the app keeps blobs");
+    let mut staged = Vec::new();
+    for _ in 0..2 {
+        let (attachment, _) = store.stage_attachment(&id, &file).await.unwrap();
+        blobs
+            .put_attachment(&attachment.id, ADA_FILE_BYTES)
+            .await
+            .unwrap();
+        staged.push(attachment.id);
+    }
     // A turn queued with its job (and a third credit): what Stop could end.
     let turn = store
-        .enqueue_turn(&id, &project.id, "a secret follow-up", 50, 3)
+        .enqueue_turn_with(&id, &project.id, "a secret follow-up", &staged[1..], 50, 3)
         .await
         .unwrap()
         .unwrap()
@@ -100,6 +118,8 @@ async fn ada(app: &TestApp) -> Ada {
         .assistant_message
         .to_string();
     Ada {
+        attachment: staged[0].to_string(),
+        sent_attachment: staged[1].to_string(),
         turn,
         training_job: train.training_job.to_string(),
         id,
@@ -160,6 +180,29 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
         1,
         "after {after}: Ada's provider key changed"
     );
+    let staged: Vec<String> = store
+        .staged_attachments(&ada.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|attachment| attachment.id.to_string())
+        .collect();
+    assert_eq!(
+        staged,
+        std::slice::from_ref(&ada.attachment),
+        "after {after}: Ada's staged file changed"
+    );
+    let sent = store
+        .attachment(
+            &ada.id,
+            &ollio_domain::AttachmentId::from_raw(ada.sent_attachment.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(
+        sent.is_some_and(|sent| sent.message.is_some()),
+        "after {after}: Ada's sent file changed"
+    );
     assert!(
         ada.session.call("current_user", &[]).await.1.contains(ADA),
         "after {after}: Ada was signed out"
@@ -187,6 +230,10 @@ fn leaks(body: &str, ada: &Ada) -> bool {
         "ada-secret-model",
         "Zq9x",
         ada.training_job.as_str(),
+        ADA_FILE,
+        "secret,ledger",
+        ada.attachment.as_str(),
+        ada.sent_attachment.as_str(),
     ]
     .iter()
     .any(|secret| body.contains(secret))
@@ -257,6 +304,7 @@ async fn check_server_function(
             &[StatusCode::OK],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Bob may start projects of his own, but not with Ada's file.
         "start_project" => (
             vec![("prompt", "Bob's own app"), ("template", "static")],
             &[StatusCode::OK],
@@ -379,11 +427,14 @@ async fn nothing_of_one_user_reaches_another(db: TestDb) {
     let bob = app.user("bob@example.com").await;
     for path in &paths {
         // Routes under /api/versions/ take a version's id, under
-        // /api/training-jobs/ a training run's, the others a project's.
+        // /api/training-jobs/ a training run's, under /api/attachments/ an
+        // attached file's, the others a project's.
         let id = if path.starts_with("/api/versions/") {
             ada.version.as_str()
         } else if path.starts_with("/api/training-jobs/") {
             ada.training_job.as_str()
+        } else if path.starts_with("/api/attachments/") {
+            ada.attachment.as_str()
         } else {
             ada.project.as_str()
         };
@@ -407,5 +458,62 @@ async fn nothing_of_one_user_reaches_another(db: TestDb) {
             }
         }
         ada_is_intact(&app, &ada, path).await;
+    }
+    files_of_ada_s_stay_hers(&app, &ada).await;
+}
+
+/// What the GET walk above cannot reach: removing, sending and starting a
+/// project with one of Ada's files, as Bob and as nobody.
+async fn files_of_ada_s_stay_hers(app: &TestApp, ada: &Ada) {
+    let bob = app.user("bob-files@example.com").await;
+    let nobody = app.visitor();
+    for id in [&ada.attachment, &ada.sent_attachment] {
+        for (who, visitor, expected) in [
+            ("Bob", &bob, StatusCode::NOT_FOUND),
+            ("nobody", &nobody, StatusCode::UNAUTHORIZED),
+        ] {
+            let response = visitor
+                .client
+                .delete(visitor.url(&format!("/api/attachments/{id}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), expected, "DELETE as {who}");
+            ada_is_intact(app, ada, &format!("DELETE of Ada's file as {who}")).await;
+        }
+    }
+    let (_, created) = bob
+        .call(
+            "create_project",
+            &[("name", "Bob's"), ("template", "static")],
+        )
+        .await;
+    let bob_project = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (name, args) in [
+        (
+            "send_message",
+            vec![
+                ("project", bob_project.as_str()),
+                ("content", "read her file"),
+                ("attachments", ada.attachment.as_str()),
+            ],
+        ),
+        (
+            "start_project",
+            vec![
+                ("prompt", "read her file"),
+                ("template", "static"),
+                ("attachments", ada.attachment.as_str()),
+            ],
+        ),
+    ] {
+        let (status, body) = bob.call(name, &args).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {body}");
+        assert!(body.contains("no longer there"), "{name}: {body}");
+        assert!(!leaks(&body, ada), "{name} with Ada's file: {body}");
+        ada_is_intact(app, ada, &format!("{name} with Ada's file as Bob")).await;
     }
 }

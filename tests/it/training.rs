@@ -271,7 +271,8 @@ async fn a_model_is_trained_deployed_and_kept_with_its_version(db: TestDb) {
     assert_eq!(second.id, again.training_job);
     assert_eq!(
         (second.status, &second.version),
-        (TrainingStatus::Deployed, &run.version)
+        (TrainingStatus::Deployed, &run.version),
+        "{second:?}"
     );
     assert_eq!(
         second.metrics, run.metrics,

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use crate::{chat_provider::SecretKey, model::ModelRef};
+use crate::{
+    chat_provider::SecretKey,
+    model::{ModelRef, ProviderKind},
+};
 use ollio_domain::config::{number, ConfigError};
 
 pub const OPENAI_DEFAULT_URL: &str = "https://api.openai.com/v1";
@@ -65,6 +68,13 @@ impl AgentConfig {
 
     pub fn tool_calling(&self, model: &ModelRef) -> bool {
         !self.text_protocol_models.contains(model)
+    }
+
+    /// Whether attached images go to `model` as image input: OpenAI's
+    /// image parts and Anthropic's image blocks do; Ollama's models and
+    /// models on the text protocol are sent text only.
+    pub fn takes_images(&self, model: &ModelRef) -> bool {
+        self.tool_calling(model) && model.provider != ProviderKind::Ollama
     }
 }
 

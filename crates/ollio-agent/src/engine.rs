@@ -9,6 +9,7 @@ use std::{future::Future, time::Duration};
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    attachments,
     chat::ChatMessage,
     chat_provider::SecretKey,
     event_log::{self, EventHub},
@@ -33,6 +34,39 @@ use ollio_store::{
 const HISTORY: usize = 12;
 /// A follow-up this short goes to `OLLIO_EDIT_MODEL`, when one is set.
 const QUICK_EDIT_CHARS: usize = 280;
+
+/// Why a turn runs on its model, as the chat shows it beside the model's
+/// name: the project's (or the default) model builds; a short follow-up
+/// goes to the edit model when one is set.
+pub const BUILD: &str = "build";
+pub const QUICK_EDIT: &str = "quick edit";
+
+/// The model a turn runs on, and why: the project's own model, else the
+/// quick-edit model (`OLLIO_EDIT_MODEL`) for a follow-up of at most
+/// [`QUICK_EDIT_CHARS`] characters, else the default (`OLLIO_MODEL`).
+pub fn choose_model(
+    config: &super::config::AgentConfig,
+    project_model: Option<&str>,
+    follow_up: bool,
+    message: &str,
+) -> Result<(ModelRef, &'static str), String> {
+    if let Some(raw) = project_model {
+        return raw
+            .parse()
+            .map(|model| (model, BUILD))
+            .map_err(|error| format!("The project's model is not usable: {error}."));
+    }
+    if follow_up && message.chars().count() <= QUICK_EDIT_CHARS {
+        if let Some(edit) = &config.edit_model {
+            return Ok((edit.clone(), QUICK_EDIT));
+        }
+    }
+    config
+        .model
+        .clone()
+        .map(|model| (model, BUILD))
+        .ok_or_else(|| "No model is configured: set OLLIO_MODEL (and the provider's key).".into())
+}
 
 /// Everything turns need, shared by a process's workers.
 #[derive(Clone)]
@@ -256,17 +290,32 @@ impl Engine {
         let Some(request) = messages.iter().find(|m| m.id == turn.user_message) else {
             return Err(Stop::Fail("The message was deleted.".into(), true));
         };
+        let attached_before = store
+            .project_attachments(&turn.owner, &turn.project)
+            .await?;
         let history: Vec<ChatMessage> = messages
             .iter()
             .take_while(|message| message.id != turn.user_message)
             .filter(|message| message.status == MessageStatus::Done && !message.content.is_empty())
             .map(|message| match message.role {
-                Role::User => ChatMessage::user(message.content.clone()),
+                Role::User => {
+                    let files: Vec<_> = attached_before
+                        .iter()
+                        .filter(|file| file.message.as_ref() == Some(&message.id))
+                        .collect();
+                    ChatMessage::user(attachments::with_paths(&message.content, &files))
+                }
                 Role::Assistant => ChatMessage::assistant(message.content.clone(), Vec::new()),
             })
             .collect();
         let history = history[history.len().saturating_sub(HISTORY)..].to_vec();
-        let model = self.pick_model(&project, !history.is_empty(), &request.content)?;
+        let (model, model_role) = choose_model(
+            self.providers.config(),
+            project.model.as_deref(),
+            !history.is_empty(),
+            &request.content,
+        )
+        .map_err(|reason| Stop::Fail(reason, true))?;
         let user_key = self.user_key(&turn.owner, &model).await?;
         let provider = self
             .providers
@@ -292,17 +341,32 @@ impl Engine {
             Ok(listing) if listing != "(no files)" => listing.lines().map(str::to_owned).collect(),
             _ => Vec::new(),
         };
+        let attached = attachments::bring(
+            store,
+            self.blobs.as_ref(),
+            &turn.owner,
+            &turn.user_message,
+            &envd,
+            self.providers.config().takes_images(&model),
+            sink,
+        )
+        .await?;
+        let message = match &attached.description {
+            Some(description) => format!("{}\n\n{description}", request.content),
+            None => request.content.clone(),
+        };
         let input = TurnInput {
             model: model.model.clone(),
             system_prompt: templates::system_prompt(template),
             history,
             files,
-            message: request.content.clone(),
+            message,
+            images: attached.images,
             tool_calling: self.providers.config().tool_calling(&model),
         };
         let outcome = run_turn(provider.as_ref(), &envd, &input, self.limits, sink, cancel).await;
         let TurnOutcome {
-            summary,
+            mut summary,
             title,
             usage,
             ..
@@ -337,11 +401,15 @@ impl Engine {
             left_out: snapshot.left_out,
         };
         let model_name = model.to_string();
+        if let Some(note) = attachments::unseen_note(&attached.unseen, &model_name) {
+            summary = format!("{}\n\n{note}", summary.trim_end());
+        }
         let end = MessageEnd {
             content: &summary,
             status: MessageStatus::Done,
             error: None,
             model: Some(&model_name),
+            model_role: Some(model_role),
             tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
             tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
         };
@@ -384,33 +452,6 @@ impl Engine {
                 true,
             )),
         }
-    }
-
-    /// The project's own model, else the quick-edit model for a short
-    /// follow-up, else the default.
-    fn pick_model(
-        &self,
-        project: &Project,
-        follow_up: bool,
-        message: &str,
-    ) -> Result<ModelRef, Stop> {
-        let config = self.providers.config();
-        if let Some(raw) = &project.model {
-            return raw.parse().map_err(|error| {
-                Stop::Fail(format!("The project's model is not usable: {error}."), true)
-            });
-        }
-        if follow_up && message.chars().count() <= QUICK_EDIT_CHARS {
-            if let Some(edit) = &config.edit_model {
-                return Ok(edit.clone());
-            }
-        }
-        config.model.clone().ok_or_else(|| {
-            Stop::Fail(
-                "No model is configured: set OLLIO_MODEL (and the provider's key).".into(),
-                true,
-            )
-        })
     }
 
     /// How this engine makes project sandboxes (the Preview tab makes
@@ -496,4 +537,74 @@ pub fn retry_delay(base: Duration, attempt: i64) -> Duration {
     let exponent = u32::try_from(attempt.clamp(1, 6) - 1).unwrap_or(0);
     base.saturating_mul(4u32.pow(exponent))
         .min(Duration::from_secs(120))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(model: Option<&str>, edit: Option<&str>) -> super::super::config::AgentConfig {
+        let model = model.map(str::to_owned);
+        let edit = edit.map(str::to_owned);
+        super::super::config::from_lookup(&|name: &str| match name {
+            "OLLIO_MODEL" => model.clone(),
+            "OLLIO_EDIT_MODEL" => edit.clone(),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    fn chosen(
+        config: &super::super::config::AgentConfig,
+        project: Option<&str>,
+        follow_up: bool,
+        message: &str,
+    ) -> (String, &'static str) {
+        let (model, role) = choose_model(config, project, follow_up, message).unwrap();
+        (model.to_string(), role)
+    }
+
+    #[test]
+    fn a_short_follow_up_goes_to_the_edit_model_and_says_so() {
+        let both = config(Some("openai:big"), Some("openai:small"));
+        let short = "Make the heading blue";
+        let long = "x".repeat(QUICK_EDIT_CHARS + 1);
+        // The first message builds, however short.
+        assert_eq!(
+            chosen(&both, None, false, short),
+            ("openai:big".into(), BUILD)
+        );
+        assert_eq!(
+            chosen(&both, None, true, short),
+            ("openai:small".into(), QUICK_EDIT)
+        );
+        let at_limit = "y".repeat(QUICK_EDIT_CHARS);
+        assert_eq!(chosen(&both, None, true, &at_limit).1, QUICK_EDIT);
+        assert_eq!(
+            chosen(&both, None, true, &long),
+            ("openai:big".into(), BUILD)
+        );
+        // Characters, not bytes.
+        let accents = "é".repeat(QUICK_EDIT_CHARS);
+        assert_eq!(chosen(&both, None, true, &accents).1, QUICK_EDIT);
+        // A project's own model always builds.
+        assert_eq!(
+            chosen(&both, Some("anthropic:mine"), true, short),
+            ("anthropic:mine".into(), BUILD)
+        );
+        // Without an edit model, follow-ups build on the default.
+        let one = config(Some("openai:big"), None);
+        assert_eq!(
+            chosen(&one, None, true, short),
+            ("openai:big".into(), BUILD)
+        );
+        // Nothing configured: the reason says what to set.
+        let none = config(None, None);
+        assert!(choose_model(&none, None, false, short)
+            .unwrap_err()
+            .contains("OLLIO_MODEL"));
+        assert!(choose_model(&both, Some("nonsense"), false, short)
+            .unwrap_err()
+            .contains("not usable"));
+    }
 }

@@ -5,7 +5,8 @@
 //!   OpenAI-compatible endpoint, `anthropic`), `provider:model` names
 //!   (`model`, `providers`), the text protocol for models without tool
 //!   calling (`text_protocol`);
-//! - the work: the tool contract (`tools`), one turn's loop (`turn`), the
+//! - the work: the tool contract (`tools`), one turn's loop (`turn`), a
+//!   message's attached files in it (`attachments`), the
 //!   project templates' prompts (`templates`), versions' files
 //!   (`snapshot`), making a project's sandbox from a version
 //!   (`project_sandbox`, shared with the Preview tab);
@@ -22,9 +23,11 @@
 pub mod anthropic;
 pub mod app_ready;
 pub mod app_watch;
+mod attachments;
 pub mod chat;
 pub mod chat_provider;
 pub mod config;
+pub mod edit_file;
 pub mod engine;
 pub mod event_log;
 pub mod listing;
@@ -34,6 +37,7 @@ pub mod project_sandbox;
 pub mod providers;
 pub mod snapshot;
 pub mod sse;
+pub mod table_preview;
 pub mod templates;
 pub mod text_protocol;
 pub mod tools;

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 pub use ollio_templates::Template;
 
 const RULES: &str = "Work only through your tools. Paths are relative to the project root. \
-Write whole files. Keep the user's earlier work unless asked to change it. \
+Create files whole with write_files; change an existing file with edit_file (exact passages \
+that occur once) rather than writing it again. Keep the user's earlier work unless asked to \
+change it. \
 Never put code in your final answer: the user reads the files in the Code tab. \
 When the work is done, answer without calling tools, with two or three plain sentences \
 for the user inside <task_summary>…</task_summary>.";

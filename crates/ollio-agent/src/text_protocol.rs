@@ -5,6 +5,10 @@
 //! <file path="index.html">
 //! <h1>Hello</h1>
 //! </file>
+//! <edit path="app.js">
+//! <old>const n = 1;</old>
+//! <new>const n = 2;</new>
+//! </edit>
 //! <command>ls -la</command>
 //! ```
 //!
@@ -19,6 +23,12 @@ pub enum Action {
         path: String,
         content: String,
         /// The block had no closing tag.
+        cut: bool,
+    },
+    /// `edit_file`: each `(old, new)` in order.
+    EditFile {
+        path: String,
+        edits: Vec<(String, String)>,
         cut: bool,
     },
     Command {
@@ -37,8 +47,10 @@ pub struct Parsed {
 /// How to explain the protocol in a system prompt.
 pub const INSTRUCTIONS: &str =
     "You cannot call tools directly. To write a file, answer with a block \
-<file path=\"relative/path\">…whole file content…</file>. To run a shell command, answer with \
-<command>the command</command>. Use several blocks in one answer if needed. When the work is done, \
+<file path=\"relative/path\">…whole file content…</file>. To change part of an existing file, \
+answer with <edit path=\"relative/path\"><old>exact text, occurring once</old><new>its \
+replacement</new></edit> (several old/new pairs may follow one another). To run a shell command, \
+answer with <command>the command</command>. Use several blocks in one answer if needed. When the work is done, \
 answer without any block, with a short summary for the user.";
 
 /// How the results of an answer's blocks begin, in the user message that
@@ -50,21 +62,26 @@ pub fn parse(text: &str) -> Parsed {
     let mut prose = String::new();
     let mut rest = text;
     loop {
-        let next_file = rest.find("<file");
-        let next_command = rest.find("<command>");
-        let (start, is_file) = match (next_file, next_command) {
-            (Some(f), Some(c)) if f < c => (f, true),
-            (Some(_), Some(c)) => (c, false),
-            (Some(f), None) => (f, true),
-            (None, Some(c)) => (c, false),
-            (None, None) => {
-                prose.push_str(rest);
-                break;
-            }
+        let next = [
+            (rest.find("<file"), Block::File),
+            (rest.find("<edit"), Block::Edit),
+            (rest.find("<command>"), Block::Command),
+        ]
+        .into_iter()
+        .filter_map(|(at, block)| at.map(|at| (at, block)))
+        .min_by_key(|(at, _)| *at);
+        let Some((start, kind)) = next else {
+            prose.push_str(rest);
+            break;
         };
         prose.push_str(&rest[..start]);
         let block = &rest[start..];
-        if is_file {
+        if kind != Block::Command {
+            let close = if kind == Block::Edit {
+                "</edit>"
+            } else {
+                "</file>"
+            };
             let Some(head_end) = block.find('>') else {
                 // Cut inside the opening tag: nothing usable.
                 break;
@@ -75,14 +92,22 @@ pub fn parse(text: &str) -> Parsed {
                 continue;
             };
             let body = &block[head_end + 1..];
-            let (content, cut, consumed) = match body.find("</file>") {
-                Some(end) => (&body[..end], false, head_end + 1 + end + "</file>".len()),
+            let (inner, cut, consumed) = match body.find(close) {
+                Some(end) => (&body[..end], false, head_end + 1 + end + close.len()),
                 None => (body, true, block.len()),
             };
-            parsed.actions.push(Action::WriteFile {
-                path,
-                content: strip_one_newline(content),
-                cut,
+            parsed.actions.push(if kind == Block::Edit {
+                Action::EditFile {
+                    path,
+                    edits: edit_pairs(inner),
+                    cut,
+                }
+            } else {
+                Action::WriteFile {
+                    path,
+                    content: strip_one_newline(inner),
+                    cut,
+                }
             });
             rest = &block[consumed..];
         } else {
@@ -110,6 +135,38 @@ pub fn parse(text: &str) -> Parsed {
     }
     parsed.prose = prose.trim().to_owned();
     parsed
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    File,
+    Edit,
+    Command,
+}
+
+/// The `<old>…</old><new>…</new>` pairs of an edit block, in order; a pair
+/// missing its `<new>` is left out (the block reads as cut).
+fn edit_pairs(body: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("<old>") {
+        let after = &rest[start + "<old>".len()..];
+        let Some(old_end) = after.find("</old>") else {
+            break;
+        };
+        let old = strip_one_newline(&after[..old_end]);
+        let after = &after[old_end + "</old>".len()..];
+        let Some(new_start) = after.find("<new>") else {
+            break;
+        };
+        let after = &after[new_start + "<new>".len()..];
+        let Some(new_end) = after.find("</new>") else {
+            break;
+        };
+        pairs.push((old, strip_one_newline(&after[..new_end])));
+        rest = &after[new_end + "</new>".len()..];
+    }
+    pairs
 }
 
 /// `name="value"` (or single quotes) inside an opening tag.
@@ -180,6 +237,40 @@ mod tests {
             }]
         );
         assert_eq!(parse("text <file pa").actions, []);
+    }
+
+    #[test]
+    fn edits_come_as_old_and_new_pairs() {
+        let parsed = parse(
+            "Fixing the count.\n<edit path=\"app.js\">\n<old>let n = 1;</old>\n<new>let n = 2;</new>\n<old>\nold()\n</old><new>\nnew()\n</new>\n</edit>\n<command>ls</command>",
+        );
+        assert_eq!(
+            parsed.actions,
+            [
+                Action::EditFile {
+                    path: "app.js".into(),
+                    edits: vec![
+                        ("let n = 1;".into(), "let n = 2;".into()),
+                        ("old()\n".into(), "new()\n".into()),
+                    ],
+                    cut: false,
+                },
+                Action::Command {
+                    command: "ls".into(),
+                    cut: false
+                },
+            ]
+        );
+        assert_eq!(parsed.prose, "Fixing the count.");
+        let parsed = parse("<edit path='a.css'><old>a</old><new>b</ne");
+        assert_eq!(
+            parsed.actions,
+            [Action::EditFile {
+                path: "a.css".into(),
+                edits: Vec::new(),
+                cut: true
+            }]
+        );
     }
 
     #[test]

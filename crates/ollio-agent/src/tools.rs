@@ -1,6 +1,7 @@
-//! The four tools the model works with, a contract other parts rely on:
-//! `write_files {files: [{path, content}]}`, `read_files {paths}`,
-//! `list_files {path}` and `terminal {command, timeout_ms?}`. Paths are
+//! The five tools the model works with, a contract other parts rely on:
+//! `write_files {files: [{path, content}]}`, `edit_file {path, edits:
+//! [{old, new}]}`, `read_files {paths}`, `list_files {path}` and `terminal
+//! {command, timeout_ms?}`. Paths are
 //! relative to the project root, `/home/user` in the sandbox; absolute paths
 //! and `..` that leave it are refused with an error the model sees, as are
 //! malformed arguments.
@@ -11,11 +12,16 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{chat::ToolSpec, listing};
+use super::{
+    chat::ToolSpec,
+    edit_file::{self, Edit},
+    listing,
+};
 use ollio_domain::TurnEvent;
 use ollio_sandbox::{wire::Signal, Command, CommandEvent, CommandOutput, Envd, SandboxError};
 
 pub const WRITE_FILES: &str = "write_files";
+pub const EDIT_FILE: &str = "edit_file";
 pub const READ_FILES: &str = "read_files";
 pub const LIST_FILES: &str = "list_files";
 pub const TERMINAL: &str = "terminal";
@@ -55,6 +61,31 @@ pub fn specs() -> Vec<ToolSpec> {
                     }
                 },
                 "required": ["files"]
+            }),
+        },
+        ToolSpec {
+            name: EDIT_FILE.into(),
+            description: "Change part of an existing file: each `old` is replaced by its `new`, in \
+order. Each `old` must be the file's exact text (spaces and line breaks included) and occur exactly \
+once; include a few surrounding lines to make it unique. Prefer this to rewriting a file whole."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "path": { "type": "string", "description": "Relative to the project root" },
+                    "edits": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "old": { "type": "string", "description": "The exact text to replace" },
+                                "new": { "type": "string", "description": "What it becomes" }
+                            },
+                            "required": ["old", "new"]
+                        }
+                    }
+                },
+                "required": ["path", "edits"]
             }),
         },
         ToolSpec {
@@ -104,6 +135,7 @@ pub struct FileArg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolCallArgs {
     WriteFiles(Vec<FileArg>),
+    EditFile { path: String, edits: Vec<Edit> },
     ReadFiles(Vec<String>),
     ListFiles(String),
     Terminal { command: String, timeout_ms: u64 },
@@ -160,6 +192,21 @@ pub fn parse_call(name: &str, arguments: &str) -> Result<ToolCallArgs, ToolError
                 .collect::<Result<_, ToolError>>()?;
             Ok(ToolCallArgs::WriteFiles(files))
         }
+        EDIT_FILE => {
+            #[derive(Deserialize)]
+            struct Args {
+                path: String,
+                edits: Vec<Edit>,
+            }
+            let args: Args = serde_json::from_value(value).map_err(wrong)?;
+            if args.edits.is_empty() {
+                return Err(ToolError::new("edit_file needs at least one edit"));
+            }
+            Ok(ToolCallArgs::EditFile {
+                path: project_path(&args.path)?,
+                edits: args.edits,
+            })
+        }
         READ_FILES => {
             #[derive(Deserialize)]
             struct Args {
@@ -206,7 +253,7 @@ pub fn parse_call(name: &str, arguments: &str) -> Result<ToolCallArgs, ToolError
             })
         }
         other => Err(ToolError::new(format!(
-            "there is no tool named {other}; the tools are {WRITE_FILES}, {READ_FILES}, {LIST_FILES} and {TERMINAL}"
+            "there is no tool named {other}; the tools are {WRITE_FILES}, {EDIT_FILE}, {READ_FILES}, {LIST_FILES} and {TERMINAL}"
         ))),
     }
 }
@@ -250,7 +297,7 @@ fn folder_path(raw: &str) -> Result<String, ToolError> {
 }
 
 /// Where a project path is in the sandbox.
-fn in_sandbox(path: &str) -> String {
+pub(crate) fn in_sandbox(path: &str) -> String {
     if path.is_empty() {
         PROJECT_ROOT.to_owned()
     } else {
@@ -295,6 +342,7 @@ impl ToolRunner<'_> {
     pub async fn run(&self, call: ToolCallArgs) -> Result<String, ToolError> {
         match call {
             ToolCallArgs::WriteFiles(files) => self.write_files(files).await,
+            ToolCallArgs::EditFile { path, edits } => self.edit_file(&path, &edits).await,
             ToolCallArgs::ReadFiles(paths) => self.read_files(paths).await,
             ToolCallArgs::ListFiles(path) => self.list_files(&path).await,
             ToolCallArgs::Terminal {
@@ -327,6 +375,49 @@ impl ToolRunner<'_> {
             report.push_str(&format!("\n- {} ({size} bytes)", file.path));
         }
         Ok(report)
+    }
+
+    /// Reads the file, applies every edit or none, writes it back and
+    /// reports the change as a diff.
+    async fn edit_file(&self, path: &str, edits: &[Edit]) -> Result<String, ToolError> {
+        let at = in_sandbox(path);
+        let part = match self.envd.read_file_head(&at, edit_file::MAX_FILE + 1).await {
+            Ok(part) => part,
+            Err(SandboxError::Missing(_)) => {
+                return Err(ToolError::new(format!(
+                    "{path} does not exist; create it with {WRITE_FILES}"
+                )))
+            }
+            Err(error) => return Err(sandbox_error("reading the file", &error)),
+        };
+        if part.bytes.len() > edit_file::MAX_FILE {
+            return Err(ToolError::new(format!(
+                "{path} is larger than {} bytes; write it whole with {WRITE_FILES}",
+                edit_file::MAX_FILE
+            )));
+        }
+        let Ok(before) = String::from_utf8(part.bytes) else {
+            return Err(ToolError::new(format!(
+                "{path} is not text; write it whole with {WRITE_FILES}"
+            )));
+        };
+        let after = edit_file::apply(path, &before, edits).map_err(ToolError::new)?;
+        self.envd
+            .write_file(&at, after.as_bytes())
+            .await
+            .map_err(|error| sandbox_error("writing the file", &error))?;
+        let (diff, added, removed) = edit_file::diff(path, &before, &after);
+        self.emit(TurnEvent::FileEdited {
+            path: path.to_owned(),
+            added,
+            removed,
+            diff,
+        });
+        Ok(format!(
+            "Edited {path}: {} edit(s), +{added} −{removed} lines ({} bytes now)",
+            edits.len(),
+            after.len()
+        ))
     }
 
     /// Each file's first [`MAX_READ`] bytes, [`MAX_READ_CALL`] in all: the
@@ -498,7 +589,13 @@ mod tests {
         let names: Vec<String> = specs().into_iter().map(|spec| spec.name).collect();
         assert_eq!(
             names,
-            ["write_files", "read_files", "list_files", "terminal"]
+            [
+                "write_files",
+                "edit_file",
+                "read_files",
+                "list_files",
+                "terminal"
+            ]
         );
         let specs = specs();
         assert_eq!(specs[0].parameters["required"], json!(["files"]));
@@ -506,13 +603,38 @@ mod tests {
             specs[0].parameters["properties"]["files"]["items"]["required"],
             json!(["path", "content"])
         );
-        assert_eq!(specs[1].parameters["required"], json!(["paths"]));
-        assert_eq!(specs[2].parameters["properties"]["path"]["default"], ".");
-        assert_eq!(specs[3].parameters["required"], json!(["command"]));
+        assert_eq!(specs[1].parameters["required"], json!(["path", "edits"]));
         assert_eq!(
-            specs[3].parameters["properties"]["timeout_ms"]["type"],
+            specs[1].parameters["properties"]["edits"]["items"]["required"],
+            json!(["old", "new"])
+        );
+        assert_eq!(specs[2].parameters["required"], json!(["paths"]));
+        assert_eq!(specs[3].parameters["properties"]["path"]["default"], ".");
+        assert_eq!(specs[4].parameters["required"], json!(["command"]));
+        assert_eq!(
+            specs[4].parameters["properties"]["timeout_ms"]["type"],
             "integer"
         );
+        // edit_file's arguments are checked like the others'.
+        assert_eq!(
+            parse_call(
+                EDIT_FILE,
+                r#"{"path": "./a.js", "edits": [{"old": "x", "new": "y"}]}"#
+            ),
+            Ok(ToolCallArgs::EditFile {
+                path: "a.js".into(),
+                edits: vec![Edit {
+                    old: "x".into(),
+                    new: "y".into()
+                }]
+            })
+        );
+        assert!(parse_call(EDIT_FILE, r#"{"path": "a.js", "edits": []}"#).is_err());
+        assert!(parse_call(
+            EDIT_FILE,
+            r#"{"path": "../a.js", "edits": [{"old": "x", "new": "y"}]}"#
+        )
+        .is_err());
     }
 
     #[test]

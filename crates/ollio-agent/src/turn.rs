@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    chat::{ChatMessage, ChatRequest, Completion, ToolCall, Usage},
+    chat::{ChatMessage, ChatRequest, Completion, Image, ToolCall, Usage},
     chat_provider::{ChatProvider, ProviderError},
     text_protocol::{self, Action},
     tools::{self, EventSink, ToolCallArgs, ToolRunner},
@@ -66,6 +66,8 @@ pub struct TurnInput {
     /// The project's files now, one per line, for the model's bearings.
     pub files: Vec<String>,
     pub message: String,
+    /// Images attached to the message, for a model that takes images.
+    pub images: Vec<Image>,
     /// `false` for models without tool calling: the text protocol instead.
     pub tool_calling: bool,
 }
@@ -170,10 +172,10 @@ impl Turn<'_> {
         } else {
             format!("The project's files now:\n{}", self.input.files.join("\n"))
         };
-        messages.push(ChatMessage::user(format!(
-            "{files}\n\n{}",
-            self.input.message
-        )));
+        messages.push(ChatMessage::user_with_images(
+            format!("{files}\n\n{}", self.input.message),
+            self.input.images.clone(),
+        ));
         messages
     }
 
@@ -241,6 +243,26 @@ impl Turn<'_> {
                     tools::project_path(&path).map(|path| {
                         ToolCallArgs::WriteFiles(vec![tools::FileArg { path, content }])
                     }),
+                )
+            }
+            Action::EditFile { path, edits, cut } => {
+                if cut {
+                    return format!(
+                        "{path}: the edit block was cut off; nothing was changed, send it again"
+                    );
+                }
+                if edits.is_empty() {
+                    return format!(
+                        "{path}: the edit block holds no <old>…</old><new>…</new> pair; nothing was changed"
+                    );
+                }
+                let edits = edits
+                    .into_iter()
+                    .map(|(old, new)| super::edit_file::Edit { old, new })
+                    .collect();
+                (
+                    path.clone(),
+                    tools::project_path(&path).map(|path| ToolCallArgs::EditFile { path, edits }),
                 )
             }
             Action::Command { command, cut } => {

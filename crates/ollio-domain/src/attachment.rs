@@ -3,7 +3,7 @@
 //! TXT, XLSX, Parquet) or an image (PNG, JPEG, WebP, GIF); which one is read
 //! from its bytes, never trusted from its name. Data files land in the
 //! project's `data/` folder; images too, and go to the model as image input
-//! when it takes images.
+//! when it takes images (`ollio_agent::attachments` tells the model of them).
 
 use std::fmt;
 
@@ -17,10 +17,6 @@ pub const MAX_FILES: usize = 5;
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// The folder of the project attachments land in.
 pub const DATA_DIR: &str = "data";
-/// Rows of a table shown to the model after its header.
-const PREVIEW_ROWS: usize = 5;
-/// Characters of one previewed line.
-const PREVIEW_LINE: usize = 200;
 
 /// What an attached file is, by its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +37,29 @@ impl AttachmentKind {
     /// Whether the model may see it as an image.
     pub fn is_image(self) -> bool {
         matches!(self, Self::Png | Self::Jpeg | Self::Webp | Self::Gif)
+    }
+
+    /// Its name in storage and on the wire (`csv`, `png`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+            Self::Text => "text",
+            Self::Xlsx => "xlsx",
+            Self::Parquet => "parquet",
+            Self::Png => "png",
+            Self::Jpeg => "jpeg",
+            Self::Webp => "webp",
+            Self::Gif => "gif",
+        }
+    }
+
+    /// The kind [`Self::as_str`] names.
+    pub fn parse(raw: &str) -> Option<Self> {
+        use AttachmentKind::*;
+        [Csv, Json, Text, Xlsx, Parquet, Png, Jpeg, Webp, Gif]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
     }
 
     /// The media type sent with an image, or kept with a file.
@@ -199,13 +218,17 @@ fn kind_of(name: &AttachmentName, bytes: &[u8]) -> Option<AttachmentKind> {
         return Some(Parquet);
     }
     let extension = name.extension();
-    // An XLSX file is a zip whose first entry names its content types.
+    // An XLSX file is a zip with an entry naming its content types: first
+    // (as Excel writes it) or anywhere, and always in the central
+    // directory at the end (as openpyxl writes it).
     if bytes.starts_with(b"PK\x03\x04") {
+        let names = |part: &[u8]| {
+            part.windows(19)
+                .any(|window| window == b"[Content_Types].xml")
+        };
         let head = &bytes[..bytes.len().min(4096)];
-        let office = head
-            .windows(19)
-            .any(|window| window == b"[Content_Types].xml");
-        return (extension == "xlsx" && office).then_some(Xlsx);
+        let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
+        return (extension == "xlsx" && (names(head) || names(tail))).then_some(Xlsx);
     }
     let text = std::str::from_utf8(bytes).ok()?;
     if text.contains('\0') {
@@ -217,44 +240,6 @@ fn kind_of(name: &AttachmentName, bytes: &[u8]) -> Option<AttachmentKind> {
         "txt" | "md" | "" => Some(Text),
         _ => None,
     }
-}
-
-/// The lines that tell the model what was attached: each file's path and
-/// size and, for a text table, its header and first rows.
-pub fn describe(attachments: &[(Attachment, &[u8])]) -> String {
-    let mut out = String::from("The user attached these files, saved in the project:\n");
-    for (attachment, bytes) in attachments {
-        out.push_str(&format!(
-            "- {} ({}, {})\n",
-            attachment.name.path(),
-            attachment.kind.media_type(),
-            size_text(attachment.size as u64)
-        ));
-        if attachment.kind == AttachmentKind::Csv {
-            let text = String::from_utf8_lossy(bytes);
-            let mut lines = text.lines().filter(|line| !line.trim().is_empty());
-            if let Some(header) = lines.next() {
-                out.push_str(&format!("  header: {}\n", cut(header)));
-                let rows: Vec<&str> = lines.by_ref().take(PREVIEW_ROWS).collect();
-                for row in &rows {
-                    out.push_str(&format!("  row: {}\n", cut(row)));
-                }
-                let more = lines.count();
-                if more > 0 {
-                    out.push_str(&format!("  … and {more} more rows\n"));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn cut(line: &str) -> String {
-    if line.chars().count() <= PREVIEW_LINE {
-        return line.to_owned();
-    }
-    let kept: String = line.chars().take(PREVIEW_LINE).collect();
-    format!("{kept}…")
 }
 
 #[cfg(test)]
@@ -292,6 +277,18 @@ mod tests {
         let xlsx = [b"PK\x03\x04".as_slice(), b"....[Content_Types].xml"].concat();
         assert_eq!(
             check("sheet.xlsx", &xlsx).unwrap().kind,
+            AttachmentKind::Xlsx
+        );
+        // openpyxl writes the content types last: the central directory at
+        // the end names them.
+        let late = [
+            b"PK\x03\x04".as_slice(),
+            &[b'x'; 10_000],
+            b"PK\x01\x02[Content_Types].xml",
+        ]
+        .concat();
+        assert_eq!(
+            check("sheet.xlsx", &late).unwrap().kind,
             AttachmentKind::Xlsx
         );
     }
@@ -344,20 +341,5 @@ mod tests {
         }
         let from_path = AttachmentName::parse("C:\\Users\\ada\\sales (1).csv").unwrap();
         assert_eq!(from_path.path(), "data/sales (1).csv");
-    }
-
-    #[test]
-    fn the_model_is_told_names_sizes_and_a_table_s_first_rows() {
-        let csv = b"city,price\nOslo,3\nBergen,2\nTromso,4\nBodo,1\nAlta,5\nMolde,6\nHamar,7\n";
-        let attachment = check("homes.csv", csv).unwrap();
-        let image = check("plot.png", PNG).unwrap();
-        let text = describe(&[(attachment, csv.as_slice()), (image, PNG)]);
-        assert!(text.contains("- data/homes.csv (text/csv, 66 B)"), "{text}");
-        assert!(text.contains("  header: city,price\n"), "{text}");
-        assert!(text.contains("  row: Oslo,3\n"), "{text}");
-        assert!(text.contains("  row: Alta,5\n"), "{text}");
-        assert!(!text.contains("Molde"), "{text}");
-        assert!(text.contains("… and 2 more rows"), "{text}");
-        assert!(text.contains("- data/plot.png (image/png, 16 B)"), "{text}");
     }
 }

@@ -52,3 +52,7 @@ id_type!(
     /// One training run of an ML model project's version.
     TrainingJobId
 );
+id_type!(
+    /// One file a user attached (or is about to attach) to a message.
+    AttachmentId
+);

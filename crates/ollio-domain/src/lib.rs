@@ -17,7 +17,7 @@ mod sizes;
 mod turn_event;
 
 pub use credentials::{Email, EmailError, Password, PasswordError};
-pub use ids::{MessageId, ProjectId, TrainingJobId, UserId, VersionId};
+pub use ids::{AttachmentId, MessageId, ProjectId, TrainingJobId, UserId, VersionId};
 pub use next_path::safe_next;
 pub use project_name::{ProjectName, ProjectNameError};
 pub use prompt::{Prompt, PromptError};

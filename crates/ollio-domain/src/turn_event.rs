@@ -48,6 +48,14 @@ pub enum TurnEvent {
         path: String,
         size: u64,
     },
+    /// A file changed in place (`edit_file`): the lines added and removed,
+    /// and the change as a unified diff.
+    FileEdited {
+        path: String,
+        added: u64,
+        removed: u64,
+        diff: String,
+    },
     CommandStarted {
         command: String,
     },
@@ -67,6 +75,14 @@ pub enum TurnEvent {
     Retrying {
         reason: String,
         wait_ms: u64,
+    },
+    /// The files attached to the message were saved in the project
+    /// (`data/…`). `unseen` names the images among them the model was not
+    /// shown, because it does not take images.
+    AttachmentsSaved {
+        paths: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unseen: Vec<String>,
     },
     /// The project's app (a template's start command) is being waited for.
     AppStarting,
@@ -127,17 +143,19 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 23] = [
+    pub const KINDS: [&'static str; 25] = [
         "template_preparing",
         "template_ready",
         "sandbox_starting",
         "sandbox_ready",
         "file_written",
+        "file_edited",
         "command_started",
         "output",
         "command_exited",
         "model_request",
         "retrying",
+        "attachments_saved",
         "app_starting",
         "app_ready",
         "app_failed",
@@ -172,11 +190,13 @@ impl TurnEvent {
             Self::SandboxStarting => "sandbox_starting",
             Self::SandboxReady { .. } => "sandbox_ready",
             Self::FileWritten { .. } => "file_written",
+            Self::FileEdited { .. } => "file_edited",
             Self::CommandStarted { .. } => "command_started",
             Self::Output { .. } => "output",
             Self::CommandExited { .. } => "command_exited",
             Self::ModelRequest { .. } => "model_request",
             Self::Retrying { .. } => "retrying",
+            Self::AttachmentsSaved { .. } => "attachments_saved",
             Self::AppStarting => "app_starting",
             Self::AppReady => "app_ready",
             Self::AppFailed { .. } => "app_failed",
@@ -210,8 +230,18 @@ mod tests {
                 path: "index.html".into(),
                 size: 12,
             },
+            TurnEvent::FileEdited {
+                path: "app.js".into(),
+                added: 1,
+                removed: 2,
+                diff: "-a\n+b\n".into(),
+            },
             TurnEvent::Cancelled,
             TurnEvent::Failed { reason: "x".into() },
+            TurnEvent::AttachmentsSaved {
+                paths: vec!["data/a.csv".into()],
+                unseen: vec!["a.png".into()],
+            },
             TurnEvent::AppStarting,
             TurnEvent::AppReady,
             TurnEvent::AppFailed {

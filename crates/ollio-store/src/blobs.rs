@@ -1,5 +1,5 @@
 //! Blobs too big for the database: the artifacts a trained model's version
-//! keeps. Behind the `object_store` crate, so the same calls reach the
+//! keeps, and the files users attach to messages. Behind the `object_store` crate, so the same calls reach the
 //! local file system (by default, under the data folder) or any
 //! S3-compatible store (`OLLIO_BLOB_URL=s3://bucket/prefix`, with the usual
 //! `AWS_*` variables: keys, `AWS_REGION`, `AWS_ENDPOINT` and
@@ -14,7 +14,7 @@ use object_store::{
     path::Path as BlobPath,
     ObjectStore, PutPayload,
 };
-use ollio_domain::VersionId;
+use ollio_domain::{AttachmentId, VersionId};
 
 /// Bytes the artifacts of one version may hold unless `OLLIO_ARTIFACT_MB`
 /// says otherwise.
@@ -177,5 +177,29 @@ impl Blobs {
             self.store.delete(&meta.location).await?;
         }
         Ok(())
+    }
+
+    /// Keeps an attached file's bytes.
+    pub async fn put_attachment(&self, id: &AttachmentId, bytes: &[u8]) -> Result<(), BlobError> {
+        let key = self.key(&["attachments", id.as_str()])?;
+        self.store
+            .put(&key, PutPayload::from(bytes.to_vec()))
+            .await?;
+        Ok(())
+    }
+
+    /// An attached file's bytes.
+    pub async fn attachment(&self, id: &AttachmentId) -> Result<Vec<u8>, BlobError> {
+        let key = self.key(&["attachments", id.as_str()])?;
+        Ok(self.store.get(&key).await?.bytes().await?.to_vec())
+    }
+
+    /// Forgets an attached file's bytes; one already gone is no error.
+    pub async fn delete_attachment(&self, id: &AttachmentId) -> Result<(), BlobError> {
+        let key = self.key(&["attachments", id.as_str()])?;
+        match self.store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
 }

@@ -7,8 +7,13 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{any::AnyRow, Row};
 
-use super::{new_id, now_ms, usage::usage_row, Backend, Store, StoreError, Usage};
-use ollio_domain::{MessageId, ProjectId, UserId};
+use super::{
+    attachments::{attach_in, AttachRefusal},
+    new_id, now_ms,
+    usage::usage_row,
+    Backend, Store, StoreError, Usage,
+};
+use ollio_domain::{AttachmentId, MessageId, ProjectId, UserId};
 
 pub const TURN_JOB: &str = "turn";
 
@@ -108,6 +113,8 @@ pub enum EnqueueRefusal {
     OutOfCredits(Usage),
     /// A turn of this project is still queued or running.
     Busy,
+    /// The message's attachments cannot go with it.
+    Attachments(AttachRefusal),
 }
 
 /// A project as [`hold_project`] found it.
@@ -163,6 +170,22 @@ impl Store {
         default_credits: i64,
         max_attempts: i64,
     ) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, StoreError> {
+        self.enqueue_turn_with(owner, project, content, &[], default_credits, max_attempts)
+            .await
+    }
+
+    /// [`Self::enqueue_turn`] for a message carrying `attachments`, staged
+    /// by `owner`: they are linked to the user message in the same
+    /// transaction, or the message is refused and they stay staged.
+    pub async fn enqueue_turn_with(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+        content: &str,
+        attachments: &[AttachmentId],
+        default_credits: i64,
+        max_attempts: i64,
+    ) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, StoreError> {
         let now = now_ms();
         self.prepare_usage(owner, default_credits, now).await?;
         // The first statement writes: on SQLite a transaction that read
@@ -208,6 +231,10 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+        }
+        // Dropping the transaction (a refusal) unlinks what was linked.
+        if let Err(refusal) = attach_in(&mut tx, owner, &user_message, attachments).await? {
+            return Ok(Err(EnqueueRefusal::Attachments(refusal)));
         }
         let turn = TurnJob {
             owner: owner.clone(),

@@ -4,6 +4,7 @@
 //! unix-ms times), so both backends run the same statements. Users' provider
 //! keys are sealed before they are stored (`secrets`).
 
+mod attachments;
 pub mod blobs;
 mod database_url;
 mod file_lists;
@@ -32,6 +33,7 @@ use sqlx::{
     AnyPool, ConnectOptions, Connection, Executor,
 };
 
+pub use attachments::{AttachRefusal, StoredAttachment, MAX_STAGED};
 pub use database_url::DatabaseUrl;
 pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TURN_JOB};
 pub use message_events::{EventNotifications, StoredEvent, EVENTS_CHANNEL};

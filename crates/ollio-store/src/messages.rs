@@ -55,6 +55,8 @@ pub struct Message {
     pub status: MessageStatus,
     pub error: Option<String>,
     pub model: Option<String>,
+    /// Why that model: `build` or `quick edit` (`None` for training runs).
+    pub model_role: Option<String>,
     pub tokens_in: i64,
     pub tokens_out: i64,
     pub created_at: i64,
@@ -69,6 +71,7 @@ fn message(row: &AnyRow) -> Result<Message, StoreError> {
         status: MessageStatus::parse(&row.try_get::<String, _>("status")?)?,
         error: row.try_get("error")?,
         model: row.try_get("model")?,
+        model_role: row.try_get("model_role")?,
         tokens_in: row.try_get("tokens_in")?,
         tokens_out: row.try_get("tokens_out")?,
         created_at: row.try_get("created_at")?,
@@ -187,7 +190,8 @@ pub(super) async fn finish_in(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE messages SET content = $1, status = $2, error = $3, model = COALESCE($4, model),
-             tokens_in = tokens_in + $5, tokens_out = tokens_out + $6, updated_at = $7
+             tokens_in = tokens_in + $5, tokens_out = tokens_out + $6, updated_at = $7,
+             model_role = COALESCE($9, model_role)
          WHERE id = $8 AND status IN ('pending', 'running')",
     )
     .bind(end.content)
@@ -198,6 +202,7 @@ pub(super) async fn finish_in(
     .bind(end.tokens_out)
     .bind(now_ms())
     .bind(id.as_str())
+    .bind(end.model_role)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -210,6 +215,8 @@ pub struct MessageEnd<'a> {
     pub status: MessageStatus,
     pub error: Option<&'a str>,
     pub model: Option<&'a str>,
+    /// Why that model ran the turn (`build`, `quick edit`).
+    pub model_role: Option<&'a str>,
     pub tokens_in: i64,
     pub tokens_out: i64,
 }

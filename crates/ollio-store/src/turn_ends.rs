@@ -283,6 +283,7 @@ async fn end_in(
         status,
         error: reason,
         model: None,
+        model_role: None,
         tokens_in: 0,
         tokens_out: 0,
     };

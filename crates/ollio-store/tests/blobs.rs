@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ollio_domain::VersionId;
+use ollio_domain::{AttachmentId, VersionId};
 use ollio_store::blobs::{BlobError, Blobs};
 
 /// A binary artifact with every byte value, a little over a megabyte.
@@ -59,6 +59,18 @@ async fn round_trip(blobs: &Blobs) {
 
     blobs.delete_artifacts(&v1).await.unwrap();
     assert!(blobs.artifacts(&v1).await.unwrap().is_empty());
+
+    // An attached file's bytes, kept apart from any version's.
+    let attached = AttachmentId::from_raw("a1-0000");
+    blobs
+        .put_attachment(&attached, &model_bytes())
+        .await
+        .unwrap();
+    assert_eq!(blobs.attachment(&attached).await.unwrap(), model_bytes());
+    blobs.delete_attachment(&attached).await.unwrap();
+    assert!(blobs.attachment(&attached).await.is_err());
+    // Deleting twice is no error (a retried cleanup).
+    blobs.delete_attachment(&attached).await.unwrap();
 }
 
 #[tokio::test]

@@ -801,3 +801,7 @@ async fn concurrent_workers_take_each_job_once(db: TestDb) {
     expected.sort();
     assert_eq!(taken, expected);
 }
+
+/// Files attached to messages: staged, then sent with one.
+#[path = "store/attachments.rs"]
+mod attachments;

@@ -16,7 +16,11 @@ use crate::{
         training::retrain,
         workspace::{MessageView, VersionView},
     },
-    app::{forms::PromptCounter, toasts::use_toasts},
+    app::{
+        attachments::{AttachButton, Attachments, SentChips, StagedChips},
+        forms::PromptCounter,
+        toasts::use_toasts,
+    },
 };
 
 #[component]
@@ -53,6 +57,7 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
         return view! {
             <li class="message message-user">
                 <p class="message-text">{message.content}</p>
+                <SentChips files=message.attachments />
             </li>
         }
         .into_any();
@@ -91,9 +96,21 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
             .into_any()
         }
     };
+    // Which model answered, and why (the project's or the default model
+    // builds; a short follow-up may go to the quick-edit model).
+    let ran = message
+        .model
+        .clone()
+        .map(|model| match &message.model_role {
+            Some(role) => format!("{model} · {role}"),
+            None => model,
+        });
     view! {
         <li class="message message-assistant">
-            <span class="message-author small">"Ollio"</span>
+            <span class="message-author small">
+                "Ollio"
+                {ran.map(|ran| view! { <span class="message-model muted">{ran}</span> })}
+            </span>
             {body}
             {version.map(|version| view! { <VersionChip version /> })}
         </li>
@@ -170,6 +187,7 @@ fn RunningTurn(message: String) -> impl IntoView {
                                         <progress class="step-progress" max="1" value=progress aria-label="Training progress"></progress>
                                     })}
                                     {(!step.metrics.is_empty()).then(|| view! { <MetricsTable metrics=step.metrics.clone() /> })}
+                                    {step.diff.clone().map(|diff| view! { <StepDiff diff /> })}
                                 </li>
                             }
                         })
@@ -185,6 +203,39 @@ fn RunningTurn(message: String) -> impl IntoView {
                 {move || if stopping.get() { "Stopping…" } else { "Stop" }}
             </button>
         </div>
+    }
+}
+
+/// A file edit's change, folded: added lines green, removed ones red.
+#[component]
+fn StepDiff(diff: String) -> impl IntoView {
+    let lines: Vec<(&'static str, String)> = diff
+        .lines()
+        .map(|line| {
+            let class = if line.starts_with("+++") || line.starts_with("---") {
+                "diff-file"
+            } else if line.starts_with('+') {
+                "diff-added"
+            } else if line.starts_with('-') {
+                "diff-removed"
+            } else if line.starts_with("@@") {
+                "diff-hunk"
+            } else {
+                "diff-same"
+            };
+            (class, line.to_owned())
+        })
+        .collect();
+    view! {
+        <details class="step-diff">
+            <summary class="small">"The change"</summary>
+            <pre>
+                {lines
+                    .into_iter()
+                    .map(|(class, line)| view! { <span class=class>{line}"\n"</span> })
+                    .collect_view()}
+            </pre>
+        </details>
     }
 }
 
@@ -292,7 +343,7 @@ fn FailedTurn(message: MessageView) -> impl IntoView {
         retrying.set(true);
         let project = ws.project.get_value();
         leptos::task::spawn_local(async move {
-            match send_message(project, content).await {
+            match send_message(project, content, None).await {
                 Ok(_) => ws.refresh(),
                 Err(error) => toasts.error(error.to_string()),
             }
@@ -326,6 +377,7 @@ fn MessageBox() -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
+    let attachments = Attachments::new();
     // Why the box is closed, if it is.
     let blocked = move || {
         ws.page.with(|page| {
@@ -347,6 +399,12 @@ fn MessageBox() -> impl IntoView {
         if sending.get_untracked() || untrack(blocked).is_some() {
             return;
         }
+        if untrack(|| attachments.uploading()) {
+            problem.set(Some(
+                "Wait for the attached files to finish uploading.".to_owned(),
+            ));
+            return;
+        }
         let content = draft.get_untracked();
         if let Err(error) = Prompt::parse(&content) {
             problem.set(Some(error.to_string()));
@@ -355,9 +413,11 @@ fn MessageBox() -> impl IntoView {
         problem.set(None);
         sending.set(true);
         let project = ws.project.get_value();
+        let files = attachments.ids();
         leptos::task::spawn_local(async move {
-            match send_message(project, content).await {
+            match send_message(project, content, files).await {
                 Ok(_) => {
+                    attachments.clear();
                     draft.set(String::new());
                     ws.selected.set(None);
                     ws.refresh();
@@ -374,10 +434,14 @@ fn MessageBox() -> impl IntoView {
     view! {
         <form
             class="message-box"
+            class:dropping=move || attachments.dragging()
             on:submit=move |ev| {
                 ev.prevent_default();
                 send();
             }
+            on:dragover=move |ev| attachments.on_dragover(ev)
+            on:dragleave=move |ev| attachments.on_dragleave(ev)
+            on:drop=move |ev| attachments.on_drop(ev)
         >
             <label class="visually-hidden" for="message">"Message"</label>
             <textarea
@@ -389,6 +453,7 @@ fn MessageBox() -> impl IntoView {
                 disabled=move || blocked().is_some()
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
+                on:paste=move |ev| attachments.on_paste(ev)
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     // Enter sends; Shift+Enter starts a new line.
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
@@ -397,7 +462,9 @@ fn MessageBox() -> impl IntoView {
                     }
                 }
             ></textarea>
+            <StagedChips attachments />
             <div class="message-box-footer">
+                <AttachButton attachments disabled=Signal::derive(move || blocked().is_some()) />
                 <span id="message-blocked" class="small muted">
                     {move || blocked().unwrap_or_else(|| "Enter sends, Shift+Enter adds a line.".to_owned())}
                 </span>
@@ -411,6 +478,7 @@ fn MessageBox() -> impl IntoView {
                 </button>
             </div>
             {move || problem.get().map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })}
+            {move || attachments.problem.get().map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })}
         </form>
     }
 }

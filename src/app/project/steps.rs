@@ -24,6 +24,8 @@ pub struct Step {
     pub progress: Option<f64>,
     /// The latest metrics, by name, when it has any (training).
     pub metrics: Vec<(String, String)>,
+    /// The change a file edit made, as a unified diff.
+    pub diff: Option<String>,
 }
 
 impl Step {
@@ -36,6 +38,7 @@ impl Step {
             ended_ms: Some(ended_ms),
             progress: None,
             metrics: Vec::new(),
+            diff: None,
         }
     }
 
@@ -88,6 +91,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: None,
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 });
             }
             TurnEvent::TemplateReady => {
@@ -109,6 +113,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: None,
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 });
             }
             TurnEvent::SandboxReady { revived_files, .. } => {
@@ -150,6 +155,21 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ));
                 }
             },
+            TurnEvent::FileEdited {
+                path,
+                added,
+                removed,
+                diff,
+            } => {
+                let mut step = Step::done(
+                    format!("Edited {path}"),
+                    Some(format!("+{added} −{removed}")),
+                    last_at,
+                    at,
+                );
+                step.diff = Some(diff.clone());
+                steps.push(step);
+            }
             TurnEvent::CommandStarted { command } => {
                 open = Some(steps.len());
                 steps.push(Step {
@@ -160,6 +180,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: None,
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 });
             }
             TurnEvent::CommandExited { exit_code } => {
@@ -185,6 +206,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                 ended_ms: Some(at),
                 progress: None,
                 metrics: Vec::new(),
+                diff: None,
             }),
             TurnEvent::AppStarting => {
                 open = Some(steps.len());
@@ -196,6 +218,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: None,
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 });
             }
             TurnEvent::AppReady | TurnEvent::AppFailed { .. } => {
@@ -230,6 +253,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: None,
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 });
             }
             TurnEvent::AppInstalled { exit_code } => {
@@ -247,6 +271,24 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     }
                 }
             }
+            TurnEvent::AttachmentsSaved { paths, unseen } => {
+                let label = match paths.len() {
+                    1 => "Saved the attached file".to_owned(),
+                    n => format!("Saved {n} attached files"),
+                };
+                steps.push(Step::done(label, Some(paths.join(", ")), last_at, at));
+                if !unseen.is_empty() {
+                    steps.push(Step::done(
+                        "Images saved but not seen".into(),
+                        Some(format!(
+                            "this model does not take images: {}",
+                            unseen.join(", ")
+                        )),
+                        at,
+                        at,
+                    ));
+                }
+            }
             TurnEvent::AppRestarted { exit_code } => steps.push(match exit_code {
                 None => Step::done(
                     "Restarted the app".into(),
@@ -262,6 +304,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: Some(at),
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 },
             }),
             TurnEvent::TrainingStep { stage } => {
@@ -279,6 +322,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     ended_ms: None,
                     progress: None,
                     metrics: Vec::new(),
+                    diff: None,
                 });
             }
             TurnEvent::TrainingProgress {
@@ -348,6 +392,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             ended_ms: None,
             progress: None,
             metrics: Vec::new(),
+            diff: None,
         });
     }
     steps

@@ -30,6 +30,17 @@ pub(super) fn error_response(error: &AppError) -> Response {
     response
 }
 
+/// The signed-in user of an axum route's request, or 401.
+pub(super) async fn signed_in(
+    state: &AppState,
+    session: &Session,
+) -> Result<ollio_domain::UserId, AppError> {
+    Ok(crate::server::auth::session_user(&state.store, session)
+        .await?
+        .ok_or(AppError::Unauthorized)?
+        .id)
+}
+
 /// Whether a request that changes state comes from a page of this app. Browsers
 /// send `Origin` on such requests, and `Sec-Fetch-Site` where they support it;
 /// clients that send neither (scripts, curl) carry no one's cookies.

@@ -9,12 +9,12 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::guard::error_response;
-use ollio_domain::{ProjectId, TrainingJobId, UserId};
+use super::guard::{error_response, signed_in};
+use ollio_domain::{ProjectId, TrainingJobId};
 
 use crate::{
     error::AppError,
-    server::{auth, state::AppState, training},
+    server::{state::AppState, training},
 };
 
 /// The routes as the tenancy suite lists them (`:id` for the run, or the
@@ -22,20 +22,13 @@ use crate::{
 pub const JOB_ROUTE: &str = "/api/training-jobs/:id";
 pub const PROJECT_ROUTE: &str = "/api/projects/:id/training-jobs";
 
-async fn owner(state: &AppState, session: &Session) -> Result<UserId, AppError> {
-    Ok(auth::session_user(&state.store, session)
-        .await?
-        .ok_or(AppError::Unauthorized)?
-        .id)
-}
-
 pub async fn training_job(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
     json(async {
-        let owner = owner(&state, &session).await?;
+        let owner = signed_in(&state, &session).await?;
         let job = training::training_job(&state, &owner, &TrainingJobId::from_raw(id)).await?;
         Ok(training::view(&job))
     })
@@ -48,7 +41,7 @@ pub async fn project_training_jobs(
     Path(id): Path<String>,
 ) -> Response {
     json(async {
-        let owner = owner(&state, &session).await?;
+        let owner = signed_in(&state, &session).await?;
         let jobs = training::training_jobs(&state, &owner, &ProjectId::from_raw(id)).await?;
         Ok(jobs.iter().map(training::view).collect::<Vec<_>>())
     })

@@ -51,6 +51,7 @@ async fn trained_turn(store: &Store, owner: &UserId, name: &str, train: bool) ->
         status: MessageStatus::Done,
         error: None,
         model: None,
+        model_role: None,
         tokens_in: 0,
         tokens_out: 0,
     };

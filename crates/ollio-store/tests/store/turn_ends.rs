@@ -54,6 +54,7 @@ fn done<'a>(summary: &'a str) -> MessageEnd<'a> {
         status: MessageStatus::Done,
         error: None,
         model: Some("openai:x"),
+        model_role: None,
         tokens_in: 1,
         tokens_out: 1,
     }
