@@ -15,7 +15,7 @@ use ollio_domain::{attachment::MAX_BYTES, AttachmentId};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::guard::{error_response, signed_in};
+use super::guard::{respond, signed_in};
 use crate::{
     dto::chat::AttachmentView,
     error::AppError,
@@ -47,10 +47,10 @@ pub async fn upload(
         let staged = attachments::upload(&state, &owner, &name, &bytes).await?;
         Ok::<_, AppError>(AttachmentView::from(staged))
     };
-    match answer.await {
-        Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
-        Err(error) => error_response(&error),
-    }
+    respond(answer, |view| {
+        (StatusCode::CREATED, Json(view)).into_response()
+    })
+    .await
 }
 
 pub async fn staged(State(state): State<AppState>, session: Session) -> Response {
@@ -64,10 +64,7 @@ pub async fn staged(State(state): State<AppState>, session: Session) -> Response
                 .collect::<Vec<_>>(),
         )
     };
-    match answer.await {
-        Ok(list) => Json(list).into_response(),
-        Err(error) => error_response(&error),
-    }
+    respond(answer, |list| Json(list).into_response()).await
 }
 
 pub async fn download(
@@ -79,13 +76,13 @@ pub async fn download(
         let owner = signed_in(&state, &session).await?;
         attachments::download(&state, &owner, &AttachmentId::from_raw(id)).await
     };
-    let (found, bytes) = match answer.await {
-        Ok(found) => found,
-        Err(error) => return error_response(&error),
-    };
+    respond(answer, |(found, bytes)| served(&found, bytes)).await
+}
+
+/// An attached file's bytes, with the type its bytes were checked to be.
+fn served(found: &ollio_store::StoredAttachment, bytes: Vec<u8>) -> Response {
     let kind = found.file.kind;
     // Images show inline (the chat's thumbnails); data files download.
-    // Either way the type is the one its bytes were checked to be.
     let disposition = if kind.is_image() {
         "inline"
     } else {
@@ -126,8 +123,5 @@ pub async fn remove(
         let owner = signed_in(&state, &session).await?;
         attachments::remove(&state, &owner, &AttachmentId::from_raw(id)).await
     };
-    match answer.await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => error_response(&error),
-    }
+    respond(answer, |()| StatusCode::NO_CONTENT.into_response()).await
 }

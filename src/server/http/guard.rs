@@ -30,6 +30,18 @@ pub(super) fn error_response(error: &AppError) -> Response {
     response
 }
 
+/// An axum route's answer: `ok` of what `work` gave, or the error's status
+/// and message.
+pub(super) async fn respond<T>(
+    work: impl std::future::Future<Output = Result<T, AppError>>,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    match work.await {
+        Ok(value) => ok(value),
+        Err(error) => error_response(&error),
+    }
+}
+
 /// The signed-in user of an axum route's request, or 401.
 pub(super) async fn signed_in(
     state: &AppState,

@@ -9,7 +9,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::guard::{error_response, signed_in};
+use super::guard::{respond, signed_in};
 use ollio_domain::{ProjectId, TrainingJobId};
 
 use crate::{
@@ -52,8 +52,5 @@ pub async fn project_training_jobs(
 async fn json<T: serde::Serialize>(
     answer: impl std::future::Future<Output = Result<T, AppError>>,
 ) -> Response {
-    match answer.await {
-        Ok(value) => Json(value).into_response(),
-        Err(error) => error_response(&error),
-    }
+    respond(answer, |value| Json(value).into_response()).await
 }
