@@ -110,6 +110,7 @@ async fn project_page() {
             preview_url: None,
             files,
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();

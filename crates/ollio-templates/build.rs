@@ -39,6 +39,9 @@ struct Spec {
     #[serde(default)]
     hot_reload: bool,
     training: Option<Training>,
+    /// The type check run after each turn (`tsc --noEmit`), in the
+    /// project's folder; its output lists errors as `file(line,col): …`.
+    check: Option<String>,
 }
 
 /// A model the project trains after each turn (`[training]`).
@@ -136,8 +139,15 @@ fn template(dir: &Path) -> (u32, String) {
     // The hash covers what the built image is made of: the spec (its
     // install command), the starter files and the support files, not the
     // prompt or the E2B definition.
+    // The type check runs in the project, not while the image is built:
+    // its line is left out, so changing it builds nothing again.
+    let image_spec: String = text
+        .lines()
+        .filter(|line| !line.starts_with("check ="))
+        .map(|line| format!("{line}\n"))
+        .collect();
     let mut hash = Sha256::new();
-    hash.update(text.as_bytes());
+    hash.update(image_spec.as_bytes());
     for (tag, set) in [("files", &files), ("support", &support)] {
         for (path, full) in set.iter() {
             let bytes = std::fs::read(full).expect("a readable template file");
@@ -183,6 +193,7 @@ fn template(dir: &Path) -> (u32, String) {
     writeln!(out, "        ],").unwrap();
     writeln!(out, "        serve_static: {},", spec.serve_static).unwrap();
     writeln!(out, "        hot_reload: {},", spec.hot_reload).unwrap();
+    writeln!(out, "        check: {},", opt(&spec.check)).unwrap();
     match &spec.training {
         Some(training) => {
             assert!(

@@ -3,8 +3,10 @@
 //! and the versions. On phones a switcher shows one side at a time.
 
 mod app_logs;
+mod browser_errors;
 mod changes;
 mod chat;
+mod check_report;
 mod code_tab;
 mod file_tree;
 mod live;
@@ -110,6 +112,8 @@ pub struct Ws {
     /// This browser's clock, ticking while a turn runs.
     pub now: RwSignal<i64>,
     pub refreshes: RwSignal<u64>,
+    /// What the preview's page reported in this browser since it loaded.
+    pub preview_errors: RwSignal<Vec<browser_errors::BrowserError>>,
 }
 
 impl Ws {
@@ -194,6 +198,7 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
         selected: RwSignal::new(None),
         show_changes: RwSignal::new(false),
         refreshes: RwSignal::new(0),
+        preview_errors: RwSignal::new(Vec::new()),
     };
     provide_context(ws);
     follow_turns(ws, toasts);
@@ -271,7 +276,14 @@ fn WorkTabs() -> impl IntoView {
         <div class="work-head">
             <div class="tabs" role="tablist" aria-label="Workspace" on:keydown=keys>
                 <TabButton tab=Tab::Code id="tab-code" panel="panel-code" label="Code" pick />
-                <TabButton tab=Tab::Preview id="tab-preview" panel="panel-preview" label="Preview" pick />
+                <TabButton
+                    tab=Tab::Preview
+                    id="tab-preview"
+                    panel="panel-preview"
+                    label="Preview"
+                    pick
+                    badge=Signal::derive(move || ws.preview_errors.with(Vec::len))
+                />
                 {trains.then(|| view! {
                     <TabButton tab=Tab::Model id="tab-model" panel="panel-model" label="Model" pick />
                 })}
@@ -323,9 +335,24 @@ fn TabButton(
     panel: &'static str,
     label: &'static str,
     pick: impl Fn(Tab) + Copy + Send + Sync + 'static,
+    /// A count shown beside the label (the preview's errors), when above 0.
+    #[prop(optional)]
+    badge: Option<Signal<usize>>,
 ) -> impl IntoView {
     let ws = use_ws();
     let selected = move || ws.tab.get() == tab;
+    let badge = move || {
+        let count = badge.map_or(0, |badge| badge.get());
+        (count > 0).then(|| {
+            let said = ollio_domain::errors_text(count);
+            view! {
+                <span class="tab-badge" title=said.clone()>
+                    <span aria-hidden="true">{count}</span>
+                    <span class="visually-hidden">{format!(", {said}")}</span>
+                </span>
+            }
+        })
+    };
     view! {
         <button
             id=id
@@ -337,6 +364,7 @@ fn TabButton(
             on:click=move |_| pick(tab)
         >
             {label}
+            {badge}
         </button>
     }
 }

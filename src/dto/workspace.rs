@@ -42,6 +42,11 @@ pub struct VersionView {
     pub created: String,
     /// What the project had that the version does not hold, and why.
     pub left_out: Vec<LeftOutView>,
+    /// Whether the check before its turn ended passed; `None` when it was
+    /// not checked.
+    pub check: Option<bool>,
+    /// What the check still found, a line each ("main.py:7 — SyntaxError…").
+    pub problems: Vec<String>,
 }
 
 /// Something a version left out: a path and why, in words.

@@ -223,6 +223,7 @@ pub fn engine(
     engine.sandbox_templates = config.sandbox.templates.clone();
     engine.sandboxes_per_user = config.sandbox.per_user;
     engine.limits.max_steps = agent.max_steps;
+    engine.limits.fix_attempts = agent.fix_attempts;
     engine.limits.wall_clock = agent.turn_timeout;
     engine.secrets = secrets;
     engine.training = TrainingLimits {

@@ -104,6 +104,7 @@ impl From<VersionFile> for FileEntry {
 
 impl From<Version> for VersionView {
     fn from(version: Version) -> Self {
+        let check = version.check_passed();
         Self {
             id: version.id.to_string(),
             message: version.message.map(|id| id.to_string()),
@@ -112,6 +113,13 @@ impl From<Version> for VersionView {
             preview_url: version.preview_url,
             created: format_date_time(version.created_at),
             left_out: version.left_out.iter().map(left_out_view).collect(),
+            check,
+            problems: version
+                .check
+                .iter()
+                .flatten()
+                .map(ollio_domain::CheckProblem::headline)
+                .collect(),
         }
     }
 }

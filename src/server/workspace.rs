@@ -193,6 +193,8 @@ pub async fn restore_version(
             preview_url: None,
             files: files.into_iter().map(NewFile::from).collect(),
             left_out: old.left_out.clone(),
+            // The same files as the version restored: its check holds.
+            check: old.check.clone(),
         })
         .await?;
     if let Some(current) = store.current_sandbox(&old.project).await? {

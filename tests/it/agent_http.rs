@@ -429,6 +429,7 @@ async fn a_prompt_starts_a_project_and_its_page_shows_chat_and_versions(db: Test
             preview_url: None,
             files: vec![fixtures::file("index.html", "<h1>Sign in</h1>")],
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();

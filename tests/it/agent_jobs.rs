@@ -346,6 +346,122 @@ async fn a_template_s_first_use_is_prepared_as_a_step_of_its_own() {
     );
 }
 
+/// The check before a turn ends, on a Python API: the model's first
+/// `main.py` has a syntax error; the traceback goes back to the model in
+/// the same turn, as found, and its fix makes a version whose check passed.
+/// A later change the model cannot fix in two rounds ends "with errors":
+/// saved, its problems recorded, one credit each.
+#[tokio::test]
+async fn a_python_syntax_error_is_found_and_fixed_before_the_turn_ends() {
+    let mut rig = rig(ollio_testkit::db::sqlite().await).await;
+    rig.start_project("Notes", "python-api").await;
+    let queued = rig.send("journey", "Build a notes API", 3).await;
+    let message = rig.settled_within(&queued, Duration::from_secs(120)).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let events = rig.decoded(&queued).await;
+    let checks: Vec<&Vec<ollio_domain::CheckProblem>> = events
+        .iter()
+        .filter_map(|event| match event {
+            TurnEvent::CheckEnded { problems } => Some(problems),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checks.len(), 2, "{events:?}");
+    let found = &checks[0];
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].message, "SyntaxError: invalid syntax");
+    assert_eq!(found[0].place().as_deref(), Some("main.py:9"));
+    assert!(checks[1].is_empty(), "{:?}", checks[1]);
+    assert!(events.contains(&TurnEvent::FixStarted {
+        attempt: 1,
+        errors: 1
+    }));
+    // The fix request held the traceback, exactly as the log had it.
+    let fix_request = rig
+        .models
+        .requests()
+        .into_iter()
+        .find_map(|request| {
+            request["messages"].as_array()?.iter().find_map(|message| {
+                let text = message["content"].as_str()?;
+                text.starts_with("The check after your work found 1 error")
+                    .then(|| text.to_owned())
+            })
+        })
+        .expect("a request with the check's findings");
+    assert!(
+        fix_request.contains("Traceback (most recent call last):"),
+        "{fix_request}"
+    );
+    assert!(fix_request.contains("def list_notes(:"), "{fix_request}");
+    assert!(fix_request.contains("main.py:9"), "{fix_request}");
+    assert_eq!(
+        message.content,
+        "Fixed the syntax error in main.py: GET /notes answers now."
+    );
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions[0].check, Some(Vec::new()));
+    assert_eq!(rig.credits_used().await, 1);
+
+    let stubborn = rig.send("journey", "Add a stubborn endpoint", 3).await;
+    let message = rig
+        .settled_within(&stubborn, Duration::from_secs(120))
+        .await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let events = rig.decoded(&stubborn).await;
+    let fixes: Vec<&TurnEvent> = events
+        .iter()
+        .filter(|event| matches!(event, TurnEvent::FixStarted { .. }))
+        .collect();
+    assert_eq!(
+        fixes,
+        [
+            &TurnEvent::FixStarted {
+                attempt: 1,
+                errors: 1
+            },
+            &TurnEvent::FixStarted {
+                attempt: 2,
+                errors: 1
+            }
+        ]
+    );
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    let left = versions[0].check.clone().expect("checked");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].place().as_deref(), Some("main.py:14"));
+    assert_eq!(versions[1].check_passed(), Some(true));
+    // However many rounds, a turn is one credit.
+    assert_eq!(rig.credits_used().await, 2);
+}
+
+/// With `OLLIO_FIX_ATTEMPTS=0` the check only reports: a static page's
+/// link to a file that is not there is recorded with the version.
+#[tokio::test]
+async fn a_static_page_s_missing_link_is_reported_and_recorded() {
+    let rig = rig_with(
+        ollio_testkit::db::sqlite().await,
+        &[("OLLIO_FIX_ATTEMPTS", "0")],
+        4,
+    )
+    .await;
+    let queued = rig.send("static-missing", "A page with a logo", 3).await;
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let events = rig.decoded(&queued).await;
+    assert!(!events
+        .iter()
+        .any(|event| matches!(event, TurnEvent::FixStarted { .. })));
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    let problems = versions[0].check.clone().expect("checked");
+    let said: Vec<String> = problems.iter().map(|p| p.headline()).collect();
+    assert_eq!(
+        said,
+        ["index.html:8 — index.html links img/logo.png, which does not exist"]
+    );
+}
+
 /// The supervisor's install after the agent changed `package.json`, and the
 /// restart after it, are steps of the turn.
 #[tokio::test]
@@ -438,6 +554,10 @@ async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb)
         kinds.iter().filter(|kind| **kind == "file_written").count(),
         3
     );
+    // Its page and the two files it links are there: the check passed.
+    assert_eq!(version.check, Some(Vec::new()));
+    let at = |kind: &str| kinds.iter().position(|k| *k == kind).unwrap();
+    assert!(at("check_started") < at("check_ended") && at("check_ended") < at("summary"));
 }
 
 async fn a_follow_up_works_in_the_same_sandbox(db: TestDb) {

@@ -80,6 +80,7 @@ async fn version(store: &Store, project: &ProjectId, text: &str) -> VersionId {
             preview_url: None,
             files: vec![fixtures::file("index.html", &format!("<h1>{text}</h1>"))],
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap()

@@ -67,6 +67,7 @@ async fn ada(app: &TestApp) -> Ada {
             preview_url: None,
             files: vec![fixtures::file("index.html", "<h1>secret</h1>")],
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();

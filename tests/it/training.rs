@@ -610,6 +610,7 @@ async fn ada_with_a_model(
             preview_url: None,
             files: vec![fixtures::file("train.py", "print(1)")],
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();

@@ -46,6 +46,7 @@ async fn version_of(
             preview_url: None,
             files,
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();

@@ -37,6 +37,9 @@ pub struct AgentConfig {
     pub text_protocol_models: Vec<ModelRef>,
     /// `OLLIO_MAX_STEPS`: model requests with tools in one turn.
     pub max_steps: u32,
+    /// `OLLIO_FIX_ATTEMPTS`: rounds in one turn in which the model fixes
+    /// what the check after its work found (0: the check only reports).
+    pub fix_attempts: u32,
     /// `OLLIO_TURN_TIMEOUT_SECS`: a turn's wall-clock limit.
     pub turn_timeout: Duration,
     /// `OLLIO_WORKERS`: turns run at once by this process (0: none here,
@@ -161,6 +164,7 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
         ollama_host,
         text_protocol_models,
         max_steps: number(get, "OLLIO_MAX_STEPS", 20, 1)?,
+        fix_attempts: number(get, "OLLIO_FIX_ATTEMPTS", 2, 0)?,
         turn_timeout: Duration::from_secs(number(get, "OLLIO_TURN_TIMEOUT_SECS", 900, 10)?),
         workers: number(get, "OLLIO_WORKERS", 4, 0)?,
         job_lease: Duration::from_secs(number(get, "OLLIO_JOB_LEASE_SECS", 30, 2)?),
@@ -219,6 +223,12 @@ mod tests {
         assert!(none.model.is_none());
         assert_eq!(none.ollama_host, OLLAMA_DEFAULT_HOST);
         assert_eq!((none.max_steps, none.workers), (20, 4));
+        assert_eq!(none.fix_attempts, 2);
+        assert_eq!(
+            config(&[("OLLIO_FIX_ATTEMPTS", "0")]).unwrap().fix_attempts,
+            0
+        );
+        assert!(config(&[("OLLIO_FIX_ATTEMPTS", "many")]).is_err());
         assert_eq!(none.train_timeout, Duration::from_secs(1800));
         assert_eq!(none.artifact_bytes, 200 * 1024 * 1024);
         let openai = config(&[("OPENAI_API_KEY", "sk-x")]).unwrap();

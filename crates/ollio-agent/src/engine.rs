@@ -12,6 +12,7 @@ use super::{
     attachments,
     chat::ChatMessage,
     chat_provider::SecretKey,
+    check::AppCheck,
     event_log::{self, EventHub},
     model::ModelRef,
     project_sandbox::{MakeError, SandboxMaker, DEFAULT_LIFETIME},
@@ -19,7 +20,7 @@ use super::{
     snapshot,
     templates::{self, SandboxTemplates, Template},
     tools::{EventSink, ToolRunner},
-    turn::{run_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
+    turn::{run_checked_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
 };
 use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
 use ollio_sandbox::{Envd, Sandbox, SandboxClient, SandboxError};
@@ -364,11 +365,23 @@ impl Engine {
             images: attached.images,
             tool_calling: self.providers.config().tool_calling(&model),
         };
-        let outcome = run_turn(provider.as_ref(), &envd, &input, self.limits, sink, cancel).await;
+        let check = AppCheck::begin(&envd, template).await;
+        let outcome = run_checked_turn(
+            provider.as_ref(),
+            &envd,
+            &input,
+            self.limits,
+            sink,
+            cancel,
+            Some(&check),
+        )
+        .await;
         let TurnOutcome {
             mut summary,
             title,
             usage,
+            checked,
+            problems,
             ..
         } = match outcome {
             Ok(outcome) => outcome,
@@ -399,6 +412,7 @@ impl Engine {
             preview_url: Some(preview_url),
             files: snapshot.files,
             left_out: snapshot.left_out,
+            check: checked.then_some(problems),
         };
         let model_name = model.to_string();
         if let Some(note) = attachments::unseen_note(&attached.unseen, &model_name) {

@@ -5,8 +5,9 @@
 //!   OpenAI-compatible endpoint, `anthropic`), `provider:model` names
 //!   (`model`, `providers`), the text protocol for models without tool
 //!   calling (`text_protocol`);
-//! - the work: the tool contract (`tools`), one turn's loop (`turn`), a
-//!   message's attached files in it (`attachments`), the
+//! - the work: the tool contract (`tools`), one turn's loop (`turn`), the
+//!   check of the app before it ends and what it found (`check`,
+//!   `check_findings`), a message's attached files in it (`attachments`), the
 //!   project templates' prompts (`templates`), versions' files
 //!   (`snapshot`), making a project's sandbox from a version
 //!   (`project_sandbox`, shared with the Preview tab);
@@ -26,6 +27,8 @@ pub mod app_watch;
 mod attachments;
 pub mod chat;
 pub mod chat_provider;
+pub mod check;
+pub mod check_findings;
 pub mod config;
 pub mod edit_file;
 pub mod engine;

@@ -16,10 +16,11 @@ use tokio_util::sync::CancellationToken;
 use super::{
     chat::{ChatMessage, ChatRequest, Completion, Image, ToolCall, Usage},
     chat_provider::{ChatProvider, ProviderError},
+    check::AppCheck,
     text_protocol::{self, Action},
     tools::{self, EventSink, ToolCallArgs, ToolRunner},
 };
-use ollio_domain::TurnEvent;
+use ollio_domain::{errors_text, CheckProblem, TurnEvent};
 use ollio_sandbox::Envd;
 
 /// How long a stopped turn's tools get to end what they started.
@@ -40,6 +41,9 @@ pub struct TurnLimits {
     pub model_attempts: u32,
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// Rounds in which the model is given what the check found
+    /// (`OLLIO_FIX_ATTEMPTS`).
+    pub fix_attempts: u32,
 }
 
 impl Default for TurnLimits {
@@ -51,6 +55,7 @@ impl Default for TurnLimits {
             model_attempts: 4,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
+            fix_attempts: 2,
         }
     }
 }
@@ -79,6 +84,10 @@ pub struct TurnOutcome {
     pub usage: Usage,
     /// Model requests made, the title's included.
     pub requests: u32,
+    /// Whether the app was checked before the turn ended.
+    pub checked: bool,
+    /// What the last check still found: nothing when it passed.
+    pub problems: Vec<CheckProblem>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -110,6 +119,20 @@ pub async fn run_turn(
     events: &EventSink,
     cancel: &CancellationToken,
 ) -> Result<TurnOutcome, TurnError> {
+    run_checked_turn(provider, envd, input, limits, events, cancel, None).await
+}
+
+/// [`run_turn`], then `check` before it ends: what it finds goes back to
+/// the model, as found, for at most `limits.fix_attempts` rounds.
+pub async fn run_checked_turn(
+    provider: &dyn ChatProvider,
+    envd: &Envd,
+    input: &TurnInput,
+    limits: TurnLimits,
+    events: &EventSink,
+    cancel: &CancellationToken,
+    check: Option<&AppCheck>,
+) -> Result<TurnOutcome, TurnError> {
     // Tools stop on this; the turn itself is dropped a moment later.
     let stop = cancel.child_token();
     let work = async {
@@ -125,14 +148,35 @@ pub async fn run_turn(
             events,
             usage: Usage::default(),
             requests: 0,
+            last_write: None,
         };
-        let summary = turn.work().await?;
+        let mut messages = turn.first_messages();
+        let mut summary = turn.work(&mut messages).await?;
+        let mut problems = Vec::new();
+        if let Some(check) = check {
+            problems = check.run(events, turn.last_write).await;
+            for attempt in 1..=limits.fix_attempts {
+                if problems.is_empty() {
+                    break;
+                }
+                let _ = events.send(TurnEvent::FixStarted {
+                    attempt,
+                    errors: problems.len(),
+                });
+                messages.push(ChatMessage::assistant(summary.clone(), Vec::new()));
+                messages.push(ChatMessage::user(fix_request(&problems)));
+                summary = turn.work(&mut messages).await?;
+                problems = check.run(events, turn.last_write).await;
+            }
+        }
         let title = turn.title(&summary).await;
         Ok(TurnOutcome {
             summary,
             title,
             usage: turn.usage,
             requests: turn.requests,
+            checked: check.is_some(),
+            problems,
         })
     };
     tokio::pin!(work);
@@ -156,6 +200,9 @@ struct Turn<'a> {
     events: &'a EventSink,
     usage: Usage,
     requests: u32,
+    /// When a file was last written or edited: the check gives the app a
+    /// moment after it.
+    last_write: Option<std::time::Instant>,
 }
 
 impl Turn<'_> {
@@ -179,9 +226,9 @@ impl Turn<'_> {
         messages
     }
 
-    /// The model ↔ tools loop; the summary when the model is done.
-    async fn work(&mut self) -> Result<String, TurnError> {
-        let mut messages = self.first_messages();
+    /// The model ↔ tools loop, going on from `messages`; the summary when
+    /// the model is done.
+    async fn work(&mut self, messages: &mut Vec<ChatMessage>) -> Result<String, TurnError> {
         for _ in 0..self.limits.max_steps {
             if self.runner.stop.is_cancelled() {
                 return Err(TurnError::Cancelled);
@@ -221,9 +268,9 @@ impl Turn<'_> {
         Err(TurnError::TooManySteps(self.limits.max_steps))
     }
 
-    async fn call_tool(&self, call: &ToolCall) -> String {
+    async fn call_tool(&mut self, call: &ToolCall) -> String {
         let outcome = match tools::parse_call(&call.name, &call.arguments) {
-            Ok(args) => self.runner.run(args).await,
+            Ok(args) => self.run(args).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -232,7 +279,20 @@ impl Turn<'_> {
         }
     }
 
-    async fn text_action(&self, action: Action) -> String {
+    /// Runs a checked call, noting when it changed files.
+    async fn run(&mut self, call: ToolCallArgs) -> Result<String, tools::ToolError> {
+        let writes = matches!(
+            call,
+            ToolCallArgs::WriteFiles(_) | ToolCallArgs::EditFile { .. }
+        );
+        let outcome = self.runner.run(call).await;
+        if writes {
+            self.last_write = Some(std::time::Instant::now());
+        }
+        outcome
+    }
+
+    async fn text_action(&mut self, action: Action) -> String {
         let (label, call) = match action {
             Action::WriteFile { path, content, cut } => {
                 if cut {
@@ -279,7 +339,7 @@ impl Turn<'_> {
             }
         };
         let outcome = match call {
-            Ok(call) => self.runner.run(call).await,
+            Ok(call) => self.run(call).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -366,6 +426,22 @@ impl Turn<'_> {
             title
         }
     }
+}
+
+/// What the model is told when the check found problems: each exactly as
+/// found (message, file and line, the traceback or log's tail).
+pub fn fix_request(problems: &[CheckProblem]) -> String {
+    let mut text = format!(
+        "The check after your work found {} in the app. Fix them in the project's files, then \
+answer again without tools, with a new <task_summary>.\n",
+        errors_text(problems.len())
+    );
+    for problem in problems {
+        text.push('\n');
+        text.push_str(&problem.for_model());
+        text.push('\n');
+    }
+    text
 }
 
 /// The summary without a `<task_summary>` wrapper, if it has one.

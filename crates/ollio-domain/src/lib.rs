@@ -4,6 +4,7 @@
 
 pub mod attachment;
 pub mod calendar;
+pub mod check;
 pub mod config;
 mod credentials;
 mod ids;
@@ -16,6 +17,7 @@ mod redact;
 mod sizes;
 mod turn_event;
 
+pub use check::{errors_text, CheckProblem, ProblemSource};
 pub use credentials::{Email, EmailError, Password, PasswordError};
 pub use ids::{AttachmentId, MessageId, ProjectId, TrainingJobId, UserId, VersionId};
 pub use next_path::safe_next;

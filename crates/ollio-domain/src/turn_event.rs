@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::CheckProblem;
+
 /// The steps of an ML model's training run, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,6 +106,18 @@ pub enum TurnEvent {
     AppFailed {
         log_tail: String,
     },
+    /// The check after the model's work began ("Checking the app").
+    CheckStarted,
+    /// It ended: what it found, nothing when the app is fine.
+    CheckEnded {
+        problems: Vec<CheckProblem>,
+    },
+    /// The model was given the problems the check found to fix, in the same
+    /// turn: `attempt` of at most `OLLIO_FIX_ATTEMPTS`.
+    FixStarted {
+        attempt: u32,
+        errors: usize,
+    },
     /// A training run's step began.
     TrainingStep {
         stage: TrainingStage,
@@ -143,7 +157,7 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 25] = [
+    pub const KINDS: [&'static str; 28] = [
         "template_preparing",
         "template_ready",
         "sandbox_starting",
@@ -162,6 +176,9 @@ impl TurnEvent {
         "app_installing",
         "app_installed",
         "app_restarted",
+        "check_started",
+        "check_ended",
+        "fix_started",
         "training_step",
         "training_progress",
         "training_failed",
@@ -203,6 +220,9 @@ impl TurnEvent {
             Self::AppInstalling { .. } => "app_installing",
             Self::AppInstalled { .. } => "app_installed",
             Self::AppRestarted { .. } => "app_restarted",
+            Self::CheckStarted => "check_started",
+            Self::CheckEnded { .. } => "check_ended",
+            Self::FixStarted { .. } => "fix_started",
             Self::TrainingStep { .. } => "training_step",
             Self::TrainingProgress { .. } => "training_progress",
             Self::TrainingFailed { .. } => "training_failed",
@@ -252,6 +272,18 @@ mod tests {
             },
             TurnEvent::AppInstalled { exit_code: 1 },
             TurnEvent::AppRestarted { exit_code: None },
+            TurnEvent::CheckStarted,
+            TurnEvent::CheckEnded {
+                problems: vec![CheckProblem::new(
+                    crate::ProblemSource::Types,
+                    "error TS2322: Type 'number' is not assignable to type 'string'.",
+                )
+                .at("src/App.tsx", Some(4))],
+            },
+            TurnEvent::FixStarted {
+                attempt: 1,
+                errors: 1,
+            },
             TurnEvent::TrainingStep {
                 stage: TrainingStage::Train,
             },

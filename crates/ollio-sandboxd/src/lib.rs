@@ -18,6 +18,7 @@ pub mod jail;
 mod lock;
 pub mod preview;
 pub mod preview_cors;
+pub mod preview_reporter;
 pub mod registry;
 pub mod seccomp;
 pub mod settings;

@@ -74,14 +74,13 @@ pub async fn route_by_host(
                 return super::preview_cors::preflight(&request);
             }
             let id = id.to_owned();
+            // Pages come uncompressed, so the error reporter can go in.
+            request.headers_mut().remove(header::ACCEPT_ENCODING);
             let mut response = proxy(&registry, port, &id, request).await;
             keep_own_cookies(&mut response, host.split(':').next().unwrap_or_default());
             super::preview_cors::allow_any_origin(&mut response);
-            if registry.config().isolation == Isolation::None {
-                with_warning(response).await
-            } else {
-                response
-            }
+            let unsafe_mode = registry.config().isolation == Isolation::None;
+            marked(response, unsafe_mode).await
         }
         None => next.run(request).await,
     }
@@ -186,42 +185,32 @@ fn cookie_stays_home(cookie: &str, own_host: &str) -> bool {
 
 const WARNING: &str = "this sandbox is not isolated";
 const BANNER: &str = r#"<div role="alert" style="position:sticky;top:0;z-index:2147483647;padding:6px 12px;background:#8a4b00;color:#fff;font:600 14px/1.4 system-ui,sans-serif;text-align:center">Warning: this preview runs without isolation (--unsafe-no-isolation).</div>"#;
-/// HTML pages larger than this pass without the banner.
-const MAX_BANNERED_PAGE: usize = 8 << 20;
 
-/// Marks a preview answer from a sandbox without isolation: a header on
-/// every answer, and a banner at the top of plain HTML pages.
-async fn with_warning(response: Response) -> Response {
-    let (mut parts, body) = response.into_parts();
-    parts
-        .headers
-        .insert("x-ollio-warning", HeaderValue::from_static(WARNING));
-    let is_html = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/html"));
-    let encoded = parts.headers.contains_key(header::CONTENT_ENCODING);
-    if !is_html || encoded || parts.status == StatusCode::SWITCHING_PROTOCOLS {
-        return Response::from_parts(parts, body);
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BANNERED_PAGE).await else {
-        return page(
-            StatusCode::BAD_GATEWAY,
-            "This page is too large to preview here",
-            "Without isolation, previews of pages over 8 MB are not shown.",
-            false,
-            true,
-        );
+/// A preview answer as the browser gets it: an HTML page with the error
+/// reporter in it (see `preview_reporter`); from a sandbox without
+/// isolation, a warning header on every answer and a banner atop pages.
+async fn marked(response: Response, unsafe_mode: bool) -> Response {
+    let mut response = if super::preview_reporter::takes_reporter(&response) {
+        let banner = unsafe_mode.then_some(BANNER);
+        match super::preview_reporter::with_reporter(response, banner).await {
+            Ok(page) => page,
+            Err(()) => page(
+                StatusCode::BAD_GATEWAY,
+                "This page is too large to preview here",
+                "Previews of HTML pages over 8 MB are not shown.",
+                false,
+                unsafe_mode,
+            ),
+        }
+    } else {
+        response
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let insert_at = text
-        .find("<body")
-        .and_then(|start| text[start..].find('>').map(|end| start + end + 1))
-        .unwrap_or(0);
-    let marked = format!("{}{BANNER}{}", &text[..insert_at], &text[insert_at..]);
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(marked))
+    if unsafe_mode {
+        response
+            .headers_mut()
+            .insert("x-ollio-warning", HeaderValue::from_static(WARNING));
+    }
+    response
 }
 
 fn broken(error: &hyper::Error) -> Response {

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{any::AnyRow, Row};
 
 use super::{new_id, now_ms, Store, StoreError};
-use ollio_domain::{MessageId, ProjectId, UserId, VersionId};
+use ollio_domain::{CheckProblem, MessageId, ProjectId, UserId, VersionId};
 
 /// One version of a project: what an assistant turn left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,16 @@ pub struct Version {
     pub created_at: i64,
     /// What the project had that this version does not hold, and why.
     pub left_out: Vec<LeftOut>,
+    /// What the check before its turn ended found: `None` when it was not
+    /// checked, empty when it passed.
+    pub check: Option<Vec<CheckProblem>>,
+}
+
+impl Version {
+    /// Whether its check passed (`None`: it was not checked).
+    pub fn check_passed(&self) -> Option<bool> {
+        self.check.as_ref().map(Vec::is_empty)
+    }
 }
 
 /// Something in the project that a version does not hold.
@@ -147,6 +157,8 @@ pub struct NewVersion {
     pub preview_url: Option<String>,
     pub files: Vec<NewFile>,
     pub left_out: Vec<LeftOut>,
+    /// As [`Version::check`].
+    pub check: Option<Vec<CheckProblem>>,
 }
 
 fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
@@ -164,6 +176,10 @@ fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         // A list this code cannot read is shown as nothing left out.
         left_out: serde_json::from_str(&row.try_get::<String, _>("left_out")?).unwrap_or_default(),
+        // A report this code cannot read counts as not checked.
+        check: row
+            .try_get::<Option<String>, _>("check_problems")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
     })
 }
 
@@ -339,8 +355,8 @@ pub(super) async fn insert_version(
     .fetch_one(&mut *tx)
     .await?;
     let row = sqlx::query(
-        "INSERT INTO versions (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at, left_out)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "INSERT INTO versions (id, project_id, message_id, version, title, template, sandbox_id, preview_url, created_at, left_out, check_problems)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING *",
     )
     .bind(new_id())
@@ -353,6 +369,11 @@ pub(super) async fn insert_version(
     .bind(new.preview_url.as_deref())
     .bind(now)
     .bind(serde_json::to_string(&new.left_out).unwrap_or_else(|_| "[]".into()))
+    .bind(
+        new.check
+            .as_ref()
+            .map(|problems| serde_json::to_string(problems).unwrap_or_else(|_| "[]".into())),
+    )
     .fetch_one(&mut *tx)
     .await?;
     let saved = version_row(&row)?;

@@ -299,6 +299,7 @@ async fn versions_count_up_and_keep_their_files(db: TestDb) {
         preview_url: Some("http://3000-sbx1.localhost:49983".into()),
         files,
         left_out: Vec::new(),
+        check: None,
     };
     let v1 = store
         .create_version(new(
@@ -369,6 +370,7 @@ async fn deleting_an_account_deletes_what_it_owns(db: TestDb) {
             preview_url: None,
             files: vec![file("index.html", "x")],
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();
@@ -413,6 +415,7 @@ async fn text_round_trips_exactly(db: TestDb) {
             preview_url: None,
             files: vec![file("big.txt", &big), file("dir/ä.md", &tricky)],
             left_out: Vec::new(),
+            check: None,
         })
         .await
         .unwrap();

@@ -30,6 +30,9 @@ pub struct Template {
     /// The app shows changed files by itself (Vite's HMR, Streamlit's
     /// rerun), so the preview is never reloaded for them.
     pub hot_reload: bool,
+    /// The type check run after each turn (`tsc --noEmit`), in the
+    /// project's folder; its errors read `file(line,col): error …`.
+    pub check: Option<&'static str>,
     /// The model the project trains after each turn, if it is one.
     pub training: Option<Training>,
     /// The agent's system prompt for this template (`prompt.md`).

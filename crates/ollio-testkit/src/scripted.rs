@@ -206,6 +206,19 @@ fn router(scripts: Arc<Scripts>) -> Router {
             "/v1/messages",
             post(|state, headers, body| answer(state, headers, body, Dialect::Anthropic)),
         )
+        // What was asked so far, for a browser test to look at (the
+        // scripted server is a test tool, never a user's model).
+        .route(
+            "/requests",
+            axum::routing::get(|State(scripts): State<Arc<Scripts>>| async move {
+                let requests = scripts
+                    .requests
+                    .lock()
+                    .map(|requests| requests.clone())
+                    .unwrap_or_default();
+                Json(requests)
+            }),
+        )
         .with_state(scripts)
 }
 

@@ -5,6 +5,7 @@
 use leptos::{html, prelude::*};
 
 use super::{
+    check_report::FinishedWithErrors,
     steps::{steps, StepState},
     use_ws, Tab,
 };
@@ -112,6 +113,10 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
                 {ran.map(|ran| view! { <span class="message-model muted">{ran}</span> })}
             </span>
             {body}
+            {version
+                .clone()
+                .filter(|version| version.check == Some(false))
+                .map(|version| view! { <FinishedWithErrors version /> })}
             {version.map(|version| view! { <VersionChip version /> })}
         </li>
     }

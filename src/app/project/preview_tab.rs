@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{app_logs::AppLogs, use_ws};
+use super::{app_logs::AppLogs, browser_errors::BrowserErrors, use_ws};
 use ollio_domain::TurnEvent;
 
 use crate::api::preview::{preview_status, start_preview, PreviewView};
@@ -162,6 +162,28 @@ pub fn PreviewTab() -> impl IntoView {
     });
     let url = move || frame_url.get();
     let frame = NodeRef::<leptos::html::Iframe>::new();
+    // The preview's errors, from its frame only; a new page, a new version
+    // or a new turn starts the count again.
+    let preview_origin = Memo::new(move |_| {
+        frame_url.get().map(|url| {
+            let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+            let host = rest.split('/').next().unwrap_or_default();
+            let scheme = url.split("://").next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        })
+    });
+    #[cfg(feature = "hydrate")]
+    super::browser_errors::listen(frame, preview_origin);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = preview_origin;
+    Effect::new(move |_| {
+        frame_url.track();
+        reloads.track();
+        ws.selected.track();
+        let _turn = ws.running();
+        ws.preview_errors.set(Vec::new());
+    });
+    let has_errors = move || ws.preview_errors.with(|list| !list.is_empty());
     // While a turn writes files, the frame is navigated again (a new frame
     // per file would flicker); Refresh and another version get a new frame
     // (the keyed list below). An app that shows changes by itself (HMR) is
@@ -220,7 +242,7 @@ pub fn PreviewTab() -> impl IntoView {
                     }
                     .into_any(),
                 }}
-                {has_app.then(|| view! {
+                <Show when=move || has_app || has_errors()>
                     <button
                         type="button"
                         class="button button-ghost button-small"
@@ -229,8 +251,13 @@ pub fn PreviewTab() -> impl IntoView {
                         on:click=move |_| logs_open.update(|open| *open = !*open)
                     >
                         "Logs"
+                        {move || has_errors().then(|| view! {
+                            <span class="tab-badge" aria-hidden="true">
+                                {ws.preview_errors.with(Vec::len)}
+                            </span>
+                        })}
                     </button>
-                })}
+                </Show>
                 <div class="device-switch" role="group" aria-label="Device width">
                     {device_button(Device::Mobile, "Mobile")}
                     {device_button(Device::Tablet, "Tablet")}
@@ -327,10 +354,13 @@ pub fn PreviewTab() -> impl IntoView {
                 }}
             </div>
             <Show when=move || logs_open.get()>
-                <AppLogs
-                    version=Signal::derive(move || ws.version().map(|v| v.id))
-                    on_close=Callback::new(move |()| logs_open.set(false))
-                />
+                <BrowserErrors />
+                {has_app.then(|| view! {
+                    <AppLogs
+                        version=Signal::derive(move || ws.version().map(|v| v.id))
+                        on_close=Callback::new(move |()| logs_open.set(false))
+                    />
+                })}
             </Show>
         </div>
     }

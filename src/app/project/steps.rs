@@ -1,7 +1,7 @@
 //! A turn's events as the chat's step list: each step starts running and
 //! ends with a check mark (or a cross) and how long it took.
 
-use ollio_domain::{number_text, size_text, TrainingStage, TurnEvent};
+use ollio_domain::{errors_text, number_text, size_text, TrainingStage, TurnEvent};
 
 use crate::api::workspace::StepEvent;
 
@@ -307,6 +307,42 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     diff: None,
                 },
             }),
+            TurnEvent::CheckStarted => {
+                open = Some(steps.len());
+                steps.push(Step {
+                    label: "Checking the app".into(),
+                    detail: None,
+                    state: StepState::Running,
+                    started_ms: at,
+                    ended_ms: None,
+                    progress: None,
+                    metrics: Vec::new(),
+                    diff: None,
+                });
+            }
+            TurnEvent::CheckEnded { problems } => {
+                let detail = match problems.first() {
+                    None => "no errors".to_owned(),
+                    Some(first) => format!("{}: {}", errors_text(problems.len()), first.headline()),
+                };
+                if let Some(step) = open.take().and_then(|index| steps.get_mut(index)) {
+                    step.detail = Some(detail);
+                    step.ended_ms = Some(at);
+                    step.state = if problems.is_empty() {
+                        StepState::Done
+                    } else {
+                        StepState::Failed
+                    };
+                }
+            }
+            TurnEvent::FixStarted { attempt, errors } => steps.push(Step::done(
+                format!("Fixing {}", errors_text(*errors)),
+                Some(format!(
+                    "attempt {attempt}: the errors went back to the model"
+                )),
+                at,
+                at,
+            )),
             TurnEvent::TrainingStep { stage } => {
                 if let Some(step) = training.take().and_then(|index| steps.get_mut(index)) {
                     step.state = StepState::Done;
@@ -478,6 +514,52 @@ mod tests {
         assert_eq!(steps[3].duration_text(0), "2.0 s");
         assert_eq!(steps[4].state, StepState::Running);
         assert_eq!(steps[4].duration_text(6_700), "1.0 s");
+    }
+
+    #[test]
+    fn the_check_and_each_fix_are_steps() {
+        use ollio_domain::{CheckProblem, ProblemSource};
+        let problem = CheckProblem::new(ProblemSource::Log, "SyntaxError: invalid syntax")
+            .at("main.py", Some(7));
+        let events = vec![
+            at(0, TurnEvent::CheckStarted),
+            at(
+                300,
+                TurnEvent::CheckEnded {
+                    problems: vec![problem],
+                },
+            ),
+            at(
+                300,
+                TurnEvent::FixStarted {
+                    attempt: 1,
+                    errors: 1,
+                },
+            ),
+            at(900, TurnEvent::CheckStarted),
+        ];
+        let list = steps(&events, true);
+        let labels: Vec<&str> = list.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["Checking the app", "Fixing 1 error", "Checking the app"]
+        );
+        assert_eq!(list[0].state, StepState::Failed);
+        assert_eq!(
+            list[0].detail.as_deref(),
+            Some("1 error: main.py:7 — SyntaxError: invalid syntax")
+        );
+        assert_eq!(list[0].duration_text(0), "0.3 s");
+        assert_eq!(list[2].state, StepState::Running);
+        let passed = steps(
+            &[
+                at(0, TurnEvent::CheckStarted),
+                at(200, TurnEvent::CheckEnded { problems: vec![] }),
+            ],
+            false,
+        );
+        assert_eq!(passed[0].state, StepState::Done);
+        assert_eq!(passed[0].detail.as_deref(), Some("no errors"));
     }
 
     #[test]

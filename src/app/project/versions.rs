@@ -4,8 +4,28 @@
 
 use leptos::prelude::*;
 
-use super::{use_ws, Tab};
-use crate::{api::workspace::restore_version, app::toasts::use_toasts};
+use super::{use_ws, Tab, Ws};
+use crate::{
+    api::workspace::restore_version,
+    app::toasts::{use_toasts, Toasts},
+};
+
+/// "Checked" or "N errors" beside a version, when it was checked.
+fn check_badge(check: Option<bool>, problems: usize) -> Option<impl IntoView> {
+    let (class, text, title) = match check? {
+        true => (
+            "version-check version-check-passed",
+            "Checked".to_owned(),
+            "The check passed".to_owned(),
+        ),
+        false => (
+            "version-check version-check-failed",
+            ollio_domain::errors_text(problems.max(1)),
+            "The check found errors".to_owned(),
+        ),
+    };
+    Some(view! { <span class=class title=title>{text}</span> })
+}
 
 #[component]
 pub fn VersionList() -> impl IntoView {
@@ -70,7 +90,10 @@ pub fn VersionList() -> impl IntoView {
                                         >
                                             <span class="version-number">{format!("Version {}", version.version)}</span>
                                             <span class="version-title">{version.title.clone()}</span>
-                                            <span class="version-time small muted">{version.created.clone()}</span>
+                                            <span class="version-time small muted">
+                                                {version.created.clone()}
+                                                {check_badge(version.check, version.problems.len())}
+                                            </span>
                                         </li>
                                     }
                                 }
@@ -84,32 +107,37 @@ pub fn VersionList() -> impl IntoView {
     }
 }
 
+/// Restores version `number` (`id`) as the newest, saying how it went;
+/// `restoring` is set while it runs.
+pub(super) fn restore(ws: Ws, toasts: Toasts, id: String, number: i64, restoring: RwSignal<bool>) {
+    restoring.set(true);
+    leptos::task::spawn_local(async move {
+        match restore_version(id).await {
+            Ok(restored) => {
+                toasts.show(format!(
+                    "Version {number} restored as version {}",
+                    restored.version
+                ));
+                ws.selected.set(None);
+                ws.show_changes.set(false);
+                ws.refresh();
+            }
+            Err(error) => toasts.error(error.to_string()),
+        }
+        restoring.set(false);
+    });
+}
+
 /// What can be done with the version shown.
 #[component]
 pub fn VersionBanner() -> impl IntoView {
     let ws = use_ws();
     let toasts = use_toasts();
     let restoring = RwSignal::new(false);
-    let restore = move |_| {
-        let Some(version) = untrack(|| ws.version()) else {
-            return;
-        };
-        restoring.set(true);
-        leptos::task::spawn_local(async move {
-            match restore_version(version.id).await {
-                Ok(restored) => {
-                    toasts.show(format!(
-                        "Version {} restored as version {}",
-                        version.version, restored.version
-                    ));
-                    ws.selected.set(None);
-                    ws.show_changes.set(false);
-                    ws.refresh();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-            restoring.set(false);
-        });
+    let on_restore = move |_| {
+        if let Some(version) = untrack(|| ws.version()) {
+            restore(ws, toasts, version.id, version.version, restoring);
+        }
     };
     view! {
         {move || {
@@ -139,7 +167,7 @@ pub fn VersionBanner() -> impl IntoView {
                             type="button"
                             class="button button-primary button-small"
                             disabled=move || restoring.get() || ws.running().is_some()
-                            on:click=restore
+                            on:click=on_restore
                         >
                             "Restore this version"
                         </button>

@@ -377,10 +377,49 @@ async fn without_bubblewrap_sandboxes_work_confined_to_home_and_say_so() {
     );
     let html = page.text().await.unwrap();
     assert!(
-        html.starts_with(r#"<html><body><div role="alert""#) && html.contains("without isolation"),
+        html.starts_with("<html><script data-ollio-reporter>")
+            && html.contains(r#"<body><div role="alert""#)
+            && html.contains("without isolation"),
         "{html}"
     );
     assert!(html.ends_with("<p>unisolated</p></body></html>"));
+}
+
+#[tokio::test]
+async fn preview_pages_carry_the_error_reporter_and_other_files_pass_as_they_are() {
+    let daemon = TestDaemon::start(GUEST).await;
+    let (sandbox, envd) = daemon.sandbox("static").await;
+    let page = "<!doctype html><html><head><title>t</title><script src=\"app.js\"></script></head><body></body></html>";
+    let script = "console.error('boom')";
+    envd.write_file("index.html", page.as_bytes())
+        .await
+        .unwrap();
+    envd.write_file("app.js", script.as_bytes()).await.unwrap();
+    let (client, origin) = daemon.preview_client(&sandbox.id, 3000);
+    let answer = client
+        .get(format!("{origin}/"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.headers().get("content-encoding").is_none());
+    assert_eq!(answer.headers().get("x-ollio-reporter").unwrap(), "1");
+    let html = answer.text().await.unwrap();
+    let reporter = html
+        .find("<script data-ollio-reporter>")
+        .expect("the reporter");
+    assert!(reporter < html.find("app.js").unwrap(), "{html}");
+    assert!(html.contains("parent.postMessage"));
+    assert!(html.ends_with("<body></body></html>"));
+    let js = client
+        .get(format!("{origin}/app.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(js, script);
 }
 
 #[tokio::test]

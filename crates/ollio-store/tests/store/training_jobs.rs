@@ -45,6 +45,7 @@ async fn trained_turn(store: &Store, owner: &UserId, name: &str, train: bool) ->
         preview_url: None,
         files: vec![file("train.py", "print(1)")],
         left_out: Vec::new(),
+        check: None,
     };
     let end = MessageEnd {
         content: "Wrote it.",

@@ -70,6 +70,7 @@ fn version(turn: &EnqueuedTurn) -> NewVersion {
         preview_url: None,
         files: vec![file("index.html", "<h1>Hi</h1>")],
         left_out: Vec::new(),
+        check: None,
     }
 }
 
