@@ -113,3 +113,27 @@ export async function send(page: Page, text: string) {
   await box.fill(text);
   await box.press('Enter');
 }
+
+/** From now on, records each step label and training progress value the
+ * chat shows, however briefly. */
+export async function recordSteps(page: Page) {
+  await page.evaluate(() => {
+    const seen = { labels: [] as string[], progress: [] as string[] };
+    (window as unknown as { ollioSteps: typeof seen }).ollioSteps = seen;
+    const look = () => {
+      for (const label of document.querySelectorAll('.steps-list .step-label')) {
+        const text = label.textContent ?? '';
+        if (!seen.labels.includes(text)) seen.labels.push(text);
+      }
+      for (const bar of document.querySelectorAll<HTMLProgressElement>('.steps-list progress')) {
+        const value = String(bar.value);
+        if (seen.progress[seen.progress.length - 1] !== value) seen.progress.push(value);
+      }
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+export async function recordedSteps(page: Page): Promise<{ labels: string[]; progress: string[] }> {
+  return page.evaluate(() => (window as unknown as { ollioSteps: { labels: string[]; progress: string[] } }).ollioSteps);
+}

@@ -1,37 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Page } from '@playwright/test';
-import { screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
+import { recordedSteps, recordSteps, screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
 
 // Apps from the templates, built by the scripted model in real sandboxes of
 // the bundled daemon, from the prebuilt template images (scripts/test.sh
 // builds them first).
 
 const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
-
-/** From now on, records each step label and training progress value the
- * chat shows, however briefly. */
-async function recordSteps(page: Page) {
-  await page.evaluate(() => {
-    const seen = { labels: [] as string[], progress: [] as string[] };
-    (window as unknown as { ollioSteps: typeof seen }).ollioSteps = seen;
-    const look = () => {
-      for (const label of document.querySelectorAll('.steps-list .step-label')) {
-        const text = label.textContent ?? '';
-        if (!seen.labels.includes(text)) seen.labels.push(text);
-      }
-      for (const bar of document.querySelectorAll<HTMLProgressElement>('.steps-list progress')) {
-        const value = String(bar.value);
-        if (seen.progress[seen.progress.length - 1] !== value) seen.progress.push(value);
-      }
-    };
-    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-  });
-}
-
-async function recordedSteps(page: Page): Promise<{ labels: string[]; progress: string[] }> {
-  return page.evaluate(() => (window as unknown as { ollioSteps: { labels: string[]; progress: string[] } }).ollioSteps);
-}
 
 test('react: the heading is rendered by React, and a follow-up shows over HMR without a reload', async ({ page }, info) => {
   test.setTimeout(180_000);

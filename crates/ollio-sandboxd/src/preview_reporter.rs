@@ -100,6 +100,7 @@ pub async fn with_reporter(response: Response, banner: Option<&str>) -> Result<R
     let text = String::from_utf8_lossy(&bytes);
     let marked = inject(&text, banner);
     parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::TRANSFER_ENCODING);
     // A strong validator no longer names these bytes.
     parts.headers.remove(header::ETAG);
     if let Some(value) = parts.headers.get(header::CONTENT_SECURITY_POLICY) {

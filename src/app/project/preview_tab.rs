@@ -176,12 +176,19 @@ pub fn PreviewTab() -> impl IntoView {
     super::browser_errors::listen(frame, preview_origin);
     #[cfg(not(feature = "hydrate"))]
     let _ = preview_origin;
+    // (A memo: signals set to the value they had still notify.)
+    let page_shown = Memo::new(move |_| (frame_url.get(), reloads.get(), ws.version().map(|v| v.id)));
     Effect::new(move |_| {
-        frame_url.track();
-        reloads.track();
-        ws.selected.track();
-        let _turn = ws.running();
+        page_shown.track();
         ws.preview_errors.set(Vec::new());
+    });
+    // A turn starting: what the page reported was about the code before it.
+    Effect::new(move |was_running: Option<bool>| {
+        let running = ws.running().is_some();
+        if running && was_running == Some(false) {
+            ws.preview_errors.set(Vec::new());
+        }
+        running
     });
     let has_errors = move || ws.preview_errors.with(|list| !list.is_empty());
     // While a turn writes files, the frame is navigated again (a new frame

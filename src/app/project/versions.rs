@@ -90,10 +90,8 @@ pub fn VersionList() -> impl IntoView {
                                         >
                                             <span class="version-number">{format!("Version {}", version.version)}</span>
                                             <span class="version-title">{version.title.clone()}</span>
-                                            <span class="version-time small muted">
-                                                {version.created.clone()}
-                                                {check_badge(version.check, version.problems.len())}
-                                            </span>
+                                            <span class="version-time small muted">{version.created.clone()}</span>
+                                            {check_badge(version.check, version.problems.len())}
                                         </li>
                                     }
                                 }
