@@ -13,6 +13,10 @@
 //!   second), keeps the artifacts and deploys, until `POST /predict`
 //!   answers; the figure is that time less `train.py`'s own (which it
 //!   reports as the metric `train_seconds`); target ≤ 1.5 s;
+//! - the check before a turn ends (`-- check`): on a static app (its page
+//!   and the files it links) and on the React starter (the app answers,
+//!   its log, `tsc --noEmit` beside them); the figure is the check's own
+//!   time beyond the type check; target ≤ 300 ms;
 //! - event across processes: `ollio worker` in a process of its own runs
 //!   turns on PostgreSQL while this process serves the event stream with no
 //!   workers (as `ollio serve` with `OLLIO_WORKERS=0`); from the worker
@@ -195,6 +199,81 @@ async fn turn_overhead() {
     }
     summary("enqueue → preview serves a 5-file static app", samples);
     workers.shutdown().await;
+}
+
+const CHECKS: usize = 12;
+
+/// The check's time on a static app and on the React starter, and for
+/// React, the type check alone: what is left is the check's own.
+async fn check_overhead() {
+    use ollio_agent::{app_ready, check::AppCheck, templates};
+    use ollio_sandbox::Command;
+
+    // Sandboxes as users get them (the tests' are smaller than tsc needs).
+    let daemon = TestDaemon::start_with(GUEST, |config| {
+        config.limits = ollio_sandboxd::Limits::default();
+    })
+    .await;
+    let (events, mut drained) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { while drained.recv().await.is_some() {} });
+
+    let (_static_box, envd) = daemon.sandbox("static").await;
+    let page = "<!doctype html><html><head><link rel=\"stylesheet\" href=\"style.css\"><script src=\"app.js\" defer></script></head><body><img src=\"logo.svg\" alt=\"\"><a href=\"about.html\">About</a></body></html>";
+    for (path, bytes) in [
+        ("index.html", page),
+        ("style.css", "body{margin:0}"),
+        ("app.js", "console.log('hi')"),
+        ("logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+        ("about.html", "<p>About</p>"),
+    ] {
+        envd.write_file(path, bytes.as_bytes()).await.unwrap();
+    }
+    let static_template = templates::find("static").unwrap();
+    let mut samples = Vec::new();
+    for index in 0..CHECKS + 2 {
+        let started = Instant::now();
+        let check = AppCheck::begin(&envd, static_template).await;
+        let problems = check.run(&events, None).await;
+        assert!(problems.is_empty(), "{problems:?}");
+        if index >= 2 {
+            samples.push(started.elapsed());
+        }
+    }
+    summary("check: static app (5 files, 4 links)", samples);
+
+    let react = templates::find("react").unwrap();
+    let (_react_box, envd) = daemon.sandbox("react").await;
+    assert!(
+        app_ready::answers(&envd, react).await,
+        "the React app starts"
+    );
+    let mut types = Command::new(react.check.unwrap()).timeout(Duration::from_secs(120));
+    types.cwd = Some(ollio_agent::tools::PROJECT_ROOT.into());
+    let (mut whole, mut alone, mut beyond) = (Vec::new(), Vec::new(), Vec::new());
+    for index in 0..CHECKS + 1 {
+        let started = Instant::now();
+        let output = envd.run(&types, |_, _| {}).await.unwrap();
+        assert_eq!(
+            output.exit_code,
+            0,
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        let tsc = started.elapsed();
+        let started = Instant::now();
+        let check = AppCheck::begin(&envd, react).await;
+        let problems = check.run(&events, None).await;
+        assert!(problems.is_empty(), "{problems:?}");
+        let total = started.elapsed();
+        if index >= 1 {
+            whole.push(total);
+            alone.push(tsc);
+            beyond.push(total.saturating_sub(tsc));
+        }
+    }
+    summary("check: React starter, whole", whole);
+    summary("check: React starter, tsc --noEmit alone", alone);
+    summary("check: React starter, beyond the type check", beyond);
 }
 
 const TRAININGS: usize = 6;
@@ -491,12 +570,17 @@ async fn main() {
         training_overhead().await;
         return;
     }
+    if only("check") {
+        check_overhead().await;
+        return;
+    }
     if !only("across") {
         send_to_enqueued().await;
         turn_overhead().await;
         event_to_sse().await;
         concurrent_turns().await;
         training_overhead().await;
+        check_overhead().await;
     }
     event_across_processes().await;
 }

@@ -643,3 +643,59 @@ async fn images_reach_the_model_in_each_protocol_s_own_form() {
     openai(&server).complete(&plain, &mut |_| {}).await.unwrap();
     assert_eq!(last_user(&server)["content"], "Just text");
 }
+
+/// A small model's usual slip: code in its answer and no file changed. It
+/// is asked once to use its tools, does, and the code never reaches the
+/// chat's summary.
+#[tokio::test]
+async fn chat_code_from_a_tool_less_reply_is_never_shown() {
+    let stage = Stage::new("base").await;
+    let (outcome, events) = stage
+        .run(&input("chat-code", "a hello page"), limits())
+        .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.summary, "Wrote index.html with the greeting.");
+    assert!(!outcome.summary.contains("<h1>"));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| **event == TurnEvent::ToolsReminded)
+            .count(),
+        1
+    );
+    assert!(std::fs::read_to_string(stage.home().join("index.html"))
+        .unwrap()
+        .contains("Hello from a small model"));
+    let reminded = stage.server.requests().iter().any(|request| {
+        request["messages"]
+            .to_string()
+            .contains("Your answer put code in the chat")
+    });
+    assert!(reminded, "the model was asked to use its tools");
+
+    // Asked once only: a model that keeps answering with code ends the
+    // turn, and the chat says so without the code.
+    let stubborn = ScriptedServer::for_tests().await;
+    let provider = openai(&stubborn);
+    let (outcome, events) = turn(
+        &provider,
+        &stage.envd,
+        &input("chat-code-only", "a hello page"),
+        limits(),
+        &CancellationToken::new(),
+    )
+    .await;
+    let summary = outcome.unwrap().summary;
+    assert!(
+        summary.starts_with("The model answered with code only"),
+        "{summary}"
+    );
+    assert!(!summary.contains("<h1>"));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| **event == TurnEvent::ToolsReminded)
+            .count(),
+        1
+    );
+}

@@ -149,6 +149,8 @@ pub async fn run_checked_turn(
             usage: Usage::default(),
             requests: 0,
             last_write: None,
+            writes: 0,
+            reminded: false,
         };
         let mut messages = turn.first_messages();
         let mut summary = turn.work(&mut messages).await?;
@@ -203,6 +205,10 @@ struct Turn<'a> {
     /// When a file was last written or edited: the check gives the app a
     /// moment after it.
     last_write: Option<std::time::Instant>,
+    /// Files written or edited so far.
+    writes: u32,
+    /// The model was asked once to use its tools instead of showing code.
+    reminded: bool,
 }
 
 impl Turn<'_> {
@@ -229,6 +235,7 @@ impl Turn<'_> {
     /// The model ↔ tools loop, going on from `messages`; the summary when
     /// the model is done.
     async fn work(&mut self, messages: &mut Vec<ChatMessage>) -> Result<String, TurnError> {
+        let writes_before = self.writes;
         for _ in 0..self.limits.max_steps {
             if self.runner.stop.is_cancelled() {
                 return Err(TurnError::Cancelled);
@@ -241,7 +248,10 @@ impl Turn<'_> {
             let completion = self.complete(messages.clone(), tools).await?;
             if self.input.tool_calling {
                 if completion.tool_calls.is_empty() {
-                    return Ok(strip_summary(&completion.text));
+                    if self.code_instead_of_tools(&completion.text, writes_before, messages) {
+                        continue;
+                    }
+                    return Ok(summary_of(&completion.text));
                 }
                 messages.push(ChatMessage::assistant(
                     completion.text.clone(),
@@ -254,7 +264,10 @@ impl Turn<'_> {
             } else {
                 let parsed = text_protocol::parse(&completion.text);
                 if parsed.actions.is_empty() {
-                    return Ok(strip_summary(&parsed.prose));
+                    if self.code_instead_of_tools(&completion.text, writes_before, messages) {
+                        continue;
+                    }
+                    return Ok(summary_of(&parsed.prose));
                 }
                 messages.push(ChatMessage::assistant(completion.text.clone(), Vec::new()));
                 let mut results = String::from(text_protocol::RESULTS_HEADER);
@@ -279,6 +292,30 @@ impl Turn<'_> {
         }
     }
 
+    /// A small or local model's usual slip: it answers with code in the
+    /// chat and changes no file. It is asked, once a turn, to use its tools
+    /// (or the tagged blocks); `true` when it was.
+    fn code_instead_of_tools(
+        &mut self,
+        text: &str,
+        writes_before: u32,
+        messages: &mut Vec<ChatMessage>,
+    ) -> bool {
+        if self.reminded || self.writes > writes_before || !has_code_block(text) {
+            return false;
+        }
+        self.reminded = true;
+        let _ = self.events.send(TurnEvent::ToolsReminded);
+        messages.push(ChatMessage::assistant(text.to_owned(), Vec::new()));
+        let how = if self.input.tool_calling {
+            "Call write_files (new files, whole rewrites) or edit_file (changes) now"
+        } else {
+            "Write each file in a <file path=\"…\">…</file> block (or change it with an <edit> block) now"
+        };
+        messages.push(ChatMessage::user(format!("{USE_TOOLS} {how}.")));
+        true
+    }
+
     /// Runs a checked call, noting when it changed files.
     async fn run(&mut self, call: ToolCallArgs) -> Result<String, tools::ToolError> {
         let writes = matches!(
@@ -288,6 +325,7 @@ impl Turn<'_> {
         let outcome = self.runner.run(call).await;
         if writes {
             self.last_write = Some(std::time::Instant::now());
+            self.writes += 1;
         }
         outcome
     }
@@ -444,6 +482,49 @@ answer again without tools, with a new <task_summary>.\n",
     text
 }
 
+/// What a model is told when its answer put code in the chat instead of
+/// into the project's files (the scripted model server knows it by this).
+pub const USE_TOOLS: &str = "Your answer put code in the chat, where the user never sees it, and \
+changed no file. Put it into the project's files with your tools instead.";
+
+/// Whether `text` holds a fenced code block.
+fn has_code_block(text: &str) -> bool {
+    text.lines()
+        .any(|line| line.trim_start().starts_with("```") || line.trim_start().starts_with("~~~"))
+}
+
+/// `text` without its fenced code blocks (an unclosed one runs to the end):
+/// code never shows in the chat.
+pub fn without_code(text: &str) -> String {
+    let mut kept = Vec::new();
+    let mut fence: Option<&str> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        match fence {
+            Some(open) if trimmed.starts_with(open) => fence = None,
+            Some(_) => {}
+            None if trimmed.starts_with("```") => fence = Some("```"),
+            None if trimmed.starts_with("~~~") => fence = Some("~~~"),
+            None => kept.push(line),
+        }
+    }
+    let mut out = kept.join("\n");
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    out
+}
+
+/// The chat's summary of a final answer: its `<task_summary>`, without
+/// code; said plainly when nothing but code was left.
+fn summary_of(text: &str) -> String {
+    let summary = strip_summary(&without_code(text));
+    if summary.trim().is_empty() && has_code_block(text) {
+        return "The model answered with code only, which the chat does not show; no file was changed by it.".to_owned();
+    }
+    summary
+}
+
 /// The summary without a `<task_summary>` wrapper, if it has one.
 pub fn strip_summary(text: &str) -> String {
     let trimmed = text.trim();
@@ -485,6 +566,22 @@ mod tests {
         );
         assert_eq!(strip_summary("  Plain answer. "), "Plain answer.");
         assert_eq!(strip_summary("<task_summary>cut off"), "cut off");
+    }
+
+    #[test]
+    fn code_blocks_never_reach_the_summary() {
+        let text = "Here it is:\n\n```html\n<h1>Hi</h1>\n```\n\nSave it as index.html.";
+        assert!(has_code_block(text));
+        assert_eq!(without_code(text), "Here it is:\n\nSave it as index.html.");
+        assert_eq!(without_code("a\n~~~\nx\n~~~\nb"), "a\nb");
+        // An unclosed fence runs to the end.
+        assert_eq!(without_code("a\n```js\nlet x"), "a");
+        assert!(summary_of("```\nonly code\n```").starts_with("The model answered with code only"));
+        assert_eq!(
+            summary_of("<task_summary>Done.\n```css\nh1{}\n```\n</task_summary>"),
+            "Done."
+        );
+        assert!(!has_code_block("No code, just `inline` words."));
     }
 
     #[test]

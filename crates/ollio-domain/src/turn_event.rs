@@ -106,6 +106,9 @@ pub enum TurnEvent {
     AppFailed {
         log_tail: String,
     },
+    /// The model answered with code in the chat and changed no file: it
+    /// was asked, once, to use its tools instead.
+    ToolsReminded,
     /// The check after the model's work began ("Checking the app").
     CheckStarted,
     /// It ended: what it found, nothing when the app is fine.
@@ -157,7 +160,7 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 28] = [
+    pub const KINDS: [&'static str; 29] = [
         "template_preparing",
         "template_ready",
         "sandbox_starting",
@@ -176,6 +179,7 @@ impl TurnEvent {
         "app_installing",
         "app_installed",
         "app_restarted",
+        "tools_reminded",
         "check_started",
         "check_ended",
         "fix_started",
@@ -220,6 +224,7 @@ impl TurnEvent {
             Self::AppInstalling { .. } => "app_installing",
             Self::AppInstalled { .. } => "app_installed",
             Self::AppRestarted { .. } => "app_restarted",
+            Self::ToolsReminded => "tools_reminded",
             Self::CheckStarted => "check_started",
             Self::CheckEnded { .. } => "check_ended",
             Self::FixStarted { .. } => "fix_started",
@@ -272,6 +277,7 @@ mod tests {
             },
             TurnEvent::AppInstalled { exit_code: 1 },
             TurnEvent::AppRestarted { exit_code: None },
+            TurnEvent::ToolsReminded,
             TurnEvent::CheckStarted,
             TurnEvent::CheckEnded {
                 problems: vec![CheckProblem::new(

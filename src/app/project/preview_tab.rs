@@ -177,7 +177,8 @@ pub fn PreviewTab() -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = preview_origin;
     // (A memo: signals set to the value they had still notify.)
-    let page_shown = Memo::new(move |_| (frame_url.get(), reloads.get(), ws.version().map(|v| v.id)));
+    let page_shown =
+        Memo::new(move |_| (frame_url.get(), reloads.get(), ws.version().map(|v| v.id)));
     Effect::new(move |_| {
         page_shown.track();
         ws.preview_errors.set(Vec::new());

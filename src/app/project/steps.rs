@@ -307,6 +307,12 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                     diff: None,
                 },
             }),
+            TurnEvent::ToolsReminded => steps.push(Step::done(
+                "Asked the model to use its tools".into(),
+                Some("it answered with code in the chat instead of changing files".into()),
+                at,
+                at,
+            )),
             TurnEvent::CheckStarted => {
                 open = Some(steps.len());
                 steps.push(Step {
