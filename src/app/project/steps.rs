@@ -29,6 +29,14 @@ pub struct Step {
 }
 
 impl Step {
+    fn running(label: String, detail: Option<String>, started_ms: i64) -> Self {
+        Self {
+            state: StepState::Running,
+            ended_ms: None,
+            ..Self::done(label, detail, started_ms, started_ms)
+        }
+    }
+
     fn done(label: String, detail: Option<String>, started_ms: i64, ended_ms: i64) -> Self {
         Self {
             label,
@@ -105,16 +113,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             }
             TurnEvent::SandboxStarting => {
                 open = Some(steps.len());
-                steps.push(Step {
-                    label: "Starting the sandbox".into(),
-                    detail: None,
-                    state: StepState::Running,
-                    started_ms: at,
-                    ended_ms: None,
-                    progress: None,
-                    metrics: Vec::new(),
-                    diff: None,
-                });
+                steps.push(Step::running("Starting the sandbox".into(), None, at));
             }
             TurnEvent::SandboxReady { revived_files, .. } => {
                 let detail = (*revived_files > 0)
@@ -172,16 +171,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             }
             TurnEvent::CommandStarted { command } => {
                 open = Some(steps.len());
-                steps.push(Step {
-                    label: format!("Running {command}"),
-                    detail: None,
-                    state: StepState::Running,
-                    started_ms: at,
-                    ended_ms: None,
-                    progress: None,
-                    metrics: Vec::new(),
-                    diff: None,
-                });
+                steps.push(Step::running(format!("Running {command}"), None, at));
             }
             TurnEvent::CommandExited { exit_code } => {
                 if let Some(step) = open.take().and_then(|index| steps.get_mut(index)) {
@@ -210,16 +200,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             }),
             TurnEvent::AppStarting => {
                 open = Some(steps.len());
-                steps.push(Step {
-                    label: "Starting the app".into(),
-                    detail: None,
-                    state: StepState::Running,
-                    started_ms: at,
-                    ended_ms: None,
-                    progress: None,
-                    metrics: Vec::new(),
-                    diff: None,
-                });
+                steps.push(Step::running("Starting the app".into(), None, at));
             }
             TurnEvent::AppReady | TurnEvent::AppFailed { .. } => {
                 let failed = matches!(event, TurnEvent::AppFailed { .. });
@@ -245,16 +226,11 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             }
             TurnEvent::AppInstalling { file } => {
                 installing = Some(steps.len());
-                steps.push(Step {
-                    label: "Installing packages".into(),
-                    detail: (!file.is_empty()).then(|| format!("{file} changed")),
-                    state: StepState::Running,
-                    started_ms: at,
-                    ended_ms: None,
-                    progress: None,
-                    metrics: Vec::new(),
-                    diff: None,
-                });
+                steps.push(Step::running(
+                    "Installing packages".into(),
+                    (!file.is_empty()).then(|| format!("{file} changed")),
+                    at,
+                ));
             }
             TurnEvent::AppInstalled { exit_code } => {
                 if let Some(step) = installing.take().and_then(|index| steps.get_mut(index)) {
@@ -315,16 +291,7 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
             )),
             TurnEvent::CheckStarted => {
                 open = Some(steps.len());
-                steps.push(Step {
-                    label: "Checking the app".into(),
-                    detail: None,
-                    state: StepState::Running,
-                    started_ms: at,
-                    ended_ms: None,
-                    progress: None,
-                    metrics: Vec::new(),
-                    diff: None,
-                });
+                steps.push(Step::running("Checking the app".into(), None, at));
             }
             TurnEvent::CheckEnded { problems } => {
                 let detail = match problems.first() {

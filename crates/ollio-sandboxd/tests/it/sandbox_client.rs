@@ -268,9 +268,12 @@ async fn the_static_template_serves_home_on_its_own_origin() {
     assert_eq!(page.status(), 200);
     // Files change under the preview: the browser must ask again each time.
     assert_eq!(page.headers()["cache-control"], "no-cache");
-    assert_eq!(
-        page.text().await.unwrap(),
-        "<h1>Hello from the sandbox</h1>"
+    // The file as it is, after the preview's error reporter.
+    let html = page.text().await.unwrap();
+    assert!(html.starts_with("<script data-ollio-reporter>"), "{html}");
+    assert!(
+        html.ends_with("</script><h1>Hello from the sandbox</h1>"),
+        "{html}"
     );
 
     // A port nothing listens on gets a page of ours, not a proxy error.
