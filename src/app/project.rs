@@ -494,6 +494,13 @@ fn follow_turns(ws: Ws, toasts: super::toasts::Toasts) {
 
 #[cfg(feature = "hydrate")]
 fn on_event(ws: Ws, toasts: super::toasts::Toasts, seq: i64, event: TurnEvent) {
+    // A stream opened again after a page read may bring a step once more.
+    if ws
+        .events
+        .with_untracked(|events| events.iter().any(|e| e.seq == seq))
+    {
+        return;
+    }
     let known = ws.page.with_untracked(|page| page.running.is_some());
     if let TurnEvent::SandboxReady { preview_url, .. } = &event {
         ws.live_preview.set(Some(preview_url.clone()));

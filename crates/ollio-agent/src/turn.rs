@@ -515,14 +515,13 @@ pub fn without_code(text: &str) -> String {
     out
 }
 
-/// The chat's summary of a final answer: its `<task_summary>`, without
-/// code; said plainly when nothing but code was left.
+/// The chat's summary of a final answer: its `<task_summary>` (the chat
+/// renders it without code blocks); said plainly when it is nothing but code.
 fn summary_of(text: &str) -> String {
-    let summary = strip_summary(&without_code(text));
-    if summary.trim().is_empty() && has_code_block(text) {
+    if strip_summary(&without_code(text)).trim().is_empty() && has_code_block(text) {
         return "The model answered with code only, which the chat does not show; no file was changed by it.".to_owned();
     }
-    summary
+    strip_summary(text)
 }
 
 /// The summary without a `<task_summary>` wrapper, if it has one.
@@ -577,9 +576,10 @@ mod tests {
         // An unclosed fence runs to the end.
         assert_eq!(without_code("a\n```js\nlet x"), "a");
         assert!(summary_of("```\nonly code\n```").starts_with("The model answered with code only"));
+        // Prose with code stays: the chat's renderer leaves the code out.
         assert_eq!(
             summary_of("<task_summary>Done.\n```css\nh1{}\n```\n</task_summary>"),
-            "Done."
+            "Done.\n```css\nh1{}\n```"
         );
         assert!(!has_code_block("No code, just `inline` words."));
     }
