@@ -1,18 +1,10 @@
 import { type Page } from '@playwright/test';
-import { recordedSteps, recordSteps, screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
+import { modelRequests, recordedSteps, recordSteps, screenshot, send, signUp, startProject, uniqueEmail, expect, test } from './helpers';
 
 // The agent checks its work before a turn ends and fixes what it finds;
 // the preview reports the browser's errors back to the workspace.
 
 const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
-
-/** The scripted model server's record of what it was asked. */
-async function modelRequests(): Promise<{ messages?: { role: string; content: unknown }[] }[]> {
-  const base = (process.env.OPENAI_BASE_URL ?? '').replace(/\/v1$/, '');
-  const answer = await fetch(`${base}/requests`);
-  expect(answer.ok).toBeTruthy();
-  return answer.json();
-}
 
 test('python-api: a syntax error is fixed in the same turn; a change still broken after two rounds ends with errors and offers the last good version', async ({ page }, info) => {
   test.setTimeout(240_000);

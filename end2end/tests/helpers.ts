@@ -137,3 +137,18 @@ export async function recordSteps(page: Page) {
 export async function recordedSteps(page: Page): Promise<{ labels: string[]; progress: string[] }> {
   return page.evaluate(() => (window as unknown as { ollioSteps: { labels: string[]; progress: string[] } }).ollioSteps);
 }
+
+/** The scripted model server's record of what it was asked. */
+export async function modelRequests(): Promise<{ model?: string; messages?: { role: string; content: unknown }[] }[]> {
+  const base = (process.env.OPENAI_BASE_URL ?? '').replace(/\/v1$/, '');
+  const answer = await fetch(`${base}/requests`);
+  expect(answer.ok).toBeTruthy();
+  return answer.json();
+}
+
+/** The text of every message the scripted model server was sent. */
+export async function modelMessages(): Promise<string[]> {
+  return (await modelRequests())
+    .flatMap((request) => request.messages ?? [])
+    .map((message) => (typeof message.content === 'string' ? message.content : ''));
+}

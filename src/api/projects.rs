@@ -31,10 +31,10 @@ pub async fn create_project(name: String, template: String) -> Result<ProjectSum
 
 #[server(prefix = "/api", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
-    use crate::server::{auth, request};
+    use crate::server::{auth, projects, request};
     request::respond(async move {
         let user = auth::require_user().await?;
-        let projects = request::state()?.store.projects(&user.id).await?;
+        let projects = projects::list(&request::state()?, &user.id).await?;
         Ok(projects.into_iter().map(ProjectSummary::from).collect())
     })
     .await

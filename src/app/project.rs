@@ -517,6 +517,10 @@ fn on_event(ws: Ws, toasts: super::toasts::Toasts, seq: i64, event: TurnEvent) {
         ws.side.set(Side::Work);
     }
     match &event {
+        // A plan or an answer has no title: it made no version.
+        TurnEvent::Summary { title, .. } if title.is_empty() => {
+            toasts.show("Ollio answered; nothing in the project was changed.")
+        }
         TurnEvent::Summary { title, .. } => toasts.show(format!("New version ready: {title}")),
         TurnEvent::ModelDeployed { .. } => toasts.show("The model is trained; its API is live."),
         TurnEvent::TrainingFailed { .. } => {

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use ollio_domain::tokens_text;
 
 use super::{
     forms::{action_error, typed},
@@ -83,6 +84,7 @@ fn ProjectRow(
         template,
         model,
         updated,
+        tokens,
     } = project;
     let input_id = format!("name-{id}");
     let model_id = format!("model-{id}");
@@ -103,7 +105,7 @@ fn ProjectRow(
         <li class="project-row">
             <div class="project-main">
                 <span class="project-name">{name}</span>
-                <span class="muted small">{format!("{template} · {model_text} · updated {updated}")}</span>
+                <span class="muted small">{format!("{template} · {model_text} · {} · updated {updated}", tokens_text(tokens))}</span>
             </div>
             <div class="project-actions">
                 <details class="inline-menu" open=renaming>

@@ -20,4 +20,8 @@ pub struct ProjectSummary {
     pub model: Option<String>,
     /// When the project last changed ("22 Nov 2026, 09:05 UTC").
     pub updated: String,
+    /// Tokens its turns have used, read and written (0 where not counted:
+    /// a project just made or renamed).
+    #[serde(default)]
+    pub tokens: u64,
 }

@@ -24,8 +24,14 @@ pub struct MessageView {
     pub status: String,
     pub error: Option<String>,
     pub model: Option<String>,
-    /// Why that model ran the turn: `build` or `quick edit`.
+    /// Why that model ran the turn: `build`, `quick edit`, `plan` or `ask`.
     pub model_role: Option<String>,
+    /// What the message asked for: `build`, `plan` or `ask`.
+    pub mode: String,
+    /// The plan (its message's id) a "Build this plan" message builds.
+    pub plan: Option<String>,
+    /// Tokens the answer's turn used, read and written.
+    pub tokens: u64,
     pub created: String,
     /// The files a user's message carried, in the order attached.
     pub attachments: Vec<crate::dto::chat::AttachmentView>,

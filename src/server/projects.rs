@@ -37,6 +37,25 @@ pub async fn create(
     Ok(state.store.create_project(owner, name, template.id).await?)
 }
 
+/// `owner`'s projects, the latest changed first, each with the tokens its
+/// turns have used.
+pub async fn list(state: &AppState, owner: &UserId) -> Result<Vec<(Project, i64)>, AppError> {
+    let projects = state.store.projects(owner).await?;
+    let tokens: std::collections::HashMap<ProjectId, i64> = state
+        .store
+        .project_tokens(owner)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(projects
+        .into_iter()
+        .map(|project| {
+            let used = tokens.get(&project.id).copied().unwrap_or(0);
+            (project, used)
+        })
+        .collect())
+}
+
 /// `owner`'s project `id`; anyone else's is missing.
 pub async fn owned(state: &AppState, owner: &UserId, id: &ProjectId) -> Result<Project, AppError> {
     state

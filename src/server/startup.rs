@@ -224,6 +224,7 @@ pub fn engine(
     engine.sandboxes_per_user = config.sandbox.per_user;
     engine.limits.max_steps = agent.max_steps;
     engine.limits.fix_attempts = agent.fix_attempts;
+    engine.limits.turn_tokens = agent.turn_tokens;
     engine.limits.wall_clock = agent.turn_timeout;
     engine.secrets = secrets;
     engine.training = TrainingLimits {

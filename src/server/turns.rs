@@ -5,7 +5,7 @@
 
 use ollio_agent::worker::Workers;
 use ollio_domain::{AttachmentId, MessageId, ProjectId, ProjectName, Prompt, UserId};
-use ollio_store::{EnqueueRefusal, EnqueuedTurn, Project};
+use ollio_store::{EnqueueRefusal, EnqueuedTurn, Project, TurnRequest};
 
 use super::{credits, projects, request::internal, state::AppState};
 use crate::error::AppError;
@@ -20,18 +20,28 @@ fn workers(state: &AppState, what: &str) -> Result<Workers, AppError> {
         .ok_or_else(|| internal(format!("{what}: no agent workers are configured")))
 }
 
-/// Queues a turn answering `prompt`, with the files `attachments` that
-/// `owner` staged, in `owner`'s `project`.
+/// Said when files come with a Plan or Ask message: those turns only read.
+pub const FILES_IN_BUILD_ONLY: &str =
+    "Files can be attached in Build mode only: Plan and Ask change nothing in the project.";
+/// Said when "Build this plan" names a plan that is not (or no longer) there.
+pub const NO_PLAN: &str = "That plan is not in this project's chat any more.";
+
+/// Queues a turn answering `request` (its text, the files `owner` staged
+/// for it, its mode, the plan it builds) in `owner`'s `project`.
 pub async fn send_message(
     state: &AppState,
     owner: &UserId,
     project: &ProjectId,
-    prompt: &Prompt,
-    attachments: &[AttachmentId],
+    request: &TurnRequest<'_>,
 ) -> Result<EnqueuedTurn, AppError> {
     let workers = workers(state, "send_message")?;
-    let queued = enqueue(state, owner, project, prompt, attachments).await?;
-    let queued = match queued {
+    if request.mode.reads_only() && !request.attachments.is_empty() {
+        return Err(AppError::invalid(FILES_IN_BUILD_ONLY));
+    }
+    if request.mode.reads_only() && request.plan.is_some() {
+        return Err(AppError::invalid("A plan is built in Build mode."));
+    }
+    let queued = match enqueue(state, owner, project, request).await? {
         Ok(queued) => queued,
         Err(EnqueueRefusal::NoProject) => return Err(AppError::NotFound),
         Err(EnqueueRefusal::Busy) => return Err(AppError::invalid(BUSY)),
@@ -45,16 +55,14 @@ async fn enqueue(
     state: &AppState,
     owner: &UserId,
     project: &ProjectId,
-    prompt: &Prompt,
-    attachments: &[AttachmentId],
+    request: &TurnRequest<'_>,
 ) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, AppError> {
     Ok(state
         .store
-        .enqueue_turn_with(
+        .enqueue_request(
             owner,
             project,
-            prompt.as_str(),
-            attachments,
+            request,
             state.config.free_credits,
             state.config.agent.job_attempts,
         )
@@ -66,6 +74,7 @@ fn refused(refusal: EnqueueRefusal) -> AppError {
     match refusal {
         EnqueueRefusal::OutOfCredits(usage) => credits::out_of_credits(usage),
         EnqueueRefusal::Attachments(why) => AppError::invalid(why),
+        EnqueueRefusal::NoPlan => AppError::invalid(NO_PLAN),
         EnqueueRefusal::NoProject | EnqueueRefusal::Busy => {
             internal("start_project: a new project refused its turn")
         }
@@ -92,7 +101,11 @@ pub async fn start_project(
     let project = store
         .create_project(owner, &ProjectName::from_prompt(prompt), template.id)
         .await?;
-    match enqueue(state, owner, &project.id, prompt, attachments).await? {
+    let request = TurnRequest {
+        attachments,
+        ..TurnRequest::build(prompt.as_str())
+    };
+    match enqueue(state, owner, &project.id, &request).await? {
         Ok(queued) => {
             workers.wake();
             Ok((project, queued))

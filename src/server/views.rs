@@ -23,12 +23,20 @@ use crate::dto::{
 
 impl From<Project> for ProjectSummary {
     fn from(project: Project) -> Self {
+        Self::from((project, 0))
+    }
+}
+
+/// A project with the tokens its turns have used.
+impl From<(Project, i64)> for ProjectSummary {
+    fn from((project, tokens): (Project, i64)) -> Self {
         Self {
             id: project.id.to_string(),
             name: project.name,
             template: project.template,
             model: project.model,
             updated: format_date_time(project.updated_at),
+            tokens: u64::try_from(tokens).unwrap_or(0),
         }
     }
 }
@@ -85,6 +93,10 @@ impl From<Message> for MessageView {
             error: message.error,
             model: message.model,
             model_role: message.model_role,
+            mode: message.mode.as_str().into(),
+            tokens: u64::try_from(message.tokens_in.saturating_add(message.tokens_out))
+                .unwrap_or(0),
+            plan: message.plan.map(|plan| plan.to_string()),
             created: format_date_time(message.created_at),
             attachments: Vec::new(),
         }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use ollio::server::{config::Config, startup};
 use ollio_agent::worker::Workers;
-use ollio_domain::{ProjectId, TurnEvent, UserId};
+use ollio_domain::{MessageId, ProjectId, TurnEvent, TurnMode, UserId};
 use ollio_store::{
     secrets::{provider_key_context, SecretBox},
-    EnqueuedTurn, JobState, LeftOut, LeftOutReason, Message, MessageStatus, Store, StoredEvent,
+    EnqueueRefusal, EnqueuedTurn, JobState, LeftOut, LeftOutReason, Message, MessageStatus, Store,
+    StoredEvent, TurnRequest,
 };
 use ollio_testkit::fixtures;
 use ollio_testkit::{on_both_databases, TestDb};
@@ -31,6 +32,7 @@ on_both_databases!(
     deleting_a_project_stops_its_turn_and_kills_its_sandbox,
     parallel_calls_and_the_models_mistakes_through_jobs,
     a_react_version_holds_the_project_s_files_and_not_its_packages,
+    a_plan_and_a_question_change_nothing_and_a_built_plan_reaches_the_model,
 );
 
 const SECRET: &str = "5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc5ecc";
@@ -120,6 +122,37 @@ impl Rig {
             .enqueue_turn(&self.owner, &self.project, text, 50, attempts)
             .await
             .unwrap()
+            .unwrap();
+        self.workers.wake();
+        queued
+    }
+
+    /// Sends `text` in `mode` to the model `script` (the project's model),
+    /// building `plan` when one is given.
+    async fn send_in(
+        &self,
+        script: &str,
+        text: &str,
+        mode: TurnMode,
+        plan: Option<&MessageId>,
+    ) -> Result<EnqueuedTurn, EnqueueRefusal> {
+        self.store
+            .set_project_model(
+                &self.owner,
+                &self.project,
+                Some(&format!("openai:{script}")),
+            )
+            .await
+            .unwrap();
+        let request = TurnRequest {
+            mode,
+            plan,
+            ..TurnRequest::build(text)
+        };
+        let queued = self
+            .store
+            .enqueue_request(&self.owner, &self.project, &request, 50, 3)
+            .await
             .unwrap();
         self.workers.wake();
         queued
@@ -436,6 +469,144 @@ async fn a_python_syntax_error_is_found_and_fixed_before_the_turn_ends() {
     assert_eq!(rig.credits_used().await, 2);
 }
 
+/// A project of 300 files and 100 earlier turns, on a model with a small
+/// context window: the turn goes through, and every request fits the
+/// window, the older turns summarised.
+#[tokio::test]
+async fn a_long_project_s_turn_fits_a_small_context_window() {
+    let rig = rig_with(
+        ollio_testkit::db::sqlite().await,
+        &[("OLLIO_CONTEXT_TOKENS", "24000")],
+        4,
+    )
+    .await;
+    let store = &rig.store;
+    for turn in 0..100 {
+        let words = "and a little more of the same change ".repeat(200);
+        for (role, text) in [
+            (ollio_store::Role::User, format!("Change {turn}: {words}")),
+            (ollio_store::Role::Assistant, format!("Done with change {turn}: {words}")),
+        ] {
+            fixtures::message(store, &rig.project, role, &text, MessageStatus::Done).await;
+        }
+    }
+    let files = (0..300)
+        .map(|n| fixtures::file(&format!("parts/part_{n:03}.txt"), &format!("part {n}\n")))
+        .collect();
+    store
+        .create_version(ollio_store::NewVersion {
+            project: rig.project.clone(),
+            message: None,
+            title: "Three hundred parts".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files,
+            left_out: Vec::new(),
+            check: None,
+        })
+        .await
+        .unwrap();
+    let queued = rig.send("three-files", "A greeting page on top", 3).await;
+    let message = rig.settled_within(&queued, Duration::from_secs(90)).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    let kept = rig
+        .store
+        .version_files(&rig.owner, &versions[0].id)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 303);
+    let budget = ollio_agent::context::budget(24_000, 8192);
+    // The last twelve messages alone are over the window: they had to be
+    // fitted.
+    assert!(12 * 7_400 / 4 > budget);
+    let requests: Vec<serde_json::Value> = rig
+        .models
+        .requests()
+        .into_iter()
+        .filter(|request| request["model"] == "three-files" && request["tools"].is_array())
+        .collect();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        let messages = request["messages"].as_array().unwrap();
+        let chars: usize = messages
+            .iter()
+            .map(|message| {
+                message["content"].as_str().map_or(0, |text| text.chars().count())
+                    + message["tool_calls"].to_string().len()
+            })
+            .sum();
+        let tokens = (chars / 4 + 4 * messages.len()) as u64;
+        assert!(tokens <= budget, "{tokens} > {budget}");
+        let system = messages[0]["content"].as_str().unwrap();
+        assert!(system.contains("Earlier in this chat"), "{system}");
+        assert!(system.contains("earlier messages)"), "{system}");
+        // The request names the project's files, and the newest turn is whole.
+        let last_user = messages
+            .iter()
+            .rev()
+            .find(|message| message["role"] == "user")
+            .unwrap()["content"]
+            .as_str()
+            .unwrap();
+        assert!(last_user.contains("parts/part_000.txt"), "{last_user}");
+        assert!(last_user.ends_with("A greeting page on top"));
+    }
+}
+
+/// `OLLIO_TURN_TOKENS`: at 80% the model is told to wrap up, at 100% the
+/// turn ends with what it made saved as a version, and says so.
+#[tokio::test]
+async fn a_turn_out_of_tokens_stops_and_keeps_its_work() {
+    let rig = rig_with(
+        ollio_testkit::db::sqlite().await,
+        &[("OLLIO_TURN_TOKENS", "1000")],
+        4,
+    )
+    .await;
+    let queued = rig.send("budget-hog", "Write three files slowly", 3).await;
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    assert_eq!(message.content, ollio_agent::turn::budget_summary(1000));
+    assert!(message.content.contains("budget of 1k tokens"));
+    assert_eq!((message.tokens_in, message.tokens_out), (1100, 30));
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].title, "Write three files slowly");
+    let files = rig
+        .store
+        .version_files(&rig.owner, &versions[0].id)
+        .await
+        .unwrap();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(paths, ["index.html", "more.txt", "notes.txt"]);
+    let events = rig.decoded(&queued).await;
+    assert!(events.contains(&TurnEvent::BudgetNear {
+        used: 820,
+        budget: 1000
+    }));
+    assert!(events.contains(&TurnEvent::BudgetSpent {
+        used: 1130,
+        budget: 1000
+    }));
+    let requests: Vec<serde_json::Value> = rig
+        .models
+        .requests()
+        .into_iter()
+        .filter(|request| request["model"] == "budget-hog")
+        .collect();
+    assert_eq!(requests.len(), 3, "no request past the budget, no title");
+    let told = requests[2]["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(told.ends_with(ollio_agent::turn::WRAP_UP), "{told}");
+    assert!(!requests[1].to_string().contains("80% of its token budget"));
+    assert_eq!(rig.credits_used().await, 1);
+}
+
 /// With `OLLIO_FIX_ATTEMPTS=0` the check only reports: a static page's
 /// link to a file that is not there is recorded with the version.
 #[tokio::test]
@@ -558,6 +729,146 @@ async fn a_three_file_app_becomes_a_version_with_every_step_recorded(db: TestDb)
     assert_eq!(version.check, Some(Vec::new()));
     let at = |kind: &str| kinds.iter().position(|k| *k == kind).unwrap();
     assert!(at("check_started") < at("check_ended") && at("check_ended") < at("summary"));
+}
+
+/// Plan and Ask only read: a plan's write is refused (and offered no
+/// such tool), neither makes a version, both cost a credit and name their
+/// role; "Build this plan" hands the plan to the build's model.
+async fn a_plan_and_a_question_change_nothing_and_a_built_plan_reaches_the_model(db: TestDb) {
+    let rig = rig(db).await;
+    let first = rig.send("three-files", "A greeting page", 3).await;
+    assert_eq!(rig.settled(&first).await.status, MessageStatus::Done);
+    let sandbox = rig.store.versions(&rig.owner, &rig.project).await.unwrap()[0]
+        .sandbox_id
+        .clone()
+        .unwrap();
+
+    let plan = rig
+        .send_in("plan-guestbook", "Plan a guestbook", TurnMode::Plan, None)
+        .await
+        .unwrap();
+    let planned = rig.settled(&plan).await;
+    assert_eq!(planned.status, MessageStatus::Done, "{:?}", planned.error);
+    assert_eq!(planned.model_role.as_deref(), Some("plan"));
+    assert_eq!(planned.mode, TurnMode::Plan);
+    assert!(
+        planned.content.starts_with("## Goal\nAdd a guestbook"),
+        "{}",
+        planned.content
+    );
+    assert_eq!(
+        rig.store
+            .versions(&rig.owner, &rig.project)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The write never happened: the page is the first version's.
+    let page = rig.daemon.preview_page(&sandbox, 3000).await;
+    assert!(page.contains("Hello from Ollio"), "{page}");
+    let plan_requests: Vec<serde_json::Value> = rig
+        .models
+        .requests()
+        .into_iter()
+        .filter(|request| request["model"] == "plan-guestbook")
+        .collect();
+    assert_eq!(plan_requests.len(), 3, "three steps, no title request");
+    let offered: Vec<&str> = plan_requests[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tool| tool["function"]["name"].as_str())
+        .collect();
+    assert_eq!(offered, ["read_files", "list_files"]);
+    let refused = plan_requests[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .filter_map(|message| message["content"].as_str())
+        .collect::<Vec<_>>();
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].contains("only reads the project"), "{refused:?}");
+    let system = plan_requests[0]["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("## Goal") && system.contains("## Steps"),
+        "{system}"
+    );
+
+    // An answer is not a plan: it cannot be built.
+    let question = rig
+        .send_in("ask-app", "What does app.js do?", TurnMode::Ask, None)
+        .await
+        .unwrap();
+    let answered = rig.settled(&question).await;
+    assert_eq!(answered.status, MessageStatus::Done, "{:?}", answered.error);
+    assert_eq!(answered.model_role.as_deref(), Some("ask"));
+    assert!(answered
+        .content
+        .contains("`app.js` is the page's only script"));
+    assert_eq!(
+        rig.store
+            .versions(&rig.owner, &rig.project)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let not_a_plan = rig
+        .send_in(
+            "plan-build",
+            "Build this plan",
+            TurnMode::Build,
+            Some(&question.turn.assistant_message),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(not_a_plan, EnqueueRefusal::NoPlan);
+
+    let build = rig
+        .send_in(
+            "plan-build",
+            "Build this plan",
+            TurnMode::Build,
+            Some(&plan.turn.assistant_message),
+        )
+        .await
+        .unwrap();
+    let built = rig.settled(&build).await;
+    assert_eq!(built.status, MessageStatus::Done, "{:?}", built.error);
+    assert_eq!(built.model_role.as_deref(), Some("build"));
+    let asked = rig
+        .models
+        .requests()
+        .into_iter()
+        .find(|request| request["model"] == "plan-build")
+        .unwrap();
+    let last = asked["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(last.contains("Build this plan"), "{last}");
+    assert!(
+        last.contains(
+            "The plan to build, written earlier in this chat:\n\n## Goal\nAdd a guestbook"
+        ),
+        "{last}"
+    );
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].title, "Guestbook Added");
+    let user = rig
+        .store
+        .messages(&rig.owner, &rig.project)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|message| message.id == build.turn.user_message)
+        .unwrap();
+    assert_eq!(user.plan.as_ref(), Some(&plan.turn.assistant_message));
+    // Four turns, four credits; the refused one spent none.
+    assert_eq!(rig.credits_used().await, 4);
 }
 
 async fn a_follow_up_works_in_the_same_sandbox(db: TestDb) {

@@ -43,6 +43,7 @@ fn input(script: &str, message: &str) -> TurnInput {
         message: message.into(),
         images: Vec::new(),
         tool_calling: true,
+        context_tokens: ollio_agent::context::DEFAULT_CONTEXT_TOKENS,
     }
 }
 

@@ -28,6 +28,8 @@ struct Ada {
     /// A file Ada staged for her next message, and one her follow-up carries.
     attachment: String,
     sent_attachment: String,
+    /// A plan Ada's Plan mode wrote (an assistant message).
+    plan: String,
     session: Visitor,
 }
 
@@ -109,6 +111,21 @@ async fn ada(app: &TestApp) -> Ada {
             .unwrap();
         staged.push(attachment.id);
     }
+    // A plan, as a Plan turn leaves it.
+    let plan = store
+        .create_message(&project.id, Role::Assistant, "", MessageStatus::Running)
+        .await
+        .unwrap();
+    let end = ollio_store::MessageEnd {
+        content: "## Goal\na secret plan",
+        status: MessageStatus::Done,
+        error: None,
+        model: Some(ADA_MODEL),
+        model_role: Some("plan"),
+        tokens_in: 1,
+        tokens_out: 1,
+    };
+    assert!(store.finish_message(&plan.id, &end).await.unwrap());
     // A turn queued with its job (and a third credit): what Stop could end.
     let turn = store
         .enqueue_turn_with(&id, &project.id, "a secret follow-up", &staged[1..], 50, 3)
@@ -121,6 +138,7 @@ async fn ada(app: &TestApp) -> Ada {
     Ada {
         attachment: staged[0].to_string(),
         sent_attachment: staged[1].to_string(),
+        plan: plan.id.to_string(),
         turn,
         training_job: train.training_job.to_string(),
         id,
@@ -147,7 +165,7 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
         "after {after}: project changed"
     );
     let messages = store.messages(&ada.id, &ada.project).await.unwrap();
-    assert_eq!(messages.len(), 4, "after {after}");
+    assert_eq!(messages.len(), 5, "after {after}");
     let turn = messages
         .iter()
         .find(|message| message.id.as_str() == ada.turn)
@@ -461,6 +479,41 @@ async fn nothing_of_one_user_reaches_another(db: TestDb) {
         ada_is_intact(&app, &ada, path).await;
     }
     files_of_ada_s_stay_hers(&app, &ada).await;
+    plans_of_ada_s_stay_hers(&app, &ada).await;
+}
+
+/// "Build this plan" with Ada's plan, in Bob's own project: refused, and
+/// nothing of the plan is shown.
+async fn plans_of_ada_s_stay_hers(app: &TestApp, ada: &Ada) {
+    let bob = app.user("bob-plans@example.com").await;
+    let (_, created) = bob
+        .call(
+            "create_project",
+            &[("name", "Bob's plans"), ("template", "static")],
+        )
+        .await;
+    let bob_project = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = bob
+        .call(
+            "send_message",
+            &[
+                ("project", bob_project.as_str()),
+                ("content", "Build this plan"),
+                ("mode", "build"),
+                ("plan", ada.plan.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("not in this project's chat"), "{body}");
+    assert!(
+        !leaks(&body, ada) && !body.contains("secret plan"),
+        "{body}"
+    );
+    ada_is_intact(app, ada, "Build this plan with Ada's plan as Bob").await;
 }
 
 /// What the GET walk above cannot reach: removing, sending and starting a

@@ -1,5 +1,5 @@
 //! The agent part of the configuration: which models (`OLLIO_MODEL`,
-//! `OLLIO_EDIT_MODEL`), the providers' endpoints and keys under their own
+//! `OLLIO_EDIT_MODEL`, `OLLIO_PLAN_MODEL`), the providers' endpoints and keys under their own
 //! usual names, and the limits of turns and workers.
 
 use std::time::Duration;
@@ -28,6 +28,9 @@ pub struct AgentConfig {
     pub model: Option<ModelRef>,
     /// `OLLIO_EDIT_MODEL`: a faster model for small follow-up edits.
     pub edit_model: Option<ModelRef>,
+    /// `OLLIO_PLAN_MODEL`: the model that writes plans (Plan mode); the
+    /// project's model, else `OLLIO_MODEL`, when unset.
+    pub plan_model: Option<ModelRef>,
     pub openai: ProviderEndpoint,
     pub anthropic: ProviderEndpoint,
     /// `OLLAMA_HOST`, without `/v1`.
@@ -40,6 +43,14 @@ pub struct AgentConfig {
     /// `OLLIO_FIX_ATTEMPTS`: rounds in one turn in which the model fixes
     /// what the check after its work found (0: the check only reports).
     pub fix_attempts: u32,
+    /// `OLLIO_CONTEXT_TOKENS`: the context window of a model that
+    /// `OLLIO_MODEL_CONTEXT` does not size.
+    pub context_tokens: u64,
+    /// `OLLIO_MODEL_CONTEXT`: `provider:model=tokens`, comma-separated.
+    pub model_context: Vec<(ModelRef, u64)>,
+    /// `OLLIO_TURN_TOKENS`: tokens one turn may use, read and written
+    /// (wrap up at 80%, stop with the work saved at 100%).
+    pub turn_tokens: u64,
     /// `OLLIO_TURN_TIMEOUT_SECS`: a turn's wall-clock limit.
     pub turn_timeout: Duration,
     /// `OLLIO_WORKERS`: turns run at once by this process (0: none here,
@@ -61,12 +72,23 @@ impl AgentConfig {
     /// The models users may pick from, the default first.
     pub fn configured_models(&self) -> Vec<ModelRef> {
         let mut models: Vec<ModelRef> = Vec::new();
-        for model in [&self.model, &self.edit_model].into_iter().flatten() {
+        for model in [&self.model, &self.edit_model, &self.plan_model]
+            .into_iter()
+            .flatten()
+        {
             if !models.contains(model) {
                 models.push(model.clone());
             }
         }
         models
+    }
+
+    /// `model`'s context window in tokens.
+    pub fn context_window(&self, model: &ModelRef) -> u64 {
+        self.model_context
+            .iter()
+            .find(|(sized, _)| sized == model)
+            .map_or(self.context_tokens, |(_, tokens)| *tokens)
     }
 
     pub fn tool_calling(&self, model: &ModelRef) -> bool {
@@ -143,6 +165,7 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
         None => None,
     };
     let edit_model = model_var("OLLIO_EDIT_MODEL")?;
+    let plan_model = model_var("OLLIO_PLAN_MODEL")?;
     let text_protocol_models = match get("OLLIO_TEXT_PROTOCOL_MODELS") {
         Some(list) => list
             .split(',')
@@ -156,15 +179,53 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
             .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
+    let model_context = match get("OLLIO_MODEL_CONTEXT") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let wrong = |why: String| ConfigError::new("OLLIO_MODEL_CONTEXT", why);
+                let (name, tokens) = pair
+                    .rsplit_once('=')
+                    .ok_or_else(|| wrong(format!("`{pair}` is not `provider:model=tokens`")))?;
+                let model: ModelRef = name
+                    .trim()
+                    .parse()
+                    .map_err(|error| wrong(format!("{error}")))?;
+                let tokens: u64 = tokens
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|tokens| *tokens >= 2_000)
+                    .ok_or_else(|| {
+                        wrong(format!(
+                            "`{tokens}` is not a number of tokens (2000 or more)"
+                        ))
+                    })?;
+                Ok((model, tokens))
+            })
+            .collect::<Result<_, ConfigError>>()?,
+        None => Vec::new(),
+    };
     Ok(AgentConfig {
         model,
         edit_model,
+        plan_model,
         openai,
         anthropic,
         ollama_host,
         text_protocol_models,
         max_steps: number(get, "OLLIO_MAX_STEPS", 20, 1)?,
         fix_attempts: number(get, "OLLIO_FIX_ATTEMPTS", 2, 0)?,
+        turn_tokens: number(get, "OLLIO_TURN_TOKENS", 400_000u64, 1_000)?,
+        context_tokens: number(
+            get,
+            "OLLIO_CONTEXT_TOKENS",
+            crate::context::DEFAULT_CONTEXT_TOKENS,
+            2_000,
+        )?,
+        model_context,
         turn_timeout: Duration::from_secs(number(get, "OLLIO_TURN_TIMEOUT_SECS", 900, 10)?),
         workers: number(get, "OLLIO_WORKERS", 4, 0)?,
         job_lease: Duration::from_secs(number(get, "OLLIO_JOB_LEASE_SECS", 30, 2)?),
@@ -229,6 +290,32 @@ mod tests {
             0
         );
         assert!(config(&[("OLLIO_FIX_ATTEMPTS", "many")]).is_err());
+        assert_eq!(none.turn_tokens, 400_000);
+        assert_eq!(
+            config(&[("OLLIO_TURN_TOKENS", "2000")])
+                .unwrap()
+                .turn_tokens,
+            2000
+        );
+        assert!(config(&[("OLLIO_TURN_TOKENS", "10")]).is_err());
+        let sized = config(&[
+            ("OLLIO_CONTEXT_TOKENS", "64000"),
+            (
+                "OLLIO_MODEL_CONTEXT",
+                "ollama:qwen2.5-coder=32768, openai:gpt-4.1=1000000",
+            ),
+        ])
+        .unwrap();
+        let model = |name: &str| name.parse::<ModelRef>().unwrap();
+        assert_eq!(sized.context_window(&model("ollama:qwen2.5-coder")), 32_768);
+        assert_eq!(sized.context_window(&model("openai:gpt-4.1")), 1_000_000);
+        assert_eq!(sized.context_window(&model("openai:other")), 64_000);
+        assert_eq!(
+            none.context_window(&model("openai:other")),
+            crate::context::DEFAULT_CONTEXT_TOKENS
+        );
+        assert!(config(&[("OLLIO_MODEL_CONTEXT", "ollama:x")]).is_err());
+        assert!(config(&[("OLLIO_MODEL_CONTEXT", "ollama:x=many")]).is_err());
         assert_eq!(none.train_timeout, Duration::from_secs(1800));
         assert_eq!(none.artifact_bytes, 200 * 1024 * 1024);
         let openai = config(&[("OPENAI_API_KEY", "sk-x")]).unwrap();

@@ -13,6 +13,7 @@ use super::{
     chat::ChatMessage,
     chat_provider::SecretKey,
     check::AppCheck,
+    context,
     event_log::{self, EventHub},
     model::ModelRef,
     project_sandbox::{MakeError, SandboxMaker, DEFAULT_LIFETIME},
@@ -20,9 +21,9 @@ use super::{
     snapshot,
     templates::{self, SandboxTemplates, Template},
     tools::{EventSink, ToolRunner},
-    turn::{run_checked_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
+    turn::{run_checked_turn, run_read_only_turn, TurnError, TurnInput, TurnLimits, TurnOutcome},
 };
-use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
+use ollio_domain::{MessageId, ProjectId, TurnEvent, TurnMode, UserId};
 use ollio_sandbox::{Envd, Sandbox, SandboxClient, SandboxError};
 use ollio_store::{
     blobs::Blobs,
@@ -31,33 +32,48 @@ use ollio_store::{
     MessageEnd, MessageStatus, NewVersion, Project, Role, Store, StoreError, TrainAfter, TurnJob,
 };
 
-/// Earlier messages a turn sees.
+/// Earlier messages a turn sees as they were; older ones are summarised a
+/// line each at the end of the system prompt (`context::summary`).
 const HISTORY: usize = 12;
 /// A follow-up this short goes to `OLLIO_EDIT_MODEL`, when one is set.
 const QUICK_EDIT_CHARS: usize = 280;
 
-/// Why a turn runs on its model, as the chat shows it beside the model's
-/// name: the project's (or the default) model builds; a short follow-up
-/// goes to the edit model when one is set.
-pub const BUILD: &str = "build";
-pub const QUICK_EDIT: &str = "quick edit";
+pub use ollio_domain::turn_mode::role::{ASK, BUILD, PLAN, QUICK_EDIT};
 
-/// The model a turn runs on, and why: the project's own model, else the
-/// quick-edit model (`OLLIO_EDIT_MODEL`) for a follow-up of at most
-/// [`QUICK_EDIT_CHARS`] characters, else the default (`OLLIO_MODEL`).
+/// What the model of a "Build this plan" turn is given after the user's
+/// words (the scripted model server knows such a turn by it).
+pub const PLAN_TO_BUILD: &str = "The plan to build, written earlier in this chat:";
+
+/// The model a turn runs on, and why (the role the chat shows beside the
+/// model's name):
+/// - a plan: `OLLIO_PLAN_MODEL`, else as below, as `plan`;
+/// - the project's own model, else the default (`OLLIO_MODEL`), as
+///   `build` or `ask`;
+/// - but a build that is a follow-up of at most [`QUICK_EDIT_CHARS`]
+///   characters goes to the quick-edit model (`OLLIO_EDIT_MODEL`), when
+///   there is one and the project has no model of its own.
 pub fn choose_model(
     config: &super::config::AgentConfig,
     project_model: Option<&str>,
+    mode: TurnMode,
     follow_up: bool,
     message: &str,
 ) -> Result<(ModelRef, &'static str), String> {
+    let role = match mode {
+        TurnMode::Build => BUILD,
+        TurnMode::Plan => PLAN,
+        TurnMode::Ask => ASK,
+    };
+    if let (TurnMode::Plan, Some(plan)) = (mode, &config.plan_model) {
+        return Ok((plan.clone(), PLAN));
+    }
     if let Some(raw) = project_model {
         return raw
             .parse()
-            .map(|model| (model, BUILD))
+            .map(|model| (model, role))
             .map_err(|error| format!("The project's model is not usable: {error}."));
     }
-    if follow_up && message.chars().count() <= QUICK_EDIT_CHARS {
+    if mode == TurnMode::Build && follow_up && message.chars().count() <= QUICK_EDIT_CHARS {
         if let Some(edit) = &config.edit_model {
             return Ok((edit.clone(), QUICK_EDIT));
         }
@@ -65,7 +81,7 @@ pub fn choose_model(
     config
         .model
         .clone()
-        .map(|model| (model, BUILD))
+        .map(|model| (model, role))
         .ok_or_else(|| "No model is configured: set OLLIO_MODEL (and the provider's key).".into())
 }
 
@@ -309,11 +325,25 @@ impl Engine {
                 Role::Assistant => ChatMessage::assistant(message.content.clone(), Vec::new()),
             })
             .collect();
-        let history = history[history.len().saturating_sub(HISTORY)..].to_vec();
+        let (earlier, history) = history.split_at(history.len().saturating_sub(HISTORY));
+        let earlier = context::summary(earlier);
+        let history = history.to_vec();
+        // "Build this plan": the plan goes with the user's words.
+        let plan = match &turn.plan {
+            Some(plan) => Some(
+                messages
+                    .iter()
+                    .find(|message| &message.id == plan)
+                    .map(|message| message.content.clone())
+                    .ok_or_else(|| Stop::Fail("The plan to build was deleted.".into(), true))?,
+            ),
+            None => None,
+        };
         let (model, model_role) = choose_model(
             self.providers.config(),
             project.model.as_deref(),
-            !history.is_empty(),
+            turn.mode,
+            !history.is_empty() && plan.is_none(),
             &request.content,
         )
         .map_err(|reason| Stop::Fail(reason, true))?;
@@ -329,8 +359,6 @@ impl Engine {
             ready = self.ensure_sandbox(&project, template, turn, sink) => ready?,
             () = cancel.cancelled() => return Err(Stop::Cancelled),
         };
-        // Installs and restarts of the app show as steps while they happen.
-        let follower = super::app_watch::follow(&envd, template, sink);
         let files = match (ToolRunner {
             envd: &envd,
             events: sink,
@@ -342,6 +370,26 @@ impl Engine {
             Ok(listing) if listing != "(no files)" => listing.lines().map(str::to_owned).collect(),
             _ => Vec::new(),
         };
+        if turn.mode.reads_only() {
+            let input = TurnInput {
+                model: model.model.clone(),
+                system_prompt: templates::read_only_prompt(template, turn.mode) + &earlier,
+                history,
+                files,
+                message: request.content.clone(),
+                images: Vec::new(),
+                tool_calling: self.providers.config().tool_calling(&model),
+                context_tokens: self.providers.config().context_window(&model),
+            };
+            let outcome =
+                run_read_only_turn(provider.as_ref(), &envd, &input, self.limits, sink, cancel)
+                    .await;
+            return self
+                .answered(turn, outcome, &model.to_string(), model_role, sink)
+                .await;
+        }
+        // Installs and restarts of the app show as steps while they happen.
+        let follower = super::app_watch::follow(&envd, template, sink);
         let attached = attachments::bring(
             store,
             self.blobs.as_ref(),
@@ -352,18 +400,22 @@ impl Engine {
             sink,
         )
         .await?;
-        let message = match &attached.description {
+        let mut message = match &attached.description {
             Some(description) => format!("{}\n\n{description}", request.content),
             None => request.content.clone(),
         };
+        if let Some(plan) = &plan {
+            message = format!("{message}\n\n{PLAN_TO_BUILD}\n\n{plan}");
+        }
         let input = TurnInput {
             model: model.model.clone(),
-            system_prompt: templates::system_prompt(template),
+            system_prompt: templates::system_prompt(template) + &earlier,
             history,
             files,
             message,
             images: attached.images,
             tool_calling: self.providers.config().tool_calling(&model),
+            context_tokens: self.providers.config().context_window(&model),
         };
         let check = AppCheck::begin(&envd, template).await;
         let outcome = run_checked_turn(
@@ -383,18 +435,7 @@ impl Engine {
             checked,
             problems,
             ..
-        } = match outcome {
-            Ok(outcome) => outcome,
-            Err(TurnError::Cancelled) => return Err(Stop::Cancelled),
-            Err(error) if error.is_transient() => return Err(Stop::Retry(error.to_string())),
-            Err(error) => {
-                let reason = match &error {
-                    TurnError::Provider(inner) => format!("The model failed: {inner}."),
-                    other => format!("The turn stopped: {other}."),
-                };
-                return Err(Stop::Fail(reason, true));
-            }
-        };
+        } = outcome.map_err(stop_of)?;
         // The preview is ready once the app answers, not when files land.
         super::app_ready::wait(&envd, template, sink).await;
         follower.finish().await;
@@ -445,6 +486,40 @@ impl Engine {
         let _ = sink.send(TurnEvent::Summary {
             text: summary,
             title,
+        });
+        Ok(())
+    }
+
+    /// Ends a plan or ask turn: its answer is the message, and nothing
+    /// else is saved (no version).
+    async fn answered(
+        &self,
+        turn: &TurnJob,
+        outcome: Result<TurnOutcome, TurnError>,
+        model: &str,
+        role: &str,
+        sink: &EventSink,
+    ) -> Result<(), Stop> {
+        let TurnOutcome { summary, usage, .. } = outcome.map_err(stop_of)?;
+        let end = MessageEnd {
+            content: &summary,
+            status: MessageStatus::Done,
+            error: None,
+            model: Some(model),
+            model_role: Some(role),
+            tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
+            tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
+        };
+        if !self
+            .store
+            .finish_message(&turn.assistant_message, &end)
+            .await?
+        {
+            return Err(Stop::Cancelled);
+        }
+        let _ = sink.send(TurnEvent::Summary {
+            text: summary,
+            title: String::new(),
         });
         Ok(())
     }
@@ -546,6 +621,16 @@ impl Engine {
     }
 }
 
+/// How a turn that did not end well stops its job.
+fn stop_of(error: TurnError) -> Stop {
+    match error {
+        TurnError::Cancelled => Stop::Cancelled,
+        error if error.is_transient() => Stop::Retry(error.to_string()),
+        TurnError::Provider(inner) => Stop::Fail(format!("The model failed: {inner}."), true),
+        other => Stop::Fail(format!("The turn stopped: {other}."), true),
+    }
+}
+
 /// Waits between tries of a job: `base`, 4×, 16×…, at most 2 minutes.
 pub fn retry_delay(base: Duration, attempt: i64) -> Duration {
     let exponent = u32::try_from(attempt.clamp(1, 6) - 1).unwrap_or(0);
@@ -558,12 +643,23 @@ mod tests {
     use super::*;
 
     fn config(model: Option<&str>, edit: Option<&str>) -> super::super::config::AgentConfig {
-        let model = model.map(str::to_owned);
-        let edit = edit.map(str::to_owned);
-        super::super::config::from_lookup(&|name: &str| match name {
-            "OLLIO_MODEL" => model.clone(),
-            "OLLIO_EDIT_MODEL" => edit.clone(),
-            _ => None,
+        planning(model, edit, None)
+    }
+
+    fn planning(
+        model: Option<&str>,
+        edit: Option<&str>,
+        plan: Option<&str>,
+    ) -> super::super::config::AgentConfig {
+        let vars = [
+            ("OLLIO_MODEL", model),
+            ("OLLIO_EDIT_MODEL", edit),
+            ("OLLIO_PLAN_MODEL", plan),
+        ];
+        super::super::config::from_lookup(&|name: &str| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .and_then(|(_, value)| value.map(str::to_owned))
         })
         .unwrap()
     }
@@ -574,7 +670,17 @@ mod tests {
         follow_up: bool,
         message: &str,
     ) -> (String, &'static str) {
-        let (model, role) = choose_model(config, project, follow_up, message).unwrap();
+        chosen_in(config, project, TurnMode::Build, follow_up, message)
+    }
+
+    fn chosen_in(
+        config: &super::super::config::AgentConfig,
+        project: Option<&str>,
+        mode: TurnMode,
+        follow_up: bool,
+        message: &str,
+    ) -> (String, &'static str) {
+        let (model, role) = choose_model(config, project, mode, follow_up, message).unwrap();
         (model.to_string(), role)
     }
 
@@ -614,11 +720,62 @@ mod tests {
         );
         // Nothing configured: the reason says what to set.
         let none = config(None, None);
-        assert!(choose_model(&none, None, false, short)
+        assert!(choose_model(&none, None, TurnMode::Build, false, short)
             .unwrap_err()
             .contains("OLLIO_MODEL"));
-        assert!(choose_model(&both, Some("nonsense"), false, short)
-            .unwrap_err()
-            .contains("not usable"));
+        assert!(
+            choose_model(&both, Some("nonsense"), TurnMode::Build, false, short)
+                .unwrap_err()
+                .contains("not usable")
+        );
+    }
+
+    #[test]
+    fn plans_go_to_the_planning_model_and_questions_are_never_quick_edits() {
+        let all = planning(
+            Some("openai:big"),
+            Some("openai:small"),
+            Some("anthropic:thinker"),
+        );
+        let short = "Add a dark mode";
+        // The planning model plans, even in a project with its own model.
+        assert_eq!(
+            chosen_in(&all, None, TurnMode::Plan, true, short),
+            ("anthropic:thinker".into(), PLAN)
+        );
+        assert_eq!(
+            chosen_in(&all, Some("openai:mine"), TurnMode::Plan, false, short),
+            ("anthropic:thinker".into(), PLAN)
+        );
+        // Without one, the project's model plans, else the default.
+        let no_planner = config(Some("openai:big"), Some("openai:small"));
+        assert_eq!(
+            chosen_in(
+                &no_planner,
+                Some("openai:mine"),
+                TurnMode::Plan,
+                true,
+                short
+            ),
+            ("openai:mine".into(), PLAN)
+        );
+        assert_eq!(
+            chosen_in(&no_planner, None, TurnMode::Plan, true, short),
+            ("openai:big".into(), PLAN)
+        );
+        // A short question is asked of the build model, not the edit model.
+        assert_eq!(
+            chosen_in(&all, None, TurnMode::Ask, true, short),
+            ("openai:big".into(), ASK)
+        );
+        assert_eq!(
+            chosen_in(&all, Some("openai:mine"), TurnMode::Ask, true, short),
+            ("openai:mine".into(), ASK)
+        );
+        // The planning model is one users may pick.
+        assert!(all
+            .configured_models()
+            .iter()
+            .any(|model| model.to_string() == "anthropic:thinker"));
     }
 }

@@ -5,7 +5,8 @@
 //!   OpenAI-compatible endpoint, `anthropic`), `provider:model` names
 //!   (`model`, `providers`), the text protocol for models without tool
 //!   calling (`text_protocol`);
-//! - the work: the tool contract (`tools`), one turn's loop (`turn`), the
+//! - the work: the tool contract (`tools`), one turn's loop (`turn`) and
+//!   its requests fitted into the model's context window (`context`), the
 //!   check of the app before it ends and what it found (`check`,
 //!   `check_findings`), a message's attached files in it (`attachments`), the
 //!   project templates' prompts (`templates`), versions' files
@@ -30,6 +31,7 @@ pub mod chat_provider;
 pub mod check;
 pub mod check_findings;
 pub mod config;
+pub mod context;
 pub mod edit_file;
 pub mod engine;
 pub mod event_log;

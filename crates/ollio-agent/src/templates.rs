@@ -15,6 +15,30 @@ Never put code in your final answer: the user reads the files in the Code tab. \
 When the work is done, answer without calling tools, with two or three plain sentences \
 for the user inside <task_summary>…</task_summary>.";
 
+/// What a plan turn keeps to (the scripted model server knows a plan
+/// request by its first words).
+pub const PLAN_RULES: &str = "This turn plans a change and makes none: files cannot be written \
+and commands cannot run. Read what you need with list_files and read_files. Then answer, \
+without calling tools, with a plan in Markdown under three headings: `## Goal` (one or two \
+sentences), `## Files` (each file to add or change, a line each on what changes in it) and \
+`## Steps` (numbered, in the order to do them). No code: the build that follows writes it.";
+
+/// What an ask turn keeps to.
+pub const ASK_RULES: &str = "This turn answers the user's question about the project and \
+changes nothing: files cannot be written and commands cannot run. Read what you need with \
+list_files and read_files, then answer, without calling tools, in a few plain sentences or a \
+short list, naming the files (and lines) you mean. No code blocks: the chat does not show them.";
+
+/// The system prompt of a turn that only reads: the template's, so the
+/// model knows what the app is made of, then the mode's rules.
+pub fn read_only_prompt(template: &Template, mode: ollio_domain::TurnMode) -> String {
+    let rules = match mode {
+        ollio_domain::TurnMode::Ask => ASK_RULES,
+        _ => PLAN_RULES,
+    };
+    format!("{}\n\n{rules}", template.prompt)
+}
+
 pub fn find(id: &str) -> Option<&'static Template> {
     ollio_templates::find(id)
 }

@@ -125,6 +125,14 @@ once; include a few surrounding lines to make it unique. Prefer this to rewritin
     ]
 }
 
+/// The tools of a turn that only reads (Plan, Ask).
+pub fn read_only_specs() -> Vec<ToolSpec> {
+    specs()
+        .into_iter()
+        .filter(|spec| spec.name == READ_FILES || spec.name == LIST_FILES)
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct FileArg {
     pub path: String,
@@ -139,6 +147,13 @@ pub enum ToolCallArgs {
     ReadFiles(Vec<String>),
     ListFiles(String),
     Terminal { command: String, timeout_ms: u64 },
+}
+
+impl ToolCallArgs {
+    /// Whether the call leaves the project as it was.
+    pub fn reads_only(&self) -> bool {
+        matches!(self, Self::ReadFiles(_) | Self::ListFiles(_))
+    }
 }
 
 /// Why a tool call did not run; the model is told exactly this.

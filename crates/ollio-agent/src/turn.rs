@@ -17,6 +17,7 @@ use super::{
     chat::{ChatMessage, ChatRequest, Completion, Image, ToolCall, Usage},
     chat_provider::{ChatProvider, ProviderError},
     check::AppCheck,
+    context,
     text_protocol::{self, Action},
     tools::{self, EventSink, ToolCallArgs, ToolRunner},
 };
@@ -44,6 +45,10 @@ pub struct TurnLimits {
     /// Rounds in which the model is given what the check found
     /// (`OLLIO_FIX_ATTEMPTS`).
     pub fix_attempts: u32,
+    /// Tokens (read and written) one turn may use (`OLLIO_TURN_TOKENS`):
+    /// at 80% the model is told to wrap up; at 100% the turn ends with
+    /// what it made.
+    pub turn_tokens: u64,
 }
 
 impl Default for TurnLimits {
@@ -56,6 +61,7 @@ impl Default for TurnLimits {
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
             fix_attempts: 2,
+            turn_tokens: 400_000,
         }
     }
 }
@@ -75,6 +81,9 @@ pub struct TurnInput {
     pub images: Vec<Image>,
     /// `false` for models without tool calling: the text protocol instead.
     pub tool_calling: bool,
+    /// The model's context window in tokens: each request is fitted into it
+    /// (`context::fit`).
+    pub context_tokens: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +97,8 @@ pub struct TurnOutcome {
     pub checked: bool,
     /// What the last check still found: nothing when it passed.
     pub problems: Vec<CheckProblem>,
+    /// The turn ended because it had used its token budget.
+    pub over_budget: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -136,29 +147,15 @@ pub async fn run_checked_turn(
     // Tools stop on this; the turn itself is dropped a moment later.
     let stop = cancel.child_token();
     let work = async {
-        let mut turn = Turn {
-            provider,
-            runner: ToolRunner {
-                envd,
-                events,
-                stop: stop.clone(),
-            },
-            input,
-            limits,
-            events,
-            usage: Usage::default(),
-            requests: 0,
-            last_write: None,
-            writes: 0,
-            reminded: false,
-        };
+        let mut turn = Turn::new(provider, envd, input, limits, events, &stop, false);
         let mut messages = turn.first_messages();
         let mut summary = turn.work(&mut messages).await?;
         let mut problems = Vec::new();
         if let Some(check) = check {
             problems = check.run(events, turn.last_write).await;
             for attempt in 1..=limits.fix_attempts {
-                if problems.is_empty() {
+                // No budget is left for a fixing round.
+                if problems.is_empty() || turn.spent {
                     break;
                 }
                 let _ = events.send(TurnEvent::FixStarted {
@@ -171,7 +168,11 @@ pub async fn run_checked_turn(
                 problems = check.run(events, turn.last_write).await;
             }
         }
-        let title = turn.title(&summary).await;
+        let title = if turn.spent {
+            clean_title(&input.message)
+        } else {
+            turn.title(&summary).await
+        };
         Ok(TurnOutcome {
             summary,
             title,
@@ -179,13 +180,54 @@ pub async fn run_checked_turn(
             requests: turn.requests,
             checked: check.is_some(),
             problems,
+            over_budget: turn.spent,
         })
     };
+    bounded(work, &stop, cancel, limits.wall_clock).await
+}
+
+/// A turn that only reads (Plan and Ask): the model is offered
+/// `read_files` and `list_files`, anything else it calls is refused, and
+/// nothing is checked or titled. Its answer is the outcome's summary.
+pub async fn run_read_only_turn(
+    provider: &dyn ChatProvider,
+    envd: &Envd,
+    input: &TurnInput,
+    limits: TurnLimits,
+    events: &EventSink,
+    cancel: &CancellationToken,
+) -> Result<TurnOutcome, TurnError> {
+    let stop = cancel.child_token();
+    let work = async {
+        let mut turn = Turn::new(provider, envd, input, limits, events, &stop, true);
+        let mut messages = turn.first_messages();
+        let summary = turn.work(&mut messages).await?;
+        Ok(TurnOutcome {
+            summary,
+            title: String::new(),
+            usage: turn.usage,
+            requests: turn.requests,
+            checked: false,
+            problems: Vec::new(),
+            over_budget: turn.spent,
+        })
+    };
+    bounded(work, &stop, cancel, limits.wall_clock).await
+}
+
+/// Runs `work` until it ends, `cancel` fires or `wall_clock` passes; on a
+/// stop, `stop` lets its tools end what they started first.
+async fn bounded(
+    work: impl std::future::Future<Output = Result<TurnOutcome, TurnError>>,
+    stop: &CancellationToken,
+    cancel: &CancellationToken,
+    wall_clock: Duration,
+) -> Result<TurnOutcome, TurnError> {
     tokio::pin!(work);
     let ended = tokio::select! {
         outcome = &mut work => return outcome,
         () = cancel.cancelled() => TurnError::Cancelled,
-        () = tokio::time::sleep(limits.wall_clock) => TurnError::TooLong(limits.wall_clock),
+        () = tokio::time::sleep(wall_clock) => TurnError::TooLong(wall_clock),
     };
     // Let a running command be killed (it is, as soon as its process is
     // known), then leave whatever else was under way.
@@ -209,12 +251,50 @@ struct Turn<'a> {
     writes: u32,
     /// The model was asked once to use its tools instead of showing code.
     reminded: bool,
+    /// A plan or an answer: the turn may only read.
+    read_only: bool,
+    /// The model was told that 80% of the token budget is used.
+    warned: bool,
+    /// The token budget is used up: no more model requests.
+    spent: bool,
 }
 
-impl Turn<'_> {
+impl<'a> Turn<'a> {
+    fn new(
+        provider: &'a dyn ChatProvider,
+        envd: &'a Envd,
+        input: &'a TurnInput,
+        limits: TurnLimits,
+        events: &'a EventSink,
+        stop: &CancellationToken,
+        read_only: bool,
+    ) -> Self {
+        Self {
+            provider,
+            runner: ToolRunner {
+                envd,
+                events,
+                stop: stop.clone(),
+            },
+            input,
+            limits,
+            events,
+            usage: Usage::default(),
+            requests: 0,
+            last_write: None,
+            writes: 0,
+            reminded: false,
+            read_only,
+            warned: false,
+            spent: false,
+        }
+    }
+
     fn first_messages(&self) -> Vec<ChatMessage> {
         let mut system = self.input.system_prompt.clone();
-        if !self.input.tool_calling {
+        // The text protocol's blocks all change something: a turn that only
+        // reads answers in prose.
+        if !self.input.tool_calling && !self.read_only {
             system.push_str("\n\n");
             system.push_str(text_protocol::INSTRUCTIONS);
         }
@@ -240,10 +320,10 @@ impl Turn<'_> {
             if self.runner.stop.is_cancelled() {
                 return Err(TurnError::Cancelled);
             }
-            let tools = if self.input.tool_calling {
-                tools::specs()
-            } else {
-                Vec::new()
+            let tools = match (self.input.tool_calling, self.read_only) {
+                (false, _) => Vec::new(),
+                (true, false) => tools::specs(),
+                (true, true) => tools::read_only_specs(),
             };
             let completion = self.complete(messages.clone(), tools).await?;
             if self.input.tool_calling {
@@ -261,6 +341,11 @@ impl Turn<'_> {
                     let result = self.call_tool(call).await;
                     messages.push(ChatMessage::tool(call.id.clone(), result));
                 }
+                if let Some(stopped) = self.mind_the_budget(messages) {
+                    return Ok(stopped);
+                }
+            } else if self.read_only {
+                return Ok(summary_of(&completion.text));
             } else {
                 let parsed = text_protocol::parse(&completion.text);
                 if parsed.actions.is_empty() {
@@ -276,9 +361,34 @@ impl Turn<'_> {
                     results.push('\n');
                 }
                 messages.push(ChatMessage::user(results));
+                if let Some(stopped) = self.mind_the_budget(messages) {
+                    return Ok(stopped);
+                }
             }
         }
         Err(TurnError::TooManySteps(self.limits.max_steps))
+    }
+
+    /// After a step's tools ran: at 80% of the token budget the model is
+    /// told (in the step's last result) to wrap up; at 100% the turn ends
+    /// here, its work kept, with a summary that says so.
+    fn mind_the_budget(&mut self, messages: &mut [ChatMessage]) -> Option<String> {
+        let budget = self.limits.turn_tokens;
+        let used = self.usage.input_tokens + self.usage.output_tokens;
+        if used >= budget {
+            self.spent = true;
+            let _ = self.events.send(TurnEvent::BudgetSpent { used, budget });
+            return Some(budget_summary(budget));
+        }
+        if !self.warned && used.saturating_mul(5) >= budget.saturating_mul(4) {
+            self.warned = true;
+            let _ = self.events.send(TurnEvent::BudgetNear { used, budget });
+            if let Some(last) = messages.last_mut() {
+                last.content.push_str("\n\n");
+                last.content.push_str(WRAP_UP);
+            }
+        }
+        None
     }
 
     async fn call_tool(&mut self, call: &ToolCall) -> String {
@@ -301,7 +411,7 @@ impl Turn<'_> {
         writes_before: u32,
         messages: &mut Vec<ChatMessage>,
     ) -> bool {
-        if self.reminded || self.writes > writes_before || !has_code_block(text) {
+        if self.read_only || self.reminded || self.writes > writes_before || !has_code_block(text) {
             return false;
         }
         self.reminded = true;
@@ -318,6 +428,9 @@ impl Turn<'_> {
 
     /// Runs a checked call, noting when it changed files.
     async fn run(&mut self, call: ToolCallArgs) -> Result<String, tools::ToolError> {
+        if self.read_only && !call.reads_only() {
+            return Err(tools::ToolError(READ_ONLY.into()));
+        }
         let writes = matches!(
             call,
             ToolCallArgs::WriteFiles(_) | ToolCallArgs::EditFile { .. }
@@ -392,9 +505,10 @@ impl Turn<'_> {
         messages: Vec<ChatMessage>,
         tools: Vec<super::chat::ToolSpec>,
     ) -> Result<Completion, TurnError> {
+        let budget = context::budget(self.input.context_tokens, self.limits.max_tokens);
         let request = ChatRequest {
             model: self.input.model.clone(),
-            messages,
+            messages: context::fit(&messages, self.input.history.len(), budget),
             tools,
             max_tokens: self.limits.max_tokens,
         };
@@ -481,6 +595,26 @@ answer again without tools, with a new <task_summary>.\n",
     }
     text
 }
+
+/// What the model is told at 80% of the turn's token budget (the scripted
+/// model server knows it by its first words).
+pub const WRAP_UP: &str = "This turn has used 80% of its token budget. Finish the change you \
+are making in as few steps as you can, then answer without tools, with a <task_summary>.";
+
+/// The answer of a turn that used its whole token budget.
+pub fn budget_summary(budget: u64) -> String {
+    format!(
+        "This turn used its whole budget of {} and stopped before the model had finished. \
+What it made so far is saved as this version: send a message to go on from there.",
+        ollio_domain::tokens_text(budget)
+    )
+}
+
+/// What a plan or ask turn's model is told when it calls a tool that would
+/// change something.
+pub const READ_ONLY: &str = "This turn only reads the project: files cannot be written or \
+edited and commands cannot run. Read what you need with read_files and list_files, then answer \
+in words.";
 
 /// What a model is told when its answer put code in the chat instead of
 /// into the project's files (the scripted model server knows it by this).

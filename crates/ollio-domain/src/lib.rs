@@ -16,6 +16,7 @@ mod query;
 mod redact;
 mod sizes;
 mod turn_event;
+pub mod turn_mode;
 
 pub use check::{errors_text, CheckProblem, ProblemSource};
 pub use credentials::{Email, EmailError, Password, PasswordError};
@@ -25,5 +26,6 @@ pub use project_name::{ProjectName, ProjectNameError};
 pub use prompt::{Prompt, PromptError};
 pub use query::{decode_query_value, encode_query_value};
 pub use redact::without_addresses;
-pub use sizes::{number_text, size_text};
+pub use sizes::{number_text, size_text, tokens_text};
 pub use turn_event::{TrainingStage, TurnEvent};
+pub use turn_mode::TurnMode;

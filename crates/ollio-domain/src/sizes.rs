@@ -10,6 +10,22 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
+/// Tokens a model read and wrote, in words: "850 tokens", "12.4k tokens",
+/// "1.2M tokens".
+pub fn tokens_text(tokens: u64) -> String {
+    let short = |value: f64, unit: &str| {
+        let text = format!("{value:.1}");
+        format!("{}{unit} tokens", text.trim_end_matches(".0"))
+    };
+    match tokens {
+        1 => "1 token".into(),
+        0..1000 => format!("{tokens} tokens"),
+        // 999,950 and up would round to "1000.0k".
+        1000..999_950 => short(tokens as f64 / 1000.0, "k"),
+        _ => short(tokens as f64 / 1_000_000.0, "M"),
+    }
+}
+
 /// A number (a model's metric) with at most four decimals, without
 /// trailing zeros: "0.9737", "12".
 pub fn number_text(value: f64) -> String {
@@ -24,7 +40,20 @@ pub fn number_text(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{number_text, size_text};
+    use super::{number_text, size_text, tokens_text};
+
+    #[test]
+    fn tokens_read_in_thousands_and_millions() {
+        assert_eq!(tokens_text(0), "0 tokens");
+        assert_eq!(tokens_text(1), "1 token");
+        assert_eq!(tokens_text(850), "850 tokens");
+        assert_eq!(tokens_text(1000), "1k tokens");
+        assert_eq!(tokens_text(12_400), "12.4k tokens");
+        assert_eq!(tokens_text(12_449), "12.4k tokens");
+        assert_eq!(tokens_text(999_949), "999.9k tokens");
+        assert_eq!(tokens_text(999_950), "1M tokens");
+        assert_eq!(tokens_text(1_250_000), "1.2M tokens");
+    }
 
     #[test]
     fn metrics_keep_four_decimals_at_most() {

@@ -121,6 +121,17 @@ pub enum TurnEvent {
         attempt: u32,
         errors: usize,
     },
+    /// 80% of the turn's token budget (`OLLIO_TURN_TOKENS`) is used: the
+    /// model was told to wrap up.
+    BudgetNear {
+        used: u64,
+        budget: u64,
+    },
+    /// The whole budget is used: the turn ends with what it made.
+    BudgetSpent {
+        used: u64,
+        budget: u64,
+    },
     /// A training run's step began.
     TrainingStep {
         stage: TrainingStage,
@@ -160,7 +171,7 @@ pub enum TurnEvent {
 
 impl TurnEvent {
     /// Every event name, as the event stream labels its events.
-    pub const KINDS: [&'static str; 29] = [
+    pub const KINDS: [&'static str; 31] = [
         "template_preparing",
         "template_ready",
         "sandbox_starting",
@@ -183,6 +194,8 @@ impl TurnEvent {
         "check_started",
         "check_ended",
         "fix_started",
+        "budget_near",
+        "budget_spent",
         "training_step",
         "training_progress",
         "training_failed",
@@ -228,6 +241,8 @@ impl TurnEvent {
             Self::CheckStarted => "check_started",
             Self::CheckEnded { .. } => "check_ended",
             Self::FixStarted { .. } => "fix_started",
+            Self::BudgetNear { .. } => "budget_near",
+            Self::BudgetSpent { .. } => "budget_spent",
             Self::TrainingStep { .. } => "training_step",
             Self::TrainingProgress { .. } => "training_progress",
             Self::TrainingFailed { .. } => "training_failed",
@@ -289,6 +304,14 @@ mod tests {
             TurnEvent::FixStarted {
                 attempt: 1,
                 errors: 1,
+            },
+            TurnEvent::BudgetNear {
+                used: 320_000,
+                budget: 400_000,
+            },
+            TurnEvent::BudgetSpent {
+                used: 401_000,
+                budget: 400_000,
             },
             TurnEvent::TrainingStep {
                 stage: TrainingStage::Train,

@@ -13,7 +13,7 @@ use super::{
     usage::usage_row,
     Backend, Store, StoreError, Usage,
 };
-use ollio_domain::{AttachmentId, MessageId, ProjectId, UserId};
+use ollio_domain::{turn_mode::role, AttachmentId, MessageId, ProjectId, TurnMode, UserId};
 
 pub const TURN_JOB: &str = "turn";
 
@@ -58,6 +58,34 @@ pub struct TurnJob {
     pub user_message: MessageId,
     /// The assistant message the turn fills in.
     pub assistant_message: MessageId,
+    /// Build, plan or ask (jobs queued before modes are builds).
+    #[serde(default)]
+    pub mode: TurnMode,
+    /// The plan (an assistant message of the project) this build carries out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<MessageId>,
+}
+
+/// What a user's message asks for: its text, the files staged for it, its
+/// mode, and for "Build this plan" the plan.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnRequest<'a> {
+    pub content: &'a str,
+    pub attachments: &'a [AttachmentId],
+    pub mode: TurnMode,
+    pub plan: Option<&'a MessageId>,
+}
+
+impl<'a> TurnRequest<'a> {
+    /// A build answering `content`.
+    pub fn build(content: &'a str) -> Self {
+        Self {
+            content,
+            attachments: &[],
+            mode: TurnMode::Build,
+            plan: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +143,8 @@ pub enum EnqueueRefusal {
     Busy,
     /// The message's attachments cannot go with it.
     Attachments(AttachRefusal),
+    /// "Build this plan" named no finished plan of the project.
+    NoPlan,
 }
 
 /// A project as [`hold_project`] found it.
@@ -159,6 +189,25 @@ pub(super) async fn hold_project(
     })
 }
 
+/// Whether `plan` is a finished plan in `project` (its answer, by the
+/// role its model ran in).
+async fn is_plan_in(
+    tx: &mut sqlx::AnyConnection,
+    project: &ProjectId,
+    plan: &MessageId,
+) -> Result<bool, StoreError> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE id = $1 AND project_id = $2 AND role = 'assistant'
+         AND status = 'done' AND model_role = $3",
+    )
+    .bind(plan.as_str())
+    .bind(project.as_str())
+    .bind(role::PLAN)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(found.is_some())
+}
+
 impl Store {
     /// Accepts a user's message: spends a credit, records the message and
     /// a pending assistant message, and queues the turn, all or nothing.
@@ -186,6 +235,31 @@ impl Store {
         default_credits: i64,
         max_attempts: i64,
     ) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, StoreError> {
+        let request = TurnRequest {
+            attachments,
+            ..TurnRequest::build(content)
+        };
+        self.enqueue_request(owner, project, &request, default_credits, max_attempts)
+            .await
+    }
+
+    /// Accepts `request` in `owner`'s `project`: a credit, the user's
+    /// message with its attachments, the pending answer and the job, all or
+    /// nothing. A plan to build must be a finished plan of the project.
+    pub async fn enqueue_request(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+        request: &TurnRequest<'_>,
+        default_credits: i64,
+        max_attempts: i64,
+    ) -> Result<Result<EnqueuedTurn, EnqueueRefusal>, StoreError> {
+        let TurnRequest {
+            content,
+            attachments,
+            mode,
+            plan,
+        } = *request;
         let now = now_ms();
         self.prepare_usage(owner, default_credits, now).await?;
         // The first statement writes: on SQLite a transaction that read
@@ -212,16 +286,28 @@ impl Store {
             return Ok(Err(EnqueueRefusal::OutOfCredits(usage)));
         };
         let usage = usage_row(&spent)?;
+        if let Some(plan) = plan {
+            if !is_plan_in(&mut tx, project, plan).await? {
+                return Ok(Err(EnqueueRefusal::NoPlan));
+            }
+        }
         let user_message = MessageId::from_raw(new_id());
         let assistant_message = MessageId::from_raw(new_id());
-        for (id, role, text, status, at) in [
-            (&user_message, "user", content, "done", now),
+        for (id, role, text, status, at, plan) in [
+            (&user_message, "user", content, "done", now, plan),
             // A millisecond later, so the two keep their order by time.
-            (&assistant_message, "assistant", "", "pending", now + 1),
+            (
+                &assistant_message,
+                "assistant",
+                "",
+                "pending",
+                now + 1,
+                None,
+            ),
         ] {
             sqlx::query(
-                "INSERT INTO messages (id, project_id, role, content, status, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                "INSERT INTO messages (id, project_id, role, content, status, created_at, updated_at, mode, plan_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
             )
             .bind(id.as_str())
             .bind(project.as_str())
@@ -229,6 +315,8 @@ impl Store {
             .bind(text)
             .bind(status)
             .bind(at)
+            .bind(mode.as_str())
+            .bind(plan.map(MessageId::as_str))
             .execute(&mut *tx)
             .await?;
         }
@@ -241,6 +329,8 @@ impl Store {
             project: project.clone(),
             user_message,
             assistant_message,
+            mode,
+            plan: plan.cloned(),
         };
         let payload =
             serde_json::to_string(&turn).map_err(|error| StoreError::Corrupt(error.to_string()))?;

@@ -35,7 +35,7 @@ use sqlx::{
 
 pub use attachments::{AttachRefusal, StoredAttachment, MAX_STAGED};
 pub use database_url::DatabaseUrl;
-pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TURN_JOB};
+pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TurnRequest, TURN_JOB};
 pub use message_events::{EventNotifications, StoredEvent, EVENTS_CHANNEL};
 pub use messages::{Message, MessageEnd, MessageStatus, Role};
 pub use projects::Project;

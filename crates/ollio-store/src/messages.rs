@@ -1,7 +1,7 @@
 use sqlx::{any::AnyRow, Row};
 
 use super::{new_id, now_ms, Store, StoreError};
-use ollio_domain::{MessageId, ProjectId, UserId};
+use ollio_domain::{MessageId, ProjectId, TurnMode, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -55,8 +55,13 @@ pub struct Message {
     pub status: MessageStatus,
     pub error: Option<String>,
     pub model: Option<String>,
-    /// Why that model: `build` or `quick edit` (`None` for training runs).
+    /// Why that model: `build`, `quick edit`, `plan` or `ask` (`None` for
+    /// training runs).
     pub model_role: Option<String>,
+    /// What the message asked for (the answer keeps its request's mode).
+    pub mode: TurnMode,
+    /// The plan that a "Build this plan" message builds.
+    pub plan: Option<MessageId>,
     pub tokens_in: i64,
     pub tokens_out: i64,
     pub created_at: i64,
@@ -72,6 +77,11 @@ fn message(row: &AnyRow) -> Result<Message, StoreError> {
         error: row.try_get("error")?,
         model: row.try_get("model")?,
         model_role: row.try_get("model_role")?,
+        mode: TurnMode::parse(Some(&row.try_get::<String, _>("mode")?))
+            .map_err(StoreError::Corrupt)?,
+        plan: row
+            .try_get::<Option<String>, _>("plan_id")?
+            .map(MessageId::from_raw),
         tokens_in: row.try_get("tokens_in")?,
         tokens_out: row.try_get("tokens_out")?,
         created_at: row.try_get("created_at")?,

@@ -60,6 +60,32 @@ impl Store {
         Ok(rows.iter().map(project).collect::<Result<_, _>>()?)
     }
 
+    /// The tokens each of `owner`'s projects has used so far (read and
+    /// written, every turn's), by project; projects without any are left out.
+    pub async fn project_tokens(
+        &self,
+        owner: &UserId,
+    ) -> Result<Vec<(ProjectId, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.project_id,
+                    CAST(COALESCE(SUM(m.tokens_in + m.tokens_out), 0) AS BIGINT) AS tokens
+             FROM messages m JOIN projects p ON p.id = m.project_id
+             WHERE p.owner_id = $1
+             GROUP BY m.project_id",
+        )
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    ProjectId::from_raw(row.try_get::<String, _>("project_id")?),
+                    row.try_get::<i64, _>("tokens")?,
+                ))
+            })
+            .collect()
+    }
+
     /// The project, if it exists and belongs to `owner`; another owner's
     /// project is indistinguishable from a missing one.
     pub async fn project(

@@ -16,6 +16,7 @@ on_both_databases!(
     projects_belong_to_their_owner,
     projects_list_most_recent_first,
     messages_keep_their_order_and_owner,
+    a_project_s_tokens_add_up_its_turns,
     events_are_numbered_per_project_without_gaps,
     concurrent_appends_never_share_a_number,
     versions_count_up_and_keep_their_files,
@@ -202,6 +203,49 @@ async fn messages_keep_their_order_and_owner(db: TestDb) {
     assert_eq!(messages[1].status, MessageStatus::Failed);
     assert_eq!(messages[1].error.as_deref(), Some("the model timed out"));
     assert!(store.messages(&bob, &project.id).await.unwrap().is_empty());
+}
+
+/// What `/projects` shows: every turn's tokens in and out, per project, of
+/// the owner's projects only.
+async fn a_project_s_tokens_add_up_its_turns(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let busy = new_project(store, &ada, "Busy").await;
+    // A project without turns is left out.
+    let _idle = new_project(store, &ada, "Idle").await;
+    let bobs = new_project(store, &bob, "Bob's").await;
+    for (project, tokens_in, tokens_out) in [
+        (&busy, 9_000, 400),
+        (&busy, 3_000_000_000, 1_000),
+        (&bobs, 5, 5),
+    ] {
+        let answer = new_message(
+            store,
+            &project.id,
+            Role::Assistant,
+            "",
+            MessageStatus::Running,
+        )
+        .await;
+        let end = ollio_store::MessageEnd {
+            content: "done",
+            status: MessageStatus::Done,
+            error: None,
+            model: Some("openai:m"),
+            model_role: Some("build"),
+            tokens_in,
+            tokens_out,
+        };
+        assert!(store.finish_message(&answer.id, &end).await.unwrap());
+    }
+    let mut totals = store.project_tokens(&ada).await.unwrap();
+    totals.sort();
+    assert_eq!(totals, [(busy.id.clone(), 3_000_010_400)]);
+    assert_eq!(
+        store.project_tokens(&bob).await.unwrap(),
+        [(bobs.id.clone(), 10)]
+    );
 }
 
 async fn events_are_numbered_per_project_without_gaps(db: TestDb) {

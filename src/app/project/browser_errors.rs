@@ -189,7 +189,7 @@ pub fn BrowserErrors() -> impl IntoView {
         sending.set(true);
         let project = ws.project.get_value();
         leptos::task::spawn_local(async move {
-            match send_message(project, fix_message(&errors), None).await {
+            match send_message(project, fix_message(&errors), None, None, None).await {
                 Ok(_) => {
                     ws.preview_errors.set(Vec::new());
                     ws.selected.set(None);

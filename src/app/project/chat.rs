@@ -9,7 +9,7 @@ use super::{
     steps::{steps, StepState},
     use_ws, Tab,
 };
-use ollio_domain::Prompt;
+use ollio_domain::{tokens_text, turn_mode::role, Prompt, TurnMode};
 
 use crate::{
     api::{
@@ -55,8 +55,14 @@ pub fn ChatPanel() -> impl IntoView {
 #[component]
 fn ChatMessage(message: MessageView) -> impl IntoView {
     if message.role == "user" {
+        // A plan or a question says so; builds are the usual case.
+        let mode = TurnMode::parse(Some(&message.mode))
+            .ok()
+            .filter(|mode| mode.reads_only())
+            .map(|mode| view! { <span class="message-mode small">{mode.label()}</span> });
         return view! {
             <li class="message message-user">
+                {mode}
                 <p class="message-text">{message.content}</p>
                 <SentChips files=message.attachments />
             </li>
@@ -88,6 +94,9 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
             <p class="message-note">"Stopped. What was written before the stop is kept in the sandbox."</p>
         }
         .into_any(),
+        _ if message.model_role.as_deref() == Some(role::PLAN) => {
+            view! { <PlanCard message=message.clone() /> }.into_any()
+        }
         _ => {
             let retrain = trained.then(|| view! { <RetrainButton /> });
             view! {
@@ -98,7 +107,8 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
         }
     };
     // Which model answered, and why (the project's or the default model
-    // builds; a short follow-up may go to the quick-edit model).
+    // builds; a short follow-up may go to the quick-edit model; plans and
+    // answers say so).
     let ran = message
         .model
         .clone()
@@ -106,11 +116,14 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
             Some(role) => format!("{model} · {role}"),
             None => model,
         });
+    // What the turn cost in tokens, once it has used any.
+    let tokens = (message.tokens > 0).then(|| tokens_text(message.tokens));
     view! {
         <li class="message message-assistant">
             <span class="message-author small">
                 "Ollio"
                 {ran.map(|ran| view! { <span class="message-model muted">{ran}</span> })}
+                {tokens.map(|tokens| view! { <span class="message-tokens muted">{tokens}</span> })}
             </span>
             {body}
             {version
@@ -122,6 +135,65 @@ fn ChatMessage(message: MessageView) -> impl IntoView {
     }
     .into_any()
 }
+
+/// A plan turn's answer: the plan, and "Build this plan", which starts a
+/// build that is given the plan.
+#[component]
+fn PlanCard(message: MessageView) -> impl IntoView {
+    let ws = use_ws();
+    let toasts = use_toasts();
+    let sending = RwSignal::new(false);
+    let plan = message.id.clone();
+    let build = move |_| {
+        sending.set(true);
+        let project = ws.project.get_value();
+        let plan = plan.clone();
+        leptos::task::spawn_local(async move {
+            let sent = send_message(
+                project,
+                BUILD_PLAN.to_owned(),
+                None,
+                Some(TurnMode::Build.as_str().to_owned()),
+                Some(plan),
+            )
+            .await;
+            match sent {
+                Ok(_) => {
+                    ws.selected.set(None);
+                    ws.refresh();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+            sending.set(false);
+        });
+    };
+    let closed = move || {
+        sending.get()
+            || ws
+                .page
+                .with(|page| page.running.is_some() || page.usage.remaining <= 0)
+    };
+    view! {
+        <section class="plan-card" aria-label="Plan">
+            <h3 class="plan-card-title">"Plan"</h3>
+            <div class="markdown" inner_html=message.html></div>
+            <div class="plan-card-actions">
+                <button
+                    type="button"
+                    class="button button-primary button-small"
+                    disabled=closed
+                    on:click=build
+                >
+                    "Build this plan"
+                </button>
+                <span class="small muted">"Costs one credit, like any message."</span>
+            </div>
+        </section>
+    }
+}
+
+/// What the user's message says when they build a plan.
+const BUILD_PLAN: &str = "Build this plan";
 
 /// The version an answer made; selecting it shows its files and preview.
 #[component]
@@ -331,24 +403,33 @@ fn FailedTurn(message: MessageView) -> impl IntoView {
         }
         .into_any();
     }
-    // Retry sends the message this turn answered again.
+    // Retry sends the message this turn answered again, in its mode (and
+    // with its plan).
     let request = ws.page.with_untracked(|page| {
         let at = page.messages.iter().position(|m| m.id == message.id)?;
         page.messages[..at]
             .iter()
             .rev()
             .find(|m| m.role == "user")
-            .map(|m| m.content.clone())
+            .cloned()
     });
     let retrying = RwSignal::new(false);
     let retry = move |_| {
-        let Some(content) = request.clone() else {
+        let Some(request) = request.clone() else {
             return;
         };
         retrying.set(true);
         let project = ws.project.get_value();
         leptos::task::spawn_local(async move {
-            match send_message(project, content, None).await {
+            let sent = send_message(
+                project,
+                request.content,
+                None,
+                Some(request.mode),
+                request.plan,
+            )
+            .await;
+            match sent {
                 Ok(_) => ws.refresh(),
                 Err(error) => toasts.error(error.to_string()),
             }
@@ -380,6 +461,7 @@ fn MessageBox() -> impl IntoView {
     let ws = use_ws();
     let toasts = use_toasts();
     let draft = RwSignal::new(String::new());
+    let mode = RwSignal::new(TurnMode::Build);
     let sending = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let attachments = Attachments::new();
@@ -415,12 +497,28 @@ fn MessageBox() -> impl IntoView {
             problem.set(Some(error.to_string()));
             return;
         }
+        let chosen = mode.get_untracked();
+        if chosen.reads_only() && untrack(|| attachments.ids()).is_some() {
+            problem.set(Some(
+                "Files can be attached in Build mode only: remove them, or switch to Build."
+                    .to_owned(),
+            ));
+            return;
+        }
         problem.set(None);
         sending.set(true);
         let project = ws.project.get_value();
         let files = attachments.ids();
         leptos::task::spawn_local(async move {
-            match send_message(project, content, files).await {
+            let sent = send_message(
+                project,
+                content,
+                files,
+                Some(chosen.as_str().to_owned()),
+                None,
+            )
+            .await;
+            match sent {
                 Ok(_) => {
                     attachments.clear();
                     draft.set(String::new());
@@ -453,7 +551,11 @@ fn MessageBox() -> impl IntoView {
                 id="message"
                 name="message"
                 rows="3"
-                placeholder="Ask for a change…"
+                placeholder=move || match mode.get() {
+                    TurnMode::Build => "Ask for a change…",
+                    TurnMode::Plan => "Describe what to plan; nothing is changed yet…",
+                    TurnMode::Ask => "Ask about the project; nothing is changed…",
+                }
                 aria-describedby="message-count message-blocked"
                 disabled=move || blocked().is_some()
                 prop:value=move || draft.get()
@@ -469,7 +571,11 @@ fn MessageBox() -> impl IntoView {
             ></textarea>
             <StagedChips attachments />
             <div class="message-box-footer">
-                <AttachButton attachments disabled=Signal::derive(move || blocked().is_some()) />
+                <ModeControl mode disabled=Signal::derive(move || blocked().is_some()) />
+                <AttachButton
+                    attachments
+                    disabled=Signal::derive(move || blocked().is_some() || mode.get().reads_only())
+                />
                 <span id="message-blocked" class="small muted">
                     {move || blocked().unwrap_or_else(|| "Enter sends, Shift+Enter adds a line.".to_owned())}
                 </span>
@@ -485,5 +591,37 @@ fn MessageBox() -> impl IntoView {
             {move || problem.get().map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })}
             {move || attachments.problem.get().map(|text| view! { <p class="notice notice-error" role="alert">{text}</p> })}
         </form>
+    }
+}
+
+/// "Mode", beside the message box: Build (the default) changes the app;
+/// Plan and Ask only read it.
+#[component]
+fn ModeControl(mode: RwSignal<TurnMode>, disabled: Signal<bool>) -> impl IntoView {
+    view! {
+        <span class="mode-control">
+            <label class="small" for="message-mode">"Mode"</label>
+            <select
+                id="message-mode"
+                name="mode"
+                class="mode-select"
+                title="Build changes the app; Plan writes a plan first; Ask answers questions. Plan and Ask change nothing."
+                disabled=move || disabled.get()
+                on:change=move |ev| {
+                    if let Ok(chosen) = TurnMode::parse(Some(&event_target_value(&ev))) {
+                        mode.set(chosen);
+                    }
+                }
+            >
+                {TurnMode::ALL
+                    .into_iter()
+                    .map(|option| view! {
+                        <option value=option.as_str() selected=move || mode.get() == option>
+                            {option.label()}
+                        </option>
+                    })
+                    .collect_view()}
+            </select>
+        </span>
     }
 }

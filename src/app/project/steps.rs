@@ -1,7 +1,7 @@
 //! A turn's events as the chat's step list: each step starts running and
 //! ends with a check mark (or a cross) and how long it took.
 
-use ollio_domain::{errors_text, number_text, size_text, TrainingStage, TurnEvent};
+use ollio_domain::{errors_text, number_text, size_text, tokens_text, TrainingStage, TurnEvent};
 
 use crate::api::workspace::StepEvent;
 
@@ -312,6 +312,25 @@ pub fn steps(events: &[StepEvent], running: bool) -> Vec<Step> {
                 format!("Fixing {}", errors_text(*errors)),
                 Some(format!(
                     "attempt {attempt}: the errors went back to the model"
+                )),
+                at,
+                at,
+            )),
+            TurnEvent::BudgetNear { used, budget } => steps.push(Step::done(
+                "Wrapping up".into(),
+                Some(format!(
+                    "{} of this turn's {} used",
+                    tokens_text(*used),
+                    tokens_text(*budget)
+                )),
+                at,
+                at,
+            )),
+            TurnEvent::BudgetSpent { budget, .. } => steps.push(Step::done(
+                "Token budget used".into(),
+                Some(format!(
+                    "all {} of this turn's budget: the work so far is saved",
+                    tokens_text(*budget)
                 )),
                 at,
                 at,
