@@ -13,6 +13,7 @@ pub mod config;
 pub mod credits;
 pub mod daemon_process;
 pub mod http;
+pub mod model_setup;
 pub mod preview_locks;
 pub mod previews;
 pub mod projects;

@@ -29,6 +29,18 @@ pub async fn create_project(name: String, template: String) -> Result<ProjectSum
     .await
 }
 
+/// Whether the signed-in user has no model to build with yet (the home
+/// page's "Connect a model").
+#[server(prefix = "/api", endpoint = "model_setup")]
+pub async fn model_setup() -> Result<bool, AppError> {
+    use crate::server::{auth, model_setup, request};
+    request::respond(async move {
+        let user = auth::require_user().await?;
+        model_setup::needs_model(&request::state()?, &user.id).await
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
     use crate::server::{auth, projects, request};

@@ -13,7 +13,7 @@ use super::{
     session::{use_session, PageSkeleton},
 };
 use crate::api::{
-    projects::{list_projects, list_templates, TemplateChoice},
+    projects::{list_projects, list_templates, model_setup, TemplateChoice},
     workspace::StartProject,
 };
 
@@ -25,6 +25,8 @@ fn HomePrompt(
     prompt: String,
     error: Option<String>,
     templates: Vec<TemplateChoice>,
+    /// No model to build with yet: Build waits for "Connect a model".
+    no_model: bool,
 ) -> impl IntoView {
     let draft = RwSignal::new(prompt);
     let first = templates
@@ -92,7 +94,12 @@ fn HomePrompt(
             <div class="prompt-footer">
                 <span class="prompt-footer-space"></span>
                 <PromptCounter id="prompt-count" text=draft />
-                <button type="submit" class="button button-primary" disabled=busy>
+                <button
+                    type="submit"
+                    class="button button-primary"
+                    disabled=move || busy() || no_model
+                    aria-describedby=no_model.then_some("connect-model-title")
+                >
                     {move || if busy() { "Starting…" } else { "Build" }}
                 </button>
             </div>
@@ -151,6 +158,31 @@ fn TemplatePicker(templates: Vec<TemplateChoice>, template: RwSignal<String>) ->
     }
 }
 
+/// Shown before a first build when no model can run it: where to add a
+/// key, and what the server's operator can set instead.
+#[component]
+fn ConnectModel() -> impl IntoView {
+    view! {
+        <section class="setup-card" aria-labelledby="connect-model-title">
+            <h2 id="connect-model-title">"Connect a model"</h2>
+            <p>
+                "Ollio builds with an AI model, and none is set up for you yet. Add your own \
+                provider key in Settings (it is sealed, and never shown again), then build."
+            </p>
+            <a class="button button-primary" href="/settings">"Open Settings"</a>
+            <details class="setup-options">
+                <summary>"Or, for whoever runs this server"</summary>
+                <p class="small">"Start Ollio with a default model and its provider's key:"</p>
+                <ul class="small">
+                    <li><code>"OLLIO_MODEL=openai:gpt-4.1"</code>" with "<code>"OPENAI_API_KEY"</code>" (any OpenAI-compatible service: set "<code>"OPENAI_BASE_URL"</code>" too)"</li>
+                    <li><code>"OLLIO_MODEL=anthropic:claude-sonnet-4-5"</code>" with "<code>"ANTHROPIC_API_KEY"</code></li>
+                    <li><code>"OLLIO_MODEL=ollama:qwen2.5-coder"</code>" with a local Ollama ("<code>"OLLAMA_HOST"</code>")"</li>
+                </ul>
+            </details>
+        </section>
+    }
+}
+
 /// Opens a project's page (a full page load: pages are server-rendered).
 fn open_project(id: &str) {
     #[cfg(feature = "hydrate")]
@@ -197,6 +229,7 @@ fn Home() -> impl IntoView {
         .map(|error| error.to_string());
     let projects = resource::load(|| (), |_| list_projects());
     let templates = resource::load(|| (), |_| list_templates());
+    let setup = resource::load(|| (), |_| model_setup());
     view! {
         <Title text="Build" />
         <section class="container page home">
@@ -205,7 +238,11 @@ fn Home() -> impl IntoView {
                     let (prompt, error) = (prompt.clone(), error.clone());
                     Suspend::new(async move {
                         let templates = templates.await.unwrap_or_default();
-                        view! { <HomePrompt prompt error templates /> }
+                        let no_model = setup.await.unwrap_or(false);
+                        view! {
+                            {no_model.then(|| view! { <ConnectModel /> })}
+                            <HomePrompt prompt error templates no_model />
+                        }
                     })
                 }}
             </Suspense>

@@ -24,6 +24,7 @@ on_both_databases!(
     a_prompt_starts_a_project_and_its_page_shows_chat_and_versions,
     the_home_form_works_as_a_plain_post,
     a_refused_rename_keeps_the_typed_name,
+    a_user_without_a_model_is_asked_to_connect_one,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -269,6 +270,50 @@ async fn provider_keys_are_sealed_and_never_sent_back(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(app.db.store.provider_keys(&owner).await.unwrap().is_empty());
+}
+
+/// No default model and no key of one's own: the home page shows
+/// "Connect a model" and Build waits; a key of one's own, or a server with
+/// a model it can run, and it is gone.
+async fn a_user_without_a_model_is_asked_to_connect_one(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (status, body) = ada.call("model_setup", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "true"));
+    let (_, _, home) = ada.page("/").await;
+    assert!(home.contains("Connect a model"), "{home}");
+    assert!(home.contains(r#"href="/settings""#), "{home}");
+    assert!(home.contains("OLLIO_MODEL=openai:gpt-4.1"), "{home}");
+    let (status, _) = ada
+        .call(
+            "save_provider_key",
+            &[("provider", "anthropic"), ("key", "sk-ant-own-key-1234")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = ada.call("model_setup", &[]).await;
+    assert_eq!(body, "false");
+    let (_, _, home) = ada.page("/").await;
+    assert!(!home.contains("Connect a model"), "{home}");
+
+    // A server model without its key is no model; with it, it is.
+    let keyless = TestApp::start_with(
+        ollio_testkit::db::sqlite().await,
+        &[("OLLIO_MODEL", "anthropic:claude-sonnet-4-5")],
+    )
+    .await;
+    let bob = keyless.user("bob@example.com").await;
+    assert_eq!(bob.call("model_setup", &[]).await.1, "true");
+    let served = TestApp::start_with(
+        ollio_testkit::db::sqlite().await,
+        &[
+            ("OLLIO_MODEL", "anthropic:claude-sonnet-4-5"),
+            ("ANTHROPIC_API_KEY", "sk-ant-server"),
+        ],
+    )
+    .await;
+    let cy = served.user("cy@example.com").await;
+    assert_eq!(cy.call("model_setup", &[]).await.1, "false");
 }
 
 async fn a_project_uses_one_of_the_offered_models(db: TestDb) {

@@ -60,6 +60,17 @@ async fn rig_on(db: TestDb, daemon: TestDaemon, extra: &[(&str, &str)], attempts
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
+    rig_from(db, daemon, models, pairs, attempts).await
+}
+
+/// A rig configured by `pairs` alone (and its workers' settings).
+async fn rig_from(
+    db: TestDb,
+    daemon: TestDaemon,
+    models: ScriptedServer,
+    mut pairs: Vec<(String, String)>,
+    attempts: u32,
+) -> Rig {
     // Two workers with a short lease.
     pairs.push(("OLLIO_WORKERS".into(), "2".into()));
     pairs.push(("OLLIO_JOB_LEASE_SECS".into(), "10".into()));
@@ -485,7 +496,10 @@ async fn a_long_project_s_turn_fits_a_small_context_window() {
         let words = "and a little more of the same change ".repeat(200);
         for (role, text) in [
             (ollio_store::Role::User, format!("Change {turn}: {words}")),
-            (ollio_store::Role::Assistant, format!("Done with change {turn}: {words}")),
+            (
+                ollio_store::Role::Assistant,
+                format!("Done with change {turn}: {words}"),
+            ),
         ] {
             fixtures::message(store, &rig.project, role, &text, MessageStatus::Done).await;
         }
@@ -534,7 +548,9 @@ async fn a_long_project_s_turn_fits_a_small_context_window() {
         let chars: usize = messages
             .iter()
             .map(|message| {
-                message["content"].as_str().map_or(0, |text| text.chars().count())
+                message["content"]
+                    .as_str()
+                    .map_or(0, |text| text.chars().count())
                     + message["tool_calls"].to_string().len()
             })
             .sum();
@@ -1240,6 +1256,53 @@ async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
     assert!(
         used[before..].iter().all(|key| key == "Bearer sk-adas-own"),
         "{used:?}"
+    );
+}
+
+/// With no default model (no `OLLIO_MODEL`, no server key), a user's own
+/// Anthropic key stands for Anthropic's model: the scripted server plays
+/// the script named after it.
+#[tokio::test]
+async fn a_users_own_key_stands_for_its_providers_model_without_a_default() {
+    let models = ScriptedServer::for_tests().await;
+    let pairs = vec![("ANTHROPIC_BASE_URL".to_owned(), models.anthropic_base_url())];
+    let rig = rig_from(
+        ollio_testkit::db::sqlite().await,
+        TestDaemon::start(GUEST).await,
+        models,
+        pairs,
+        4,
+    )
+    .await;
+    let sealed = SecretBox::from_hex(SECRET).unwrap().seal(
+        "sk-ant-adas-own",
+        &provider_key_context(&rig.owner, "anthropic"),
+    );
+    rig.store
+        .save_provider_key(&rig.owner, "anthropic", &sealed, "-own")
+        .await
+        .unwrap();
+    let queued = rig
+        .store
+        .enqueue_turn(&rig.owner, &rig.project, "A page with my own key", 50, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    rig.workers.wake();
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    assert_eq!(
+        message.model.as_deref(),
+        Some("anthropic:claude-sonnet-4-5")
+    );
+    assert_eq!(message.model_role.as_deref(), Some("build"));
+    let requests = rig.models.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests
+            .iter()
+            .all(|request| request["_key"] == "sk-ant-adas-own"),
+        "{requests:?}"
     );
 }
 

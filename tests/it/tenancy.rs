@@ -287,6 +287,8 @@ async fn check_server_function(
         "current_user" => (vec![], &[StatusCode::OK], &[StatusCode::OK]),
         "get_usage" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
         "list_projects" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
+        // Whether Bob has a model: his keys, not Ada's.
+        "model_setup" => (vec![], &[StatusCode::OK], &[StatusCode::UNAUTHORIZED]),
         // The templates are the server's, the same for everyone.
         "list_templates" => (vec![], &[StatusCode::OK], &[StatusCode::OK]),
         "change_password" => (

@@ -91,6 +91,16 @@ impl AgentConfig {
             .map_or(self.context_tokens, |(_, tokens)| *tokens)
     }
 
+    /// Whether the server can run `model` with its own keys (or needs none:
+    /// Ollama).
+    pub fn serves(&self, model: &ModelRef) -> bool {
+        match model.provider {
+            ProviderKind::OpenAi => self.openai.configured,
+            ProviderKind::Anthropic => self.anthropic.key.is_some(),
+            ProviderKind::Ollama => true,
+        }
+    }
+
     pub fn tool_calling(&self, model: &ModelRef) -> bool {
         !self.text_protocol_models.contains(model)
     }
@@ -100,6 +110,16 @@ impl AgentConfig {
     /// models on the text protocol are sent text only.
     pub fn takes_images(&self, model: &ModelRef) -> bool {
         self.tool_calling(model) && model.provider != ProviderKind::Ollama
+    }
+}
+
+/// The model a provider's key alone stands for: OpenAI's and Anthropic's
+/// current general models.
+pub fn default_model_for(provider: &str) -> Option<ModelRef> {
+    match provider {
+        "openai" => "openai:gpt-4.1".parse().ok(),
+        "anthropic" => "anthropic:claude-sonnet-4-5".parse().ok(),
+        _ => None,
     }
 }
 
@@ -154,14 +174,8 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
     };
     let model = match model_var("OLLIO_MODEL")? {
         Some(model) => Some(model),
-        None if openai.key.is_some() || openai.configured => {
-            Some("openai:gpt-4.1".parse().expect("a valid default"))
-        }
-        None if anthropic.key.is_some() => Some(
-            "anthropic:claude-sonnet-4-5"
-                .parse()
-                .expect("a valid default"),
-        ),
+        None if openai.key.is_some() || openai.configured => default_model_for("openai"),
+        None if anthropic.key.is_some() => default_model_for("anthropic"),
         None => None,
     };
     let edit_model = model_var("OLLIO_EDIT_MODEL")?;

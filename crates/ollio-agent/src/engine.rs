@@ -339,9 +339,20 @@ impl Engine {
             ),
             None => None,
         };
+        // Without a default model, a user's own key stands for its
+        // provider's model.
+        let own_default = match (&project.model, &self.providers.config().model) {
+            (None, None) => store
+                .provider_keys(&turn.owner)
+                .await?
+                .iter()
+                .find_map(|key| super::config::default_model_for(&key.provider))
+                .map(|model| model.to_string()),
+            _ => None,
+        };
         let (model, model_role) = choose_model(
             self.providers.config(),
-            project.model.as_deref(),
+            project.model.as_deref().or(own_default.as_deref()),
             turn.mode,
             !history.is_empty() && plan.is_none(),
             &request.content,
