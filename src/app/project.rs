@@ -10,6 +10,7 @@ mod check_report;
 mod code_tab;
 mod file_tree;
 mod live;
+mod model_picker;
 mod model_tab;
 mod openapi_example;
 mod preview_tab;

@@ -105,7 +105,7 @@ fn ProjectRow(
         <li class="project-row">
             <div class="project-main">
                 <span class="project-name">{name}</span>
-                <span class="muted small">{format!("{template} · {model_text} · {} · updated {updated}", tokens_text(tokens))}</span>
+                <span class="muted small">{format!("{template} · {model_text} · updated {updated} · {}", tokens_text(tokens))}</span>
             </div>
             <div class="project-actions">
                 <details class="inline-menu" open=renaming>

@@ -6,6 +6,7 @@ use leptos::{html, prelude::*};
 
 use super::{
     check_report::FinishedWithErrors,
+    model_picker::ModelPicker,
     steps::{steps, StepState},
     use_ws, Tab,
 };
@@ -570,8 +571,11 @@ fn MessageBox() -> impl IntoView {
                 }
             ></textarea>
             <StagedChips attachments />
-            <div class="message-box-footer">
+            <div class="message-box-options">
                 <ModeControl mode disabled=Signal::derive(move || blocked().is_some()) />
+                <ModelPicker disabled=Signal::derive(move || blocked().is_some()) />
+            </div>
+            <div class="message-box-footer">
                 <AttachButton
                     attachments
                     disabled=Signal::derive(move || blocked().is_some() || mode.get().reads_only())
