@@ -169,6 +169,15 @@ impl Rig {
         queued
     }
 
+    /// The requests the scripted server had for `model`, in order.
+    fn requests_to(&self, model: &str) -> Vec<serde_json::Value> {
+        self.models
+            .requests()
+            .into_iter()
+            .filter(|request| request["model"] == model)
+            .collect()
+    }
+
     async fn message(&self, queued: &EnqueuedTurn) -> Message {
         self.store
             .messages(&self.owner, &self.project)
@@ -537,10 +546,9 @@ async fn a_long_project_s_turn_fits_a_small_context_window() {
     // fitted.
     assert!(12 * 7_400 / 4 > budget);
     let requests: Vec<serde_json::Value> = rig
-        .models
-        .requests()
+        .requests_to("three-files")
         .into_iter()
-        .filter(|request| request["model"] == "three-files" && request["tools"].is_array())
+        .filter(|request| request["tools"].is_array())
         .collect();
     assert_eq!(requests.len(), 3);
     for request in &requests {
@@ -607,12 +615,7 @@ async fn a_turn_out_of_tokens_stops_and_keeps_its_work() {
         used: 1130,
         budget: 1000
     }));
-    let requests: Vec<serde_json::Value> = rig
-        .models
-        .requests()
-        .into_iter()
-        .filter(|request| request["model"] == "budget-hog")
-        .collect();
+    let requests = rig.requests_to("budget-hog");
     assert_eq!(requests.len(), 3, "no request past the budget, no title");
     let told = requests[2]["messages"].as_array().unwrap().last().unwrap()["content"]
         .as_str()
@@ -783,12 +786,7 @@ async fn a_plan_and_a_question_change_nothing_and_a_built_plan_reaches_the_model
     // The write never happened: the page is the first version's.
     let page = rig.daemon.preview_page(&sandbox, 3000).await;
     assert!(page.contains("Hello from Ollio"), "{page}");
-    let plan_requests: Vec<serde_json::Value> = rig
-        .models
-        .requests()
-        .into_iter()
-        .filter(|request| request["model"] == "plan-guestbook")
-        .collect();
+    let plan_requests = rig.requests_to("plan-guestbook");
     assert_eq!(plan_requests.len(), 3, "three steps, no title request");
     let offered: Vec<&str> = plan_requests[0]["tools"]
         .as_array()
