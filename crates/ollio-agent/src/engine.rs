@@ -59,11 +59,7 @@ pub fn choose_model(
     follow_up: bool,
     message: &str,
 ) -> Result<(ModelRef, &'static str), String> {
-    let role = match mode {
-        TurnMode::Build => BUILD,
-        TurnMode::Plan => PLAN,
-        TurnMode::Ask => ASK,
-    };
+    let role = mode.role();
     if let (TurnMode::Plan, Some(plan)) = (mode, &config.plan_model) {
         return Ok((plan.clone(), PLAN));
     }
@@ -329,7 +325,7 @@ impl Engine {
         let earlier = context::summary(earlier);
         let history = history.to_vec();
         // "Build this plan": the plan goes with the user's words.
-        let plan = match &turn.plan {
+        let plan = match &request.plan {
             Some(plan) => Some(
                 messages
                     .iter()
@@ -353,7 +349,7 @@ impl Engine {
         let (model, model_role) = choose_model(
             self.providers.config(),
             project.model.as_deref().or(own_default.as_deref()),
-            turn.mode,
+            request.mode,
             !history.is_empty() && plan.is_none(),
             &request.content,
         )
@@ -381,10 +377,10 @@ impl Engine {
             Ok(listing) if listing != "(no files)" => listing.lines().map(str::to_owned).collect(),
             _ => Vec::new(),
         };
-        if turn.mode.reads_only() {
+        if request.mode.reads_only() {
             let input = TurnInput {
                 model: model.model.clone(),
-                system_prompt: templates::read_only_prompt(template, turn.mode) + &earlier,
+                system_prompt: templates::read_only_prompt(template, request.mode) + &earlier,
                 history,
                 files,
                 message: request.content.clone(),
@@ -470,15 +466,7 @@ impl Engine {
         if let Some(note) = attachments::unseen_note(&attached.unseen, &model_name) {
             summary = format!("{}\n\n{note}", summary.trim_end());
         }
-        let end = MessageEnd {
-            content: &summary,
-            status: MessageStatus::Done,
-            error: None,
-            model: Some(&model_name),
-            model_role: Some(model_role),
-            tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
-            tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
-        };
+        let end = answer_end(&summary, &model_name, model_role, usage);
         // An ML model's version is trained next: queued with it.
         let train = template.training.is_some().then_some(TrainAfter {
             owner: &turn.owner,
@@ -512,15 +500,7 @@ impl Engine {
         sink: &EventSink,
     ) -> Result<(), Stop> {
         let TurnOutcome { summary, usage, .. } = outcome.map_err(stop_of)?;
-        let end = MessageEnd {
-            content: &summary,
-            status: MessageStatus::Done,
-            error: None,
-            model: Some(model),
-            model_role: Some(role),
-            tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
-            tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
-        };
+        let end = answer_end(&summary, model, role, usage);
         if !self
             .store
             .finish_message(&turn.assistant_message, &end)
@@ -629,6 +609,25 @@ impl Engine {
             revived_files: fresh.revived_files,
         });
         Ok((fresh.sandbox, fresh.envd, fresh.preview_url))
+    }
+}
+
+/// A finished answer: its text, the model that ran it and why, and the
+/// tokens it used.
+fn answer_end<'a>(
+    summary: &'a str,
+    model: &'a str,
+    role: &'a str,
+    usage: super::chat::Usage,
+) -> MessageEnd<'a> {
+    MessageEnd {
+        content: summary,
+        status: MessageStatus::Done,
+        error: None,
+        model: Some(model),
+        model_role: Some(role),
+        tokens_in: i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
+        tokens_out: i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
     }
 }
 

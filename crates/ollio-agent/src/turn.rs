@@ -97,8 +97,6 @@ pub struct TurnOutcome {
     pub checked: bool,
     /// What the last check still found: nothing when it passed.
     pub problems: Vec<CheckProblem>,
-    /// The turn ended because it had used its token budget.
-    pub over_budget: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -173,15 +171,7 @@ pub async fn run_checked_turn(
         } else {
             turn.title(&summary).await
         };
-        Ok(TurnOutcome {
-            summary,
-            title,
-            usage: turn.usage,
-            requests: turn.requests,
-            checked: check.is_some(),
-            problems,
-            over_budget: turn.spent,
-        })
+        Ok(turn.outcome(summary, title, check.is_some(), problems))
     };
     bounded(work, &stop, cancel, limits.wall_clock).await
 }
@@ -202,15 +192,7 @@ pub async fn run_read_only_turn(
         let mut turn = Turn::new(provider, envd, input, limits, events, &stop, true);
         let mut messages = turn.first_messages();
         let summary = turn.work(&mut messages).await?;
-        Ok(TurnOutcome {
-            summary,
-            title: String::new(),
-            usage: turn.usage,
-            requests: turn.requests,
-            checked: false,
-            problems: Vec::new(),
-            over_budget: turn.spent,
-        })
+        Ok(turn.outcome(summary, String::new(), false, Vec::new()))
     };
     bounded(work, &stop, cancel, limits.wall_clock).await
 }
@@ -287,6 +269,24 @@ impl<'a> Turn<'a> {
             read_only,
             warned: false,
             spent: false,
+        }
+    }
+
+    /// How the turn ended, with what it used.
+    fn outcome(
+        &self,
+        summary: String,
+        title: String,
+        checked: bool,
+        problems: Vec<CheckProblem>,
+    ) -> TurnOutcome {
+        TurnOutcome {
+            summary,
+            title,
+            usage: self.usage,
+            requests: self.requests,
+            checked,
+            problems,
         }
     }
 

@@ -47,6 +47,15 @@ impl TurnMode {
         }
     }
 
+    /// The role its model runs in (a build's may become `quick edit`).
+    pub fn role(self) -> &'static str {
+        match self {
+            Self::Build => role::BUILD,
+            Self::Plan => role::PLAN,
+            Self::Ask => role::ASK,
+        }
+    }
+
     /// Whether the turn may only read the project.
     pub fn reads_only(self) -> bool {
         self != Self::Build

@@ -58,12 +58,6 @@ pub struct TurnJob {
     pub user_message: MessageId,
     /// The assistant message the turn fills in.
     pub assistant_message: MessageId,
-    /// Build, plan or ask (jobs queued before modes are builds).
-    #[serde(default)]
-    pub mode: TurnMode,
-    /// The plan (an assistant message of the project) this build carries out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<MessageId>,
 }
 
 /// What a user's message asks for: its text, the files staged for it, its
@@ -329,8 +323,6 @@ impl Store {
             project: project.clone(),
             user_message,
             assistant_message,
-            mode,
-            plan: plan.cloned(),
         };
         let payload =
             serde_json::to_string(&turn).map_err(|error| StoreError::Corrupt(error.to_string()))?;

@@ -127,8 +127,6 @@ impl TrainJob {
             project: self.project.clone(),
             user_message: self.user_message.clone(),
             assistant_message: self.assistant_message.clone(),
-            mode: ollio_domain::TurnMode::Build,
-            plan: None,
         }
     }
 }

@@ -24,7 +24,7 @@ use super::{
     versions::{insert_version, Version},
     Backend, Job, JobState, MessageEnd, MessageStatus, NewVersion, Store, StoreError, TurnJob,
 };
-use ollio_domain::{MessageId, ProjectId, TurnEvent, TurnMode, UserId};
+use ollio_domain::{MessageId, ProjectId, TurnEvent, UserId};
 
 /// A turn whose version is then trained (an ML model's): who owns it,
 /// the message that asked, and the training job's attempts.
@@ -256,8 +256,6 @@ fn leftover(row: &AnyRow) -> Result<(TurnJob, Option<String>, Option<JobState>),
         project,
         user_message,
         assistant_message: message,
-        mode: TurnMode::Build,
-        plan: None,
     };
     Ok((turn, job, state))
 }
