@@ -1,9 +1,15 @@
 import { request } from '@playwright/test';
 
-// cargo-leptos starts the server and Playwright at the same time: wait until
-// the app answers its health check before any test runs.
+// The servers start beside Playwright: wait until each answers its health
+// check before any test runs (the bare one only where it is started).
 export default async function globalSetup() {
-  const baseURL = process.env.PLAYWRIGHT_BASE_URL ?? 'http://127.0.0.1:3000';
+  await healthy(process.env.PLAYWRIGHT_BASE_URL ?? 'http://127.0.0.1:3000');
+  if (process.env.PLAYWRIGHT_BARE_URL) {
+    await healthy(process.env.PLAYWRIGHT_BARE_URL);
+  }
+}
+
+async function healthy(baseURL: string) {
   const context = await request.newContext({ baseURL });
   const deadline = Date.now() + 120_000;
   let last = 'no answer';

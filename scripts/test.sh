@@ -70,6 +70,9 @@ export OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)"
 # Ollama's models mixed in.
 export OLLIO_MODEL="openai:journey" OLLIO_EDIT_MODEL="openai:journey-mini"
 export OPENAI_BASE_URL="http://127.0.0.1:$model_port/v1" OPENAI_API_KEY="sk-e2e" OLLAMA_HOST="http://127.0.0.1:9"
+# A user's own provider may be the scripted server, on loopback: the
+# operator's allowance (the bare server below runs without it).
+export OLLIO_ALLOW_PRIVATE_MODEL_URLS="true"
 # Few credits, so running out is quick to show; the sandbox API key lets a
 # test put a preview to sleep.
 export OLLIO_FREE_CREDITS="4"
@@ -81,15 +84,27 @@ target/debug/scripted-model --scripts crates/ollio-testkit/model_scripts --addr 
 model_pid=$!
 target/debug/ollio serve >"$E2E_DIR/ollio.log" 2>&1 &
 server_pid=$!
-trap 'kill $model_pid $server_pid 2>/dev/null || true; stop_postgres' EXIT
+# A second, bare server: no model of its own and no allowance for private
+# provider URLs, as a fresh install is (the setup card, the SSRF refusal).
+bare_port="$(free_port)"
+export PLAYWRIGHT_BARE_URL="http://127.0.0.1:$bare_port"
+env -u OLLIO_MODEL -u OLLIO_EDIT_MODEL -u OPENAI_BASE_URL -u OPENAI_API_KEY \
+  -u OLLIO_ALLOW_PRIVATE_MODEL_URLS -u OLLIO_SANDBOXD_API_KEY \
+  OLLIO_ADDR="127.0.0.1:$bare_port" OLLIO_DATA_DIR="$E2E_DIR/bare" \
+  DATABASE_URL="sqlite://$E2E_DIR/bare/ollio.db" OLLIO_SANDBOXD_ADDR="127.0.0.1:$(free_port)" \
+  target/debug/ollio serve >"$E2E_DIR/bare.log" 2>&1 &
+bare_pid=$!
+trap 'kill $model_pid $server_pid $bare_pid 2>/dev/null || true; stop_postgres' EXIT
 # Playwright's global set-up waits until /healthz answers.
 if ! (cd end2end && npx playwright test); then
   echo "--- the server's log (last 50 lines) ---"
   tail -n 50 "$E2E_DIR/ollio.log"
+  echo "--- the bare server's log (last 20 lines) ---"
+  tail -n 20 "$E2E_DIR/bare.log"
   exit 1
 fi
-kill $model_pid $server_pid 2>/dev/null || true
-wait $server_pid 2>/dev/null || true
+kill $model_pid $server_pid $bare_pid 2>/dev/null || true
+wait $server_pid $bare_pid 2>/dev/null || true
 rm -rf "$E2E_DIR"
 
 step "All tests passed in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"

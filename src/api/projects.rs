@@ -82,14 +82,15 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
     .await
 }
 
-/// The models a project may use: the configured ones, then those the local
-/// Ollama serves. The first is the default.
+/// The models the user's projects may use: the configured ones, those the
+/// local Ollama serves, then those of the user's own providers. The first
+/// is the default.
 #[server(prefix = "/api", endpoint = "list_models")]
 pub async fn list_models() -> Result<Vec<String>, AppError> {
     use crate::server::{auth, projects, request};
     request::respond(async move {
-        auth::require_user().await?;
-        projects::available_models(&request::state()?).await
+        let user = auth::require_user().await?;
+        projects::available_models(&request::state()?, &user.id).await
     })
     .await
 }

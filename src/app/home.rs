@@ -166,8 +166,10 @@ fn ConnectModel() -> impl IntoView {
         <section class="setup-card" aria-labelledby="connect-model-title">
             <h2 id="connect-model-title">"Connect a model"</h2>
             <p>
-                "Ollio builds with an AI model, and none is set up for you yet. Add your own \
-                provider key in Settings (it is sealed, and never shown again), then build."
+                "Ollio builds with an AI model, and none is set up for you yet. Add a provider in \
+                Settings (OpenAI, Anthropic, OpenRouter, Groq, DeepSeek, Together, Mistral, Gemini \
+                or a server of your own), test its connection, then build. Keys are sealed and \
+                never shown again."
             </p>
             <a class="button button-primary" href="/settings">"Open Settings"</a>
             <details class="setup-options">
@@ -177,6 +179,7 @@ fn ConnectModel() -> impl IntoView {
                     <li><code>"OLLIO_MODEL=openai:gpt-4.1"</code>" with "<code>"OPENAI_API_KEY"</code>" (any OpenAI-compatible service: set "<code>"OPENAI_BASE_URL"</code>" too)"</li>
                     <li><code>"OLLIO_MODEL=anthropic:claude-sonnet-4-5"</code>" with "<code>"ANTHROPIC_API_KEY"</code></li>
                     <li><code>"OLLIO_MODEL=ollama:qwen2.5-coder"</code>" with a local Ollama ("<code>"OLLAMA_HOST"</code>")"</li>
+                    <li><code>"OLLIO_ALLOW_PRIVATE_MODEL_URLS=true"</code>" lets users' own provider URLs reach the local network (a LAN Ollama or LM Studio)"</li>
                 </ul>
             </details>
         </section>

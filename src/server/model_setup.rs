@@ -1,8 +1,7 @@
 //! Whether a user can build at all: a default model the server runs with
-//! its own keys, or a provider key of the user's own. Without either, the
+//! its own keys, or a provider of the user's own. Without either, the
 //! home page shows "Connect a model" instead of letting the first build fail.
 
-use ollio_agent::config::default_model_for;
 use ollio_domain::UserId;
 
 use super::state::AppState;
@@ -16,9 +15,7 @@ pub async fn needs_model(state: &AppState, owner: &UserId) -> Result<bool, AppEr
         Some(model) => {
             agent.serves(model) || keys.iter().any(|key| key.provider == model.provider.id())
         }
-        None => keys
-            .iter()
-            .any(|key| default_model_for(&key.provider).is_some()),
+        None => ollio_agent::providers::own_default(&keys).is_some(),
     };
     Ok(!ready)
 }

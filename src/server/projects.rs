@@ -107,15 +107,29 @@ pub async fn forget_models(
     Ok(())
 }
 
-/// The models a project may use, `provider:model`: the configured ones,
-/// then those the local Ollama serves. The first is the default.
-pub async fn available_models(state: &AppState) -> Result<Vec<String>, AppError> {
+/// The models `owner`'s projects may use, `provider:model`: the
+/// configured ones, those the local Ollama serves, then those the user's
+/// own tested providers serve. The first is the default.
+pub async fn available_models(state: &AppState, owner: &UserId) -> Result<Vec<String>, AppError> {
     let workers = state
         .workers
         .as_ref()
         .ok_or_else(|| internal("the models: no agent is configured"))?;
-    let models = workers.engine().providers.available_models().await;
-    Ok(models.iter().map(ToString::to_string).collect())
+    let keys = state.store.provider_keys(owner).await?;
+    let mut models = Vec::new();
+    // Without a default of the server's, the user's own stands first.
+    if state.config.agent.model.is_none() {
+        models.extend(ollio_agent::providers::own_default(&keys));
+    }
+    models.extend(workers.engine().providers.available_models().await);
+    models.extend(ollio_agent::providers::own_models(&keys));
+    let mut names: Vec<String> = Vec::new();
+    for name in models.iter().map(ToString::to_string) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
 }
 
 /// Sets the model `owner`'s project `id` uses: one of
@@ -128,7 +142,7 @@ pub async fn set_model(
 ) -> Result<Project, AppError> {
     let model = model.trim();
     if !model.is_empty()
-        && !available_models(state)
+        && !available_models(state, owner)
             .await?
             .iter()
             .any(|known| known == model)

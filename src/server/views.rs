@@ -56,8 +56,15 @@ impl From<ProviderKeyInfo> for ProviderKeyView {
     fn from(info: ProviderKeyInfo) -> Self {
         Self {
             provider: info.provider,
-            hint: format!("…{}", info.hint),
+            hint: if info.hint.is_empty() {
+                String::new()
+            } else {
+                format!("…{}", info.hint)
+            },
             saved: format_date_time(info.created_at),
+            base_url: info.base_url,
+            models: info.models,
+            tested: info.tested_at.map(format_date_time),
         }
     }
 }

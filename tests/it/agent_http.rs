@@ -9,7 +9,7 @@ use ollio::api::chat::SentMessage;
 use ollio_domain::{ProjectId, UserId};
 use ollio_store::{MessageStatus, Role};
 use ollio_testkit::fixtures;
-use ollio_testkit::{on_both_databases, TestDb};
+use ollio_testkit::{on_both_databases, ScriptedServer, TestDb};
 use reqwest::StatusCode;
 
 on_both_databases!(
@@ -25,6 +25,7 @@ on_both_databases!(
     the_home_form_works_as_a_plain_post,
     a_refused_rename_keeps_the_typed_name,
     a_user_without_a_model_is_asked_to_connect_one,
+    a_users_provider_is_tested_and_its_models_offered,
 );
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
@@ -257,7 +258,7 @@ async fn provider_keys_are_sealed_and_never_sent_back(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert!(!sealed.contains("sk-live"));
+    assert!(!sealed.sealed.contains("sk-live"));
     let (status, body) = ada
         .call(
             "save_provider_key",
@@ -314,6 +315,89 @@ async fn a_user_without_a_model_is_asked_to_connect_one(db: TestDb) {
     .await;
     let cy = served.user("cy@example.com").await;
     assert_eq!(cy.call("model_setup", &[]).await.1, "false");
+}
+
+/// "Test connection" on a provider of the user's own: at a loopback URL it
+/// is refused with the reason until the operator allows private addresses;
+/// then its listed models are kept and offered, and a project may use one.
+async fn a_users_provider_is_tested_and_its_models_offered(db: TestDb) {
+    let models = ScriptedServer::for_tests().await;
+    let url = models.openai_base_url();
+    let own = [
+        ("provider", "custom"),
+        ("base_url", url.as_str()),
+        ("key", "sk-own-server-key"),
+    ];
+    let guarded = TestApp::start(ollio_testkit::db::sqlite().await).await;
+    let bo = guarded.user("bo@example.com").await;
+    let (status, body) = bo.call("save_provider_key", &own).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = bo
+        .call("test_provider_key", &[("provider", "custom")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("private or loopback") && body.contains("OLLIO_ALLOW_PRIVATE_MODEL_URLS"),
+        "{body}"
+    );
+    assert!(models.requests().is_empty(), "the listing was fetched");
+
+    let app = TestApp::start_with(db, &[("OLLIO_ALLOW_PRIVATE_MODEL_URLS", "true")]).await;
+    let ada = app.user("ada@example.com").await;
+    let (_, project) = project_of(&app, "ada@example.com").await;
+    for (fields, refusal) in [
+        (
+            vec![
+                ("provider", "custom"),
+                ("base_url", "ftp://x/v1"),
+                ("key", ""),
+            ],
+            "http",
+        ),
+        (vec![("provider", "groq"), ("key", " ")], "Paste the key"),
+        (vec![("provider", "cobol"), ("key", "k")], "not a provider"),
+    ] {
+        let (status, body) = ada.call("save_provider_key", &fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains(refusal), "{body}");
+    }
+    let (status, body) = ada.call("save_provider_key", &own).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.contains("sk-own-server-key"), "{body}");
+    let (status, body) = ada
+        .call("test_provider_key", &[("provider", "custom")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("three-files"), "{body}");
+    assert!(
+        models
+            .requests()
+            .iter()
+            .any(|request| request["_key"] == "Bearer sk-own-server-key"),
+        "the listing went without the user's key"
+    );
+    let (_, body) = ada.call("list_models", &[]).await;
+    let offered: Vec<String> = serde_json::from_str(&body).unwrap();
+    assert!(
+        offered.contains(&"custom:three-files".to_owned()),
+        "{offered:?}"
+    );
+    let (status, body) = ada
+        .call(
+            "set_project_model",
+            &[("id", project.as_str()), ("model", "custom:three-files")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Nobody else is offered Ada's models.
+    let bob = app.user("bob@example.com").await;
+    let (_, body) = bob.call("list_models", &[]).await;
+    assert!(!body.contains("custom:"), "{body}");
+    // A provider never tested cannot be tested by someone without it.
+    let (status, _) = bob
+        .call("test_provider_key", &[("provider", "custom")])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 async fn a_project_uses_one_of_the_offered_models(db: TestDb) {
@@ -373,13 +457,12 @@ async fn a_project_uses_one_of_the_offered_models(db: TestDb) {
 }
 
 async fn ollamas_models_are_offered_when_it_answers(db: TestDb) {
-    // A stand-in for Ollama's OpenAI-compatible model listing.
+    // A stand-in for Ollama's own model listing.
     let listing = axum::Router::new().route(
-        "/v1/models",
+        "/api/tags",
         axum::routing::get(|| async {
             axum::Json(serde_json::json!({
-                "object": "list",
-                "data": [{ "id": "qwen2.5-coder", "object": "model" }, { "id": "llama3.2", "object": "model" }]
+                "models": [{ "name": "qwen2.5-coder", "size": 1 }, { "name": "llama3.2", "size": 1 }]
             }))
         }),
     );

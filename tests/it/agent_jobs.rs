@@ -1244,7 +1244,7 @@ async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
         .unwrap()
         .seal("sk-adas-own", &provider_key_context(&rig.owner, "openai"));
     rig.store
-        .save_provider_key(&rig.owner, "openai", &sealed, "-own")
+        .save_provider_key(&rig.owner, "openai", &sealed, "-own", None)
         .await
         .unwrap();
     let before = keys(&rig).len();
@@ -1277,7 +1277,7 @@ async fn a_users_own_key_stands_for_its_providers_model_without_a_default() {
         &provider_key_context(&rig.owner, "anthropic"),
     );
     rig.store
-        .save_provider_key(&rig.owner, "anthropic", &sealed, "-own")
+        .save_provider_key(&rig.owner, "anthropic", &sealed, "-own", None)
         .await
         .unwrap();
     let queued = rig
@@ -1301,6 +1301,123 @@ async fn a_users_own_key_stands_for_its_providers_model_without_a_default() {
             .iter()
             .all(|request| request["_key"] == "sk-ant-adas-own"),
         "{requests:?}"
+    );
+}
+
+/// A user's own OpenAI-compatible server, at a loopback URL: refused with
+/// the reason while the operator has not allowed private addresses; with
+/// the allowance, the turn runs there with the user's key, on the model its
+/// test listed, with no server model at all.
+#[tokio::test]
+async fn a_users_own_server_is_reached_only_where_the_operator_allows() {
+    for allowed in [false, true] {
+        let models = ScriptedServer::for_tests().await;
+        let url = models.openai_base_url();
+        let mut pairs = Vec::new();
+        if allowed {
+            pairs.push((
+                "OLLIO_ALLOW_PRIVATE_MODEL_URLS".to_owned(),
+                "true".to_owned(),
+            ));
+        }
+        let rig = rig_from(
+            ollio_testkit::db::sqlite().await,
+            TestDaemon::start(GUEST).await,
+            models,
+            pairs,
+            4,
+        )
+        .await;
+        let sealed = SecretBox::from_hex(SECRET)
+            .unwrap()
+            .seal("sk-own-server", &provider_key_context(&rig.owner, "custom"));
+        rig.store
+            .save_provider_key(&rig.owner, "custom", &sealed, "rver", Some(&url))
+            .await
+            .unwrap();
+        rig.store
+            .record_provider_models(&rig.owner, "custom", &["three-files".to_owned()])
+            .await
+            .unwrap();
+        let queued = rig
+            .store
+            .enqueue_turn(&rig.owner, &rig.project, "A page on my own server", 50, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        rig.workers.wake();
+        let message = rig.settled(&queued).await;
+        if !allowed {
+            assert_eq!(message.status, MessageStatus::Failed);
+            let error = message.error.unwrap_or_default();
+            assert!(
+                error.contains("private or loopback")
+                    && error.contains("OLLIO_ALLOW_PRIVATE_MODEL_URLS"),
+                "{error}"
+            );
+            assert!(rig.models.requests().is_empty(), "a request got through");
+            continue;
+        }
+        assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+        assert_eq!(message.model.as_deref(), Some("custom:three-files"));
+        let requests = rig.models.requests();
+        assert!(!requests.is_empty());
+        assert!(
+            requests
+                .iter()
+                .all(|request| request["_key"] == "Bearer sk-own-server"),
+            "{requests:?}"
+        );
+    }
+}
+
+/// A turn on Ollama, through Ollama's own API: whole tool calls ending in
+/// "stop", tool results by tool name, and the context window asked for.
+#[tokio::test]
+async fn an_ollama_turn_runs_end_to_end_on_ollamas_own_api() {
+    let models = ScriptedServer::for_tests().await;
+    let pairs = vec![
+        ("OLLAMA_HOST".to_owned(), models.ollama_host()),
+        ("OLLIO_MODEL".to_owned(), "ollama:three-files".to_owned()),
+        (
+            "OLLIO_MODEL_CONTEXT".to_owned(),
+            "ollama:three-files=32768".to_owned(),
+        ),
+    ];
+    let rig = rig_from(
+        ollio_testkit::db::sqlite().await,
+        TestDaemon::start(GUEST).await,
+        models,
+        pairs,
+        4,
+    )
+    .await;
+    let queued = rig
+        .store
+        .enqueue_turn(&rig.owner, &rig.project, "A greeting page, locally", 50, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    rig.workers.wake();
+    let message = rig.settled(&queued).await;
+    assert_eq!(message.status, MessageStatus::Done, "{:?}", message.error);
+    assert_eq!(message.model.as_deref(), Some("ollama:three-files"));
+    let versions = rig.store.versions(&rig.owner, &rig.project).await.unwrap();
+    assert_eq!(versions.len(), 1);
+    let requests = rig.models.requests();
+    let turn: Vec<_> = requests
+        .iter()
+        .filter(|request| request["tools"].is_array())
+        .collect();
+    assert!(turn.len() >= 3, "{requests:?}");
+    assert!(turn
+        .iter()
+        .all(|request| request["options"]["num_ctx"] == 32768));
+    let last = turn.last().unwrap()["messages"].as_array().unwrap();
+    assert!(
+        last.iter()
+            .any(|message| message["role"] == "tool" && message["tool_name"] == "write_files"),
+        "{last:?}"
     );
 }
 

@@ -34,6 +34,7 @@ struct Ada {
 }
 
 const ADA_FILE: &str = "ada-secret.csv";
+const ADA_PROVIDER_URL: &str = "https://ada-private-llm.example/v1";
 const ADA_FILE_BYTES: &[u8] = b"secret,ledger\n1,2\n";
 
 /// Ada's data: an account with its own password, a project with a message,
@@ -78,7 +79,22 @@ async fn ada(app: &TestApp) -> Ada {
         .await
         .unwrap();
     store
-        .save_provider_key(&id, "openai", "ADA-SEALED-KEY", "Zq9x")
+        .save_provider_key(&id, "openai", "ADA-SEALED-KEY", "Zq9x", None)
+        .await
+        .unwrap();
+    // A server of her own, whose address is hers alone too.
+    store
+        .save_provider_key(
+            &id,
+            "custom",
+            "ADA-SEALED-URL-KEY",
+            "Wv7u",
+            Some(ADA_PROVIDER_URL),
+        )
+        .await
+        .unwrap();
+    store
+        .record_provider_models(&id, "custom", &["ada-private-model".to_owned()])
         .await
         .unwrap();
     for _ in 0..2 {
@@ -196,8 +212,8 @@ async fn ada_is_intact(app: &TestApp, ada: &Ada, after: &str) {
     );
     assert_eq!(
         store.provider_keys(&ada.id).await.unwrap().len(),
-        1,
-        "after {after}: Ada's provider key changed"
+        2,
+        "after {after}: Ada's provider keys changed"
     );
     let staged: Vec<String> = store
         .staged_attachments(&ada.id)
@@ -248,6 +264,9 @@ fn leaks(body: &str, ada: &Ada) -> bool {
         "ADA-SEALED-KEY",
         "ada-secret-model",
         "Zq9x",
+        "Wv7u",
+        ADA_PROVIDER_URL,
+        "ada-private-model",
         ada.training_job.as_str(),
         ADA_FILE,
         "secret,ledger",
@@ -382,6 +401,12 @@ async fn check_server_function(
         // The provider Ada has a key for: Bob has none.
         "delete_provider_key" => (
             vec![("provider", "openai")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        // Ada's own server: Bob cannot reach it through her saved URL.
+        "test_provider_key" => (
+            vec![("provider", "custom")],
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),

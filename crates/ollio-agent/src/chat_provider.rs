@@ -27,6 +27,9 @@ pub enum ProviderError {
     Rejected(String),
     #[error("the model provider answered something unexpected: {0}")]
     Protocol(String),
+    /// The user's own URL points where Ollio does not send requests.
+    #[error("{0}")]
+    Blocked(String),
 }
 
 impl ProviderError {
@@ -39,12 +42,22 @@ impl ProviderError {
     }
 
     pub(crate) fn from_transport(error: &reqwest::Error) -> Self {
+        let chain = error_chain(error);
         if error.is_timeout() {
             Self::Timeout
         } else if error.is_body() || error.is_decode() {
             Self::CutStream
+        } else if chain.contains(super::url_guard::ALLOW_VAR) {
+            // The guarded resolver's refusal, as it said it.
+            Self::Blocked(
+                chain
+                    .rsplit(": ")
+                    .find(|part| part.contains(super::url_guard::ALLOW_VAR))
+                    .unwrap_or(&chain)
+                    .to_owned(),
+            )
         } else {
-            Self::Unavailable(error.to_string())
+            Self::Unavailable(chain)
         }
     }
 
@@ -78,6 +91,21 @@ impl ProviderError {
             _ => Self::Rejected(format!("{status}: {message}")),
         }
     }
+}
+
+/// An error with its causes, `: `-separated (reqwest's own message leaves
+/// out why a connection failed).
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A provider's key; not `Serialize`, `Debug` redacted.
@@ -120,6 +148,34 @@ pub trait ChatProvider: Send + Sync {
     ) -> Result<Completion, ProviderError>;
 }
 
+/// Sends a streaming request: its answer, or the error an error answer
+/// stands for.
+pub(crate) async fn open_stream(
+    request: reqwest::RequestBuilder,
+    idle_timeout: Duration,
+) -> Result<reqwest::Response, ProviderError> {
+    let response = tokio::time::timeout(idle_timeout, request.send())
+        .await
+        .map_err(|_| ProviderError::Timeout)?
+        .map_err(|error| ProviderError::from_transport(&error))?;
+    if !response.status().is_success() {
+        return Err(ProviderError::from_response(response).await);
+    }
+    Ok(response)
+}
+
+/// The stream's next piece, `None` at its end; waiting longer than
+/// `idle_timeout` for one is a timeout.
+pub(crate) async fn next_chunk(
+    response: &mut reqwest::Response,
+    idle_timeout: Duration,
+) -> Result<Option<bytes::Bytes>, ProviderError> {
+    tokio::time::timeout(idle_timeout, response.chunk())
+        .await
+        .map_err(|_| ProviderError::Timeout)?
+        .map_err(|error| ProviderError::from_transport(&error))
+}
+
 /// Sends a streaming request and reads the answer as server-sent events,
 /// handing each to `on_event`, which returns `true` once the stream's end
 /// marker came. A stream that stops before that is a
@@ -129,20 +185,10 @@ pub(crate) async fn stream_events(
     idle_timeout: Duration,
     mut on_event: impl FnMut(SseEvent) -> Result<bool, ProviderError>,
 ) -> Result<(), ProviderError> {
-    let mut response = tokio::time::timeout(idle_timeout, request.send())
-        .await
-        .map_err(|_| ProviderError::Timeout)?
-        .map_err(|error| ProviderError::from_transport(&error))?;
-    if !response.status().is_success() {
-        return Err(ProviderError::from_response(response).await);
-    }
+    let mut response = open_stream(request, idle_timeout).await?;
     let mut decoder = SseDecoder::new();
     loop {
-        let chunk = tokio::time::timeout(idle_timeout, response.chunk())
-            .await
-            .map_err(|_| ProviderError::Timeout)?
-            .map_err(|error| ProviderError::from_transport(&error))?;
-        let Some(chunk) = chunk else {
+        let Some(chunk) = next_chunk(&mut response, idle_timeout).await? else {
             if let Some(event) = decoder.finish() {
                 if on_event(event)? {
                     return Ok(());

@@ -8,7 +8,7 @@ use crate::{
     chat_provider::SecretKey,
     model::{ModelRef, ProviderKind},
 };
-use ollio_domain::config::{number, ConfigError};
+use ollio_domain::config::{flag, number, ConfigError};
 
 pub const OPENAI_DEFAULT_URL: &str = "https://api.openai.com/v1";
 pub const ANTHROPIC_DEFAULT_URL: &str = "https://api.anthropic.com";
@@ -33,8 +33,11 @@ pub struct AgentConfig {
     pub plan_model: Option<ModelRef>,
     pub openai: ProviderEndpoint,
     pub anthropic: ProviderEndpoint,
-    /// `OLLAMA_HOST`, without `/v1`.
+    /// `OLLAMA_HOST`, without `/api`.
     pub ollama_host: String,
+    /// `OLLIO_ALLOW_PRIVATE_MODEL_URLS`: whether a user's own provider URL
+    /// may reach private and loopback addresses (a model on the LAN).
+    pub allow_private_model_urls: bool,
     /// `OLLIO_TEXT_PROTOCOL_MODELS`: `provider:model` names without tool
     /// calling, which get the text protocol instead.
     pub text_protocol_models: Vec<ModelRef>,
@@ -98,6 +101,8 @@ impl AgentConfig {
             ProviderKind::OpenAi => self.openai.configured,
             ProviderKind::Anthropic => self.anthropic.key.is_some(),
             ProviderKind::Ollama => true,
+            // Only with a user's own key or URL.
+            _ => false,
         }
     }
 
@@ -229,6 +234,7 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
         openai,
         anthropic,
         ollama_host,
+        allow_private_model_urls: flag(get, crate::url_guard::ALLOW_VAR)?,
         text_protocol_models,
         max_steps: number(get, "OLLIO_MAX_STEPS", 20, 1)?,
         fix_attempts: number(get, "OLLIO_FIX_ATTEMPTS", 2, 0)?,

@@ -17,7 +17,7 @@ use super::{
     event_log::{self, EventHub},
     model::ModelRef,
     project_sandbox::{MakeError, SandboxMaker, DEFAULT_LIFETIME},
-    providers::Providers,
+    providers::{Providers, UserProvider},
     snapshot,
     templates::{self, SandboxTemplates, Template},
     tools::{EventSink, ToolRunner},
@@ -335,14 +335,9 @@ impl Engine {
             ),
             None => None,
         };
-        // Without a default model, a user's own key stands for its
-        // provider's model.
+        // Without a default model, a user's own provider stands for one.
         let own_default = match (&project.model, &self.providers.config().model) {
-            (None, None) => store
-                .provider_keys(&turn.owner)
-                .await?
-                .iter()
-                .find_map(|key| super::config::default_model_for(&key.provider))
+            (None, None) => super::providers::own_default(&store.provider_keys(&turn.owner).await?)
                 .map(|model| model.to_string()),
             _ => None,
         };
@@ -354,10 +349,10 @@ impl Engine {
             &request.content,
         )
         .map_err(|reason| Stop::Fail(reason, true))?;
-        let user_key = self.user_key(&turn.owner, &model).await?;
+        let own = self.user_provider(&turn.owner, &model).await?;
         let provider = self
             .providers
-            .for_model_with_key(&model, user_key)
+            .for_model_with_key(&model, own)
             .map_err(|reason| {
                 Stop::Fail(format!("The model {model} cannot be used: {reason}."), true)
             })?;
@@ -515,17 +510,25 @@ impl Engine {
         Ok(())
     }
 
-    /// The user's own key for the model's provider, from settings.
-    async fn user_key(&self, owner: &UserId, model: &ModelRef) -> Result<Option<SecretKey>, Stop> {
+    /// What the user saved in settings for the model's provider: their
+    /// key, opened, and their base URL.
+    async fn user_provider(
+        &self,
+        owner: &UserId,
+        model: &ModelRef,
+    ) -> Result<Option<UserProvider>, Stop> {
         let Some(secrets) = &self.secrets else {
             return Ok(None);
         };
         let provider = model.provider.id();
-        let Some(sealed) = self.store.sealed_provider_key(owner, provider).await? else {
+        let Some(saved) = self.store.sealed_provider_key(owner, provider).await? else {
             return Ok(None);
         };
-        match secrets.open(&sealed, &provider_key_context(owner, provider)) {
-            Ok(key) => Ok(Some(SecretKey::new(key))),
+        match secrets.open(&saved.sealed, &provider_key_context(owner, provider)) {
+            Ok(key) => Ok(Some(UserProvider {
+                key: (!key.is_empty()).then(|| SecretKey::new(key)),
+                base_url: saved.base_url,
+            })),
             Err(_) => Err(Stop::Fail(
                 "Your saved key for this provider can no longer be read; save it again in Settings."
                     .into(),

@@ -2,9 +2,11 @@
 //!
 //! - the model side: provider-neutral chat with tools (`chat`), the
 //!   `ChatProvider` trait (`chat_provider`), the providers' wire protocols over reqwest (`openai` for every
-//!   OpenAI-compatible endpoint, `anthropic`), `provider:model` names
-//!   (`model`, `providers`), the text protocol for models without tool
-//!   calling (`text_protocol`);
+//!   OpenAI-compatible endpoint, `anthropic`, `ollama`'s own API),
+//!   `provider:model` names (`model`, `providers`), the models a provider
+//!   lists (`model_list`), the guard on users' own provider URLs
+//!   (`url_guard`), the text protocol for models without tool calling
+//!   (`text_protocol`);
 //! - the work: the tool contract (`tools`), one turn's loop (`turn`) and
 //!   its requests fitted into the model's context window (`context`), the
 //!   check of the app before it ends and what it found (`check`,
@@ -37,6 +39,8 @@ pub mod engine;
 pub mod event_log;
 pub mod listing;
 pub mod model;
+pub mod model_list;
+pub mod ollama;
 pub mod openai;
 pub mod project_sandbox;
 pub mod providers;
@@ -48,4 +52,5 @@ pub mod text_protocol;
 pub mod tools;
 pub mod training;
 pub mod turn;
+pub mod url_guard;
 pub mod worker;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    chat::{ChatMessage, ChatRequest, Completion, Finish, Role, ToolCall, Usage},
+    chat::{ChatMessage, ChatRequest, Completion, Finish, Role, ToolCall, ToolSpec, Usage},
     chat_provider::{stream_events, ChatProvider, Delta, ProviderError, SecretKey},
 };
 
@@ -22,6 +22,9 @@ pub struct OpenAiCompatible {
     base_url: String,
     key: Option<SecretKey>,
     idle_timeout: Duration,
+    /// A user's own URL: checked against private addresses before each
+    /// request (see [`super::url_guard`]).
+    guarded: bool,
 }
 
 impl OpenAiCompatible {
@@ -31,7 +34,15 @@ impl OpenAiCompatible {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             key,
             idle_timeout: Duration::from_secs(120),
+            guarded: false,
         }
+    }
+
+    /// Checks the URL's addresses before each request (a user's own URL;
+    /// `http` should come from [`super::url_guard::client`]).
+    pub fn guarded(mut self) -> Self {
+        self.guarded = true;
+        self
     }
 
     pub fn with_idle_timeout(mut self, idle_timeout: Duration) -> Self {
@@ -51,22 +62,27 @@ pub fn body(request: &ChatRequest) -> serde_json::Value {
         "max_tokens": request.max_tokens,
     });
     if !request.tools.is_empty() {
-        body["tools"] = request
-            .tools
-            .iter()
-            .map(|tool| {
-                json!({
-                    "type": "function",
-                    "function": {
-                        "name": tool.name,
-                        "description": tool.description,
-                        "parameters": tool.parameters,
-                    }
-                })
-            })
-            .collect();
+        body["tools"] = function_tools(&request.tools);
     }
     body
+}
+
+/// Tools as `function` tools, the shape OpenAI's protocol and Ollama's
+/// share.
+pub(crate) fn function_tools(tools: &[ToolSpec]) -> serde_json::Value {
+    tools
+        .iter()
+        .map(|tool| {
+            json!({
+                "type": "function",
+                "function": {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": tool.parameters,
+                }
+            })
+        })
+        .collect()
 }
 
 fn message(message: &ChatMessage) -> serde_json::Value {
@@ -251,10 +267,13 @@ impl ChatProvider for OpenAiCompatible {
         request: &ChatRequest,
         on_delta: &mut (dyn for<'a> FnMut(Delta<'a>) + Send),
     ) -> Result<Completion, ProviderError> {
-        let mut builder = self
-            .http
-            .post(format!("{}/chat/completions", self.base_url))
-            .json(&body(request));
+        let url = format!("{}/chat/completions", self.base_url);
+        if self.guarded {
+            super::url_guard::check(&url, false)
+                .await
+                .map_err(ProviderError::Blocked)?;
+        }
+        let mut builder = self.http.post(url).json(&body(request));
         if let Some(key) = &self.key {
             builder = builder.bearer_auth(key.expose());
         }

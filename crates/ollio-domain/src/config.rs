@@ -1,5 +1,5 @@
 //! What every part's configuration shares: the error that names the
-//! variable at fault, and reading a whole number with a floor. Each crate
+//! variable at fault, and reading a whole number with a floor or a flag. Each crate
 //! reads its own variables (`ollio_agent::config`, the store's
 //! `DatabaseUrl`, the app's `Config`) through a lookup function, so tests
 //! never touch the process environment.
@@ -20,6 +20,21 @@ impl ConfigError {
             var,
             problem: problem.into(),
         }
+    }
+}
+
+/// Reads `true` or `false` (also `1`/`0`, `yes`/`no`), `false` when unset.
+pub fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
+    let Some(raw) = get(var) else {
+        return Ok(false);
+    };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" | "" => Ok(false),
+        _ => Err(ConfigError::new(
+            var,
+            format!("`{raw}` is not true or false"),
+        )),
     }
 }
 

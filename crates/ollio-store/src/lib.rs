@@ -39,7 +39,7 @@ pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TurnRequest
 pub use message_events::{EventNotifications, StoredEvent, EVENTS_CHANNEL};
 pub use messages::{Message, MessageEnd, MessageStatus, Role};
 pub use projects::Project;
-pub use provider_keys::ProviderKeyInfo;
+pub use provider_keys::{ProviderKeyInfo, SealedProvider};
 pub use sandboxes::ProjectSandbox;
 pub use training_jobs::{RetrainRefusal, TrainJob, TrainingJob, TrainingStatus, TRAIN_JOB};
 pub use turn_ends::{TrainAfter, INTERRUPTED, LOST};

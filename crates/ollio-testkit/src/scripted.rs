@@ -1,7 +1,8 @@
 //! The scripted model server: a test tool that speaks the OpenAI-compatible
-//! (`POST /v1/chat/completions`) and Anthropic (`POST /v1/messages`)
-//! streaming protocols over real HTTP, replaying scripts stored as JSON
-//! files. The request's `model` names the script (`three-files` reads
+//! (`POST /v1/chat/completions`), Anthropic (`POST /v1/messages`) and
+//! Ollama (`POST /api/chat`, one JSON object per line) streaming protocols
+//! over real HTTP, replaying scripts stored as JSON files, and lists the
+//! scripts as its models (`GET /v1/models`, Ollama's `GET /api/tags`). The request's `model` names the script (`three-files` reads
 //! `three-files.json`). It is never offered to users as a model.
 //!
 //! A script's `steps` are the answers of one turn: a request with *n*
@@ -124,6 +125,7 @@ pub enum Failure {
 enum Dialect {
     OpenAi,
     Anthropic,
+    Ollama,
 }
 
 struct Scripts {
@@ -180,6 +182,11 @@ impl ScriptedServer {
         format!("http://{}/v1", self.addr)
     }
 
+    /// `OLLAMA_HOST` for this server.
+    pub fn ollama_host(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// `ANTHROPIC_BASE_URL` for this server.
     pub fn anthropic_base_url(&self) -> String {
         format!("http://{}", self.addr)
@@ -206,6 +213,33 @@ fn router(scripts: Arc<Scripts>) -> Router {
             "/v1/messages",
             post(|state, headers, body| answer(state, headers, body, Dialect::Anthropic)),
         )
+        .route(
+            "/api/chat",
+            post(|state, headers, body| answer(state, headers, body, Dialect::Ollama)),
+        )
+        // The scripts as models: OpenAI's (and Anthropic's) listing, and
+        // Ollama's. A listing asked with a key records it, as requests do.
+        .route(
+            "/v1/models",
+            axum::routing::get(|State(scripts): State<Arc<Scripts>>, headers: axum::http::HeaderMap| async move {
+                record(&scripts, &headers, json!({ "_listing": "models" }));
+                let data: Vec<Value> = script_names(&scripts.dir)
+                    .into_iter()
+                    .map(|name| json!({ "id": name, "object": "model", "type": "model", "display_name": name, "owned_by": "scripted" }))
+                    .collect();
+                Json(json!({ "object": "list", "data": data, "has_more": false }))
+            }),
+        )
+        .route(
+            "/api/tags",
+            axum::routing::get(|State(scripts): State<Arc<Scripts>>| async move {
+                let models: Vec<Value> = script_names(&scripts.dir)
+                    .into_iter()
+                    .map(|name| json!({ "name": name, "model": name, "size": 0 }))
+                    .collect();
+                Json(json!({ "models": models }))
+            }),
+        )
         // What was asked so far, for a browser test to look at (the
         // scripted server is a test tool, never a user's model).
         .route(
@@ -222,6 +256,39 @@ fn router(scripts: Arc<Scripts>) -> Router {
         .with_state(scripts)
 }
 
+/// Keeps a request's body, with the key it came with under `_key`, for
+/// tests of whose key is used.
+fn record(scripts: &Scripts, headers: &axum::http::HeaderMap, mut body: Value) {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .or_else(|| headers.get("x-api-key"))
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    body["_key"] = key.into();
+    if let Ok(mut requests) = scripts.requests.lock() {
+        requests.push(body);
+    }
+}
+
+/// The scripts in `dir`, by name, sorted.
+fn script_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| {
+                    let path = entry.path();
+                    (path.extension()? == "json")
+                        .then(|| path.file_stem()?.to_str().map(str::to_owned))
+                        .flatten()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 fn failure(status: StatusCode, message: &str) -> Response {
     (
         status,
@@ -236,17 +303,7 @@ async fn answer(
     Json(request): Json<Value>,
     dialect: Dialect,
 ) -> Response {
-    if let Ok(mut requests) = scripts.requests.lock() {
-        // The key the request came with, for tests of whose key is used.
-        let key = headers
-            .get(header::AUTHORIZATION)
-            .or_else(|| headers.get("x-api-key"))
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        let mut recorded = request.clone();
-        recorded["_key"] = key.into();
-        requests.push(recorded);
-    }
+    record(&scripts, &headers, request.clone());
     let name = request["model"].as_str().unwrap_or_default().to_owned();
     if name.is_empty()
         || !name
@@ -312,6 +369,7 @@ async fn answer(
     let events = match dialect {
         Dialect::OpenAi => openai_events(&name, &step),
         Dialect::Anthropic => anthropic_events(&name, &step),
+        Dialect::Ollama => ollama_lines(&name, &step),
     };
     match pending {
         Some(Failure::Status {
@@ -327,9 +385,9 @@ async fn answer(
         }
         Some(Failure::Cut) => {
             let half = events.len() / 2;
-            stream(events.into_iter().take(half.max(1)).collect())
+            stream(events.into_iter().take(half.max(1)).collect(), dialect)
         }
-        None => stream(events),
+        None => stream(events, dialect),
     }
 }
 
@@ -383,7 +441,7 @@ fn is_title_request(request: &Value, dialect: Dialect) -> bool {
                 .and_then(|block| block["text"].as_str())
                 .map(str::to_owned)
         }),
-        Dialect::OpenAi => request["messages"]
+        Dialect::OpenAi | Dialect::Ollama => request["messages"]
             .as_array()
             .and_then(|messages| messages.first())
             .filter(|message| message["role"] == "system")
@@ -425,13 +483,18 @@ fn step_index(request: &Value) -> usize {
         .count()
 }
 
-/// The events as one SSE body, each its own chunk on the wire.
-fn stream(events: Vec<String>) -> Response {
+/// The events as one streamed body (SSE, or Ollama's lines), each its own
+/// chunk on the wire.
+fn stream(events: Vec<String>, dialect: Dialect) -> Response {
     let chunks = events
         .into_iter()
         .map(|event| Ok::<_, Infallible>(axum::body::Bytes::from(event)));
+    let kind = match dialect {
+        Dialect::Ollama => "application/x-ndjson",
+        Dialect::OpenAi | Dialect::Anthropic => "text/event-stream",
+    };
     Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CONTENT_TYPE, kind)
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(futures_util::stream::iter(chunks)))
         .unwrap_or_else(|_| failure(StatusCode::INTERNAL_SERVER_ERROR, "building the stream"))
@@ -523,6 +586,48 @@ fn openai_events(name: &str, step: &Step) -> Vec<String> {
     })));
     events.push("data: [DONE]\n\n".into());
     events
+}
+
+/// Ollama's stream: one JSON object per line; the text in pieces, each
+/// tool call whole with its arguments as an object, and a last line with
+/// `done` and the counts. Like Ollama, it says "stop" after tool calls.
+fn ollama_lines(name: &str, step: &Step) -> Vec<String> {
+    let line = |message: Value, done: bool| {
+        let mut value = json!({
+            "model": name,
+            "created_at": "2026-12-03T00:00:00Z",
+            "message": message,
+            "done": done,
+        });
+        if done {
+            value["done_reason"] = "stop".into();
+            value["prompt_eval_count"] = step.input_tokens.into();
+            value["eval_count"] = step.output_tokens.into();
+        }
+        format!("{value}\n")
+    };
+    let mut lines: Vec<String> = pieces(&step.text, step.fragment)
+        .into_iter()
+        .map(|piece| line(json!({ "role": "assistant", "content": piece }), false))
+        .collect();
+    if !step.tool_calls.is_empty() {
+        let calls: Vec<Value> = step
+            .tool_calls
+            .iter()
+            .map(|call| {
+                // Malformed arguments go as the string they are.
+                let arguments = serde_json::from_str::<Value>(&call.arguments_text())
+                    .unwrap_or_else(|_| call.arguments_text().into());
+                json!({ "function": { "name": call.name, "arguments": arguments } })
+            })
+            .collect();
+        lines.push(line(
+            json!({ "role": "assistant", "content": "", "tool_calls": calls }),
+            false,
+        ));
+    }
+    lines.push(line(json!({ "role": "assistant", "content": "" }), true));
+    lines
 }
 
 fn anthropic_events(name: &str, step: &Step) -> Vec<String> {
