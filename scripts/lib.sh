@@ -205,7 +205,30 @@ finish_site() {
   else
     cp "$ROOT/style/main.css" "$pkg/ollio.css"
   fi
+  build_editor "$mode"
   cp -r "$ROOT/public/." "$SITE_ROOT/"
+}
+
+# The Code tab's editor (CodeMirror 6, at src/editor/package-lock.json's
+# versions) bundled by esbuild into /pkg/editor.js, which the project page
+# imports once it is interactive. Its packages are installed outside the
+# clone, once per lock file.
+build_editor() {
+  local mode="$1" lock_hash modules
+  lock_hash="$(sha256sum "$ROOT/src/editor/package-lock.json" | cut -c1-16)"
+  modules="$TOOLS_DIR/editor-$lock_hash"
+  if [ ! -d "$modules/node_modules/@codemirror/view" ]; then
+    step "Installing the editor's packages ($modules)"
+    rm -rf "$modules"
+    mkdir -p "$modules"
+    cp "$ROOT/src/editor/package.json" "$ROOT/src/editor/package-lock.json" "$modules/"
+    (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  ensure_npm_tool esbuild "$ESBUILD_VERSION"
+  local minify=()
+  [ "$mode" = release ] && minify=(--minify)
+  NODE_PATH="$modules/node_modules" esbuild "$ROOT/src/editor/index.js" --bundle --format=esm \
+    "${minify[@]}" --log-level=warning --outfile="$SITE_ROOT/pkg/editor.js"
 }
 
 # What the test suite needs besides the build tools.

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod changes;
 pub mod chat;
+pub mod edits;
 pub mod preview;
 pub mod projects;
 pub mod provider_keys;

@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod config;
 pub mod credits;
 pub mod daemon_process;
+pub mod edits;
 pub mod http;
 pub mod model_setup;
 pub mod preview_locks;

@@ -45,7 +45,7 @@ test('react: the heading is rendered by React, and a follow-up shows over HMR wi
   // Highlighting TSX the first time loads its grammar: slow in a debug build
   // on a busy machine.
   await expect(code).toContainText('Team Kanban Board', { timeout: 30_000 });
-  await expect(code.locator('[class*="hl-"]').first()).toBeVisible();
+  await expect(code.locator('[class*="tok-"]').first()).toBeVisible();
 
   // An image the app made is kept with the version and shows as itself;
   // what the version left out is listed with why.

@@ -66,7 +66,7 @@ test('a prompt becomes a running app; a follow-up changes it; versions reopen an
   await expect(page.getByRole('tree', { name: 'Files' }).getByRole('treeitem', { name: 'index.html' })).toBeVisible();
   const code = page.getByRole('region', { name: 'index.html' });
   await expect(code).toContainText('Fresh Bakes Daily');
-  await expect(code.locator('[class*="hl-"]').first()).toBeVisible();
+  await expect(code.locator('[class*="tok-"]').first()).toBeVisible();
   await page.getByRole('treeitem', { name: 'style.css' }).click();
   await expect(page.getByRole('region', { name: 'style.css' })).toContainText('font-family');
   await expect(page.getByRole('tab', { name: 'index.html' })).toBeVisible();

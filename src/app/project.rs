@@ -8,6 +8,7 @@ mod changes;
 mod chat;
 mod check_report;
 mod code_tab;
+mod editor;
 mod file_tree;
 mod live;
 mod model_picker;
@@ -115,6 +116,11 @@ pub struct Ws {
     pub refreshes: RwSignal<u64>,
     /// What the preview's page reported in this browser since it loaded.
     pub preview_errors: RwSignal<Vec<browser_errors::BrowserError>>,
+    /// The Code tab's unsaved edits, by path: kept while the tab's files
+    /// are read again (a save, a new version).
+    pub drafts: RwSignal<std::collections::BTreeMap<String, String>>,
+    /// The file the Code tab has open.
+    pub opened: RwSignal<Option<String>>,
 }
 
 impl Ws {
@@ -200,6 +206,8 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
         show_changes: RwSignal::new(false),
         refreshes: RwSignal::new(0),
         preview_errors: RwSignal::new(Vec::new()),
+        drafts: RwSignal::new(Default::default()),
+        opened: RwSignal::new(None),
     };
     provide_context(ws);
     follow_turns(ws, toasts);

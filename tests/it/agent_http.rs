@@ -26,7 +26,54 @@ on_both_databases!(
     a_refused_rename_keeps_the_typed_name,
     a_user_without_a_model_is_asked_to_connect_one,
     a_users_provider_is_tested_and_its_models_offered,
+    a_saved_file_waits_for_a_running_turn_then_is_a_version,
 );
+
+/// The editor's Save: refused with the reason while a turn runs (nothing
+/// kept), then a version; a path outside the project is refused.
+async fn a_saved_file_waits_for_a_running_turn_then_is_a_version(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let ada = app.user("ada@example.com").await;
+    let (owner, project) = project_of(&app, "ada@example.com").await;
+    let (_, body) = send(&ada, &project, "a dark login form").await;
+    let sent: SentMessage = serde_json::from_str(&body).unwrap();
+    let save = |path: &'static str, content: &'static str| {
+        let ada = &ada;
+        let project = project.clone();
+        async move {
+            ada.call(
+                "save_file",
+                &[
+                    ("project", project.as_str()),
+                    ("path", path),
+                    ("content", content),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, body) = save("index.html", "<h1>Mine</h1>").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("your changes stay in the editor"), "{body}");
+    assert!(app
+        .db
+        .store
+        .versions(&owner, &project)
+        .await
+        .unwrap()
+        .is_empty());
+    ada.call("cancel_turn", &[("message", &sent.assistant_message)])
+        .await;
+    let (status, body) = save("index.html", "<h1>Mine</h1>").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Edited index.html"), "{body}");
+    let (status, body) = save("../etc/passwd", "x").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("leaves the project root"), "{body}");
+    let (status, body) = save("app.js", "let a = 1;").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Edited 2 files"), "{body}");
+}
 
 async fn project_of(app: &TestApp, email: &str) -> (UserId, ProjectId) {
     let store = &app.db.store;

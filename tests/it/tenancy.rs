@@ -404,6 +404,16 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Bob cannot save a file into Ada's project.
+        "save_file" => (
+            vec![
+                ("project", project),
+                ("path", "index.html"),
+                ("content", "<h1>Bob</h1>"),
+            ],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Ada's own server: Bob cannot reach it through her saved URL.
         "test_provider_key" => (
             vec![("provider", "custom")],

@@ -312,7 +312,7 @@ fn folder_path(raw: &str) -> Result<String, ToolError> {
 }
 
 /// Where a project path is in the sandbox.
-pub(crate) fn in_sandbox(path: &str) -> String {
+pub fn in_sandbox(path: &str) -> String {
     if path.is_empty() {
         PROJECT_ROOT.to_owned()
     } else {

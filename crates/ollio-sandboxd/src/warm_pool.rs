@@ -6,7 +6,10 @@
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::Mutex,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -36,6 +39,9 @@ impl<T> Default for Pool<T> {
 pub struct WarmPool<T> {
     per_template: usize,
     pools: Mutex<HashMap<&'static str, Pool<T>>>,
+    /// Drained on shutdown: nothing is handed out or made again, even by a
+    /// create still under way then.
+    closed: AtomicBool,
 }
 
 impl<T> WarmPool<T> {
@@ -43,11 +49,12 @@ impl<T> WarmPool<T> {
         Self {
             per_template,
             pools: Mutex::default(),
+            closed: AtomicBool::new(false),
         }
     }
 
     pub fn enabled(&self) -> bool {
-        self.per_template > 0
+        self.per_template > 0 && !self.closed.load(Ordering::SeqCst)
     }
 
     /// A ready sandbox of `template`, taken out of the pool for good; the
@@ -64,6 +71,9 @@ impl<T> WarmPool<T> {
 
     /// How many more `template` needs, now counted as being made.
     pub fn start_filling(&self, template: &'static str) -> usize {
+        if !self.enabled() {
+            return 0;
+        }
         let mut pools = locked(&self.pools);
         let Some(pool) = pools.get_mut(template) else {
             return 0;
@@ -114,12 +124,11 @@ impl<T> WarmPool<T> {
             .collect()
     }
 
-    /// Every ready sandbox, removed (on shutdown).
+    /// Every ready sandbox, removed, and the pools closed (on shutdown).
     pub fn drain(&self) -> Vec<T> {
-        locked(&self.pools)
-            .drain()
-            .flat_map(|(_, pool)| pool.ready)
-            .collect()
+        let mut pools = locked(&self.pools);
+        self.closed.store(true, Ordering::SeqCst);
+        pools.drain().flat_map(|(_, pool)| pool.ready).collect()
     }
 }
 
@@ -161,6 +170,19 @@ mod tests {
         assert_eq!(pool.idle(now + IDLE), vec![7]);
         // A sandbox finished after its pool went is given back to be killed.
         assert_eq!(pool.filled("react", Some(8)), Some(8));
+        assert_eq!(pool.len(), 0);
+    }
+
+    #[test]
+    fn a_drained_pool_makes_and_hands_out_nothing_more() {
+        let pool = WarmPool::<u32>::new(2);
+        pool.take("react");
+        assert_eq!(pool.start_filling("react"), 2);
+        assert!(pool.drain().is_empty());
+        // A create under way at shutdown: nothing for it, nothing made.
+        assert_eq!(pool.take("react"), None);
+        assert_eq!(pool.start_filling("react"), 0);
+        assert_eq!(pool.filled("react", Some(7)), Some(7));
         assert_eq!(pool.len(), 0);
     }
 

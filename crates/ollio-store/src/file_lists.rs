@@ -1,6 +1,7 @@
-//! Versions never change once saved, so a version's file list (paths,
-//! languages and sizes: what the Code tab's tree shows) is kept in memory
-//! after its first read. The project page lists the newest version's files
+//! Versions never change once saved (but for the user's edit version,
+//! which folds the next save while it is the newest, and is forgotten here
+//! when it does), so a version's file list (paths, languages and sizes:
+//! what the Code tab's tree shows) is kept in memory after its first read. The project page lists the newest version's files
 //! on every load; a 500-file list is the largest read of that page.
 //! Bounded: past [`KEPT`] versions the oldest entry goes.
 
@@ -37,6 +38,13 @@ impl FileLists {
     pub fn get(&self, owner: &UserId, version: &VersionId) -> Option<Arc<Vec<VersionFile>>> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.lists.get(&key(owner, version)).cloned()
+    }
+
+    /// Forgets `version`'s list, for everyone (its files changed).
+    pub fn forget(&self, version: &VersionId) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.lists.retain(|(_, id), _| id != version.as_str());
+        kept.order.retain(|(_, id)| id != version.as_str());
     }
 
     pub fn put(&self, owner: &UserId, version: &VersionId, list: Arc<Vec<VersionFile>>) {

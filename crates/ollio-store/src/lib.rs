@@ -7,6 +7,7 @@
 mod attachments;
 pub mod blobs;
 mod database_url;
+mod edits;
 mod file_lists;
 mod jobs;
 mod login_failures;
@@ -35,6 +36,7 @@ use sqlx::{
 
 pub use attachments::{AttachRefusal, StoredAttachment, MAX_STAGED};
 pub use database_url::DatabaseUrl;
+pub use edits::{edit_title, EditRefusal};
 pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TurnRequest, TURN_JOB};
 pub use message_events::{EventNotifications, StoredEvent, EVENTS_CHANNEL};
 pub use messages::{Message, MessageEnd, MessageStatus, Role};

@@ -23,6 +23,9 @@ pub struct Version {
     /// What the check before its turn ended found: `None` when it was not
     /// checked, empty when it passed.
     pub check: Option<Vec<CheckProblem>>,
+    /// The paths the user saved into it in the editor; empty for a
+    /// version an agent turn, a restore or a training run made.
+    pub edited: Vec<String>,
 }
 
 impl Version {
@@ -161,7 +164,7 @@ pub struct NewVersion {
     pub check: Option<Vec<CheckProblem>>,
 }
 
-fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
+pub(super) fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
     Ok(Version {
         id: VersionId::from_raw(row.try_get::<String, _>("id")?),
         project: ProjectId::from_raw(row.try_get::<String, _>("project_id")?),
@@ -180,6 +183,12 @@ fn version_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
         check: row
             .try_get::<Option<String>, _>("check_problems")?
             .and_then(|text| serde_json::from_str(&text).ok()),
+        edited: row
+            .try_get::<Option<String>, _>("edited")?
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 

@@ -37,6 +37,10 @@ on_both_databases!(
 #[path = "store/turn_ends.rs"]
 mod turn_ends;
 
+/// Files the user saves in the editor: versions that fold.
+#[path = "store/edits.rs"]
+mod edits;
+
 /// Training runs of ML model projects: queued with a turn or by Retrain.
 #[path = "store/training_jobs.rs"]
 mod training_jobs;

@@ -1,17 +1,22 @@
 //! The Code tab: the version's file tree, open-file tabs, and the open file
-//! highlighted (on the server) with line numbers; Copy and Download zip.
+//! in the editor (the newest version's, to change and save as a version;
+//! an older version's read-only); Copy and Download zip.
 
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 
 use super::{
+    editor::Editor,
     file_tree::{parent, rows, Row},
-    use_ws,
+    use_ws, Ws,
 };
 use crate::{
-    api::workspace::{highlighted_file, version_tree, FileEntry, LeftOutView},
-    app::toasts::use_toasts,
+    api::{
+        edits::save_file,
+        workspace::{highlighted_file, version_tree, FileEntry, LeftOutView},
+    },
+    app::toasts::{use_toasts, Toasts},
 };
 
 /// The file opened first: the entry page if there is one.
@@ -41,17 +46,23 @@ pub fn CodeTab() -> impl IntoView {
             untrack(|| ws.page.with(|page| page.files.clone())),
             version,
             untrack(left_out),
+            true,
         ),
         (Some(version), false) => {
             view! { <OlderFiles version left_out=untrack(left_out) /> }.into_any()
         }
-        (None, _) => files_or_empty(Vec::new(), String::new(), Vec::new()),
+        (None, _) => files_or_empty(Vec::new(), String::new(), Vec::new(), false),
     }
 }
 
-fn files_or_empty(files: Vec<FileEntry>, version: String, left_out: Vec<LeftOutView>) -> AnyView {
+fn files_or_empty(
+    files: Vec<FileEntry>,
+    version: String,
+    left_out: Vec<LeftOutView>,
+    editable: bool,
+) -> AnyView {
     if !files.is_empty() {
-        return view! { <CodeBrowser files version left_out /> }.into_any();
+        return view! { <CodeBrowser files version left_out editable /> }.into_any();
     }
     let ws = use_ws();
     view! {
@@ -79,7 +90,7 @@ fn OlderFiles(version: String, left_out: Vec<LeftOutView>) -> impl IntoView {
                 let (version, left_out) = (version.clone(), left_out.clone());
                 Suspend::new(async move {
                     match files.await {
-                        Ok(list) => files_or_empty(list, version, left_out),
+                        Ok(list) => files_or_empty(list, version, left_out, false),
                         Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })
@@ -103,10 +114,24 @@ fn CodeBrowser(
     files: Vec<FileEntry>,
     version: String,
     left_out: Vec<LeftOutView>,
+    /// The newest version's files: edited and saved; older ones read-only.
+    editable: bool,
 ) -> impl IntoView {
+    let ws = use_ws();
     let files = StoredValue::new(files);
     let version = StoredValue::new(version);
-    let first = files.with_value(|files| first_file(files));
+    // The file open before the files were read again, if it is still there.
+    let first = untrack(|| ws.opened.get())
+        .filter(|path| files.with_value(|files| files.iter().any(|file| file.path == *path)))
+        .or_else(|| files.with_value(|files| first_file(files)));
+    #[cfg(feature = "hydrate")]
+    let _ = leptos::prelude::window_event_listener(leptos::ev::beforeunload, move |ev| {
+        // Leaving with unsaved changes asks first.
+        if ws.drafts.with_untracked(|drafts| !drafts.is_empty()) {
+            ev.prevent_default();
+            ev.set_return_value("You have unsaved changes.");
+        }
+    });
     let open = RwSignal::new(first.iter().cloned().collect::<Vec<_>>());
     let active = RwSignal::new(first);
     let closed = RwSignal::new(BTreeSet::<String>::new());
@@ -133,6 +158,7 @@ fn CodeBrowser(
         });
         active.set(Some(path));
     };
+    Effect::new(move |_| ws.opened.set(active.get()));
     let close_file = move |path: String| {
         open.update(|open| open.retain(|p| *p != path));
         if active.get_untracked().as_deref() == Some(path.as_str()) {
@@ -272,6 +298,12 @@ fn CodeBrowser(
                                             on:click=move |_| active.set(Some(pick.clone()))
                                         >
                                             {name.clone()}
+                                            {
+                                                let dirty_path = path.clone();
+                                                move || ws.drafts.with(|drafts| drafts.contains_key(&dirty_path)).then(|| view! {
+                                                    <span class="unsaved-dot" title="Unsaved changes" aria-label="unsaved changes">"●"</span>
+                                                })
+                                            }
                                         </button>
                                         <button
                                             type="button"
@@ -293,7 +325,7 @@ fn CodeBrowser(
                     </div>
                 </div>
                 {move || match (active.get(), mounted.get()) {
-                    (Some(path), true) => view! { <CodeView version=version.get_value() path /> }.into_any(),
+                    (Some(path), true) => view! { <CodeView version=version.get_value() path editable /> }.into_any(),
                     (Some(_), false) => view! { <div class="skeleton skeleton-card tall"></div> }.into_any(),
                     (None, _) => view! { <p class="muted code-empty">"Pick a file to read it."</p> }.into_any(),
                 }}
@@ -304,33 +336,133 @@ fn CodeBrowser(
 }
 
 #[component]
-fn CodeView(version: String, path: String) -> impl IntoView {
+fn CodeView(version: String, path: String, editable: bool) -> impl IntoView {
     // Loaded by the browser only: the Preview tab shows first, and a
-    // highlighted file can be large.
+    // file can be large.
     let file = LocalResource::new(move || highlighted_file(version.clone(), path.clone()));
     view! {
         <Transition fallback=|| view! { <div class="skeleton skeleton-card tall"></div> }>
             {move || Suspend::new(async move {
                 match file.await {
                     Ok(file) if file.binary => view! { <BinaryView file /> }.into_any(),
-                    Ok(file) => view! {
-                        <div class="code-head">
-                            <span class="code-path small muted">{file.path.clone()}</span>
-                            <span class="code-language small">{file.language.clone()}</span>
-                            <CopyButton path=file.path.clone() content=file.content />
-                        </div>
-                        <div class="code-view" role="region" aria-label=file.path.clone() tabindex="0" data-language=file.language.clone()>
-                            <pre class="code"><code>
-                                {file.lines.into_iter().map(|line| view! { <span class="line" inner_html=line></span> }).collect_view()}
-                            </code></pre>
-                        </div>
-                    }
-                    .into_any(),
+                    Ok(file) => view! { <FileEditor path=file.path language=file.language content=file.content editable /> }.into_any(),
                     Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// One text file in the editor, with Save and a status bar: its language,
+/// the cursor's line and column, and whether it is saved.
+#[component]
+fn FileEditor(path: String, language: String, content: String, editable: bool) -> impl IntoView {
+    let ws = use_ws();
+    let toasts = use_toasts();
+    let saving = RwSignal::new(false);
+    let cursor = RwSignal::new((1u32, 1u32));
+    let saved = StoredValue::new(content.clone());
+    let text = ws
+        .drafts
+        .with_untracked(|drafts| drafts.get(&path).cloned())
+        .unwrap_or(content.clone());
+    let dirty = {
+        let path = path.clone();
+        Memo::new(move |_| ws.drafts.with(|drafts| drafts.contains_key(&path)))
+    };
+    let on_change = {
+        let path = path.clone();
+        Callback::new(move |text: String| {
+            ws.drafts.update(|drafts| {
+                if saved.with_value(|saved| *saved == text) {
+                    drafts.remove(&path);
+                } else {
+                    drafts.insert(path.clone(), text);
+                }
+            })
+        })
+    };
+    let save = {
+        let path = path.clone();
+        move || save_draft(ws, toasts, path.clone(), saving)
+    };
+    let on_save = Callback::new({
+        let save = save.clone();
+        move |()| {
+            if editable {
+                save();
+            }
+        }
+    });
+    let on_cursor = Callback::new(move |at: (u32, u32)| cursor.set(at));
+    let busy = move || ws.running().is_some();
+    view! {
+        <div class="code-head">
+            <span class="code-path small muted">{path.clone()}</span>
+            <span class="code-language small">{language.clone()}</span>
+            {editable.then(|| view! {
+                <button
+                    type="button"
+                    class="button button-primary button-small"
+                    disabled=move || saving.get() || !dirty.get()
+                    title=move || if busy() { "Ollio is working on this project: save when the turn ends" } else { "Save (Ctrl+S)" }
+                    on:click={
+                        let save = save.clone();
+                        move |_| save()
+                    }
+                >
+                    {move || if saving.get() { "Saving…" } else { "Save" }}
+                </button>
+            })}
+            <CopyButton path=path.clone() content />
+        </div>
+        {(!editable).then(|| view! {
+            <p class="notice small code-read-only">"An older version, read only. Restore it to change it."</p>
+        })}
+        <div class="code-view code-editor" role="region" aria-label=path.clone() data-language=language.clone()>
+            <Editor path=path.clone() text read_only=!editable on_change on_save on_cursor />
+        </div>
+        <div class="status-bar small muted" aria-label="Status">
+            <span>{language}</span>
+            <span>{move || { let (line, column) = cursor.get(); format!("Ln {line}, Col {column}") }}</span>
+            <span>{move || if !editable { "Read only" } else if dirty.get() { "Unsaved changes" } else { "Saved" }}</span>
+            <span>{move || if busy() { "Ollio is working" } else { "Sandbox ready" }}</span>
+        </div>
+    }
+}
+
+/// Saves `path`'s unsaved text as a version; the text stays a draft if
+/// the save is refused (a turn running), so nothing typed is lost.
+fn save_draft(ws: Ws, toasts: Toasts, path: String, saving: RwSignal<bool>) {
+    let Some(text) = ws
+        .drafts
+        .with_untracked(|drafts| drafts.get(&path).cloned())
+    else {
+        return;
+    };
+    if saving.get_untracked() {
+        return;
+    }
+    saving.set(true);
+    leptos::task::spawn_local(async move {
+        match save_file(ws.project.get_value(), path.clone(), text.clone()).await {
+            Ok(version) => {
+                ws.drafts.update(|drafts| {
+                    if drafts.get(&path) == Some(&text) {
+                        drafts.remove(&path);
+                    }
+                });
+                toasts.show(format!(
+                    "Saved as version {}: {}",
+                    version.version, version.title
+                ));
+                ws.selected.set(None);
+                ws.refresh();
+            }
+            Err(error) => toasts.error(error.to_string()),
+        }
+        saving.set(false);
+    });
 }
 
 /// The browser's type for an image the Code tab can show, from its name.

@@ -1,0 +1,153 @@
+//! The Code tab's editor: CodeMirror 6 (`src/editor/index.js`, bundled into
+//! `/pkg/editor.js`), imported once the page is interactive, only on the
+//! project page. The server renders a placeholder; the browser mounts the
+//! editor on it with the file's text, or the user's unsaved draft.
+
+use leptos::prelude::*;
+
+/// An editor for `path` holding `text`. `on_change` gets the text after each
+/// edit, `on_save` runs on Ctrl/Cmd+S, `on_cursor` gets the line and column.
+#[component]
+pub fn Editor(
+    path: String,
+    text: String,
+    read_only: bool,
+    on_change: Callback<String>,
+    on_save: Callback<()>,
+    on_cursor: Callback<(u32, u32)>,
+) -> impl IntoView {
+    let host = NodeRef::<leptos::html::Div>::new();
+    let failed = RwSignal::new(None::<String>);
+    let ready = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let mounted = StoredValue::new_local(None::<browser::Mounted>);
+        Effect::new(move |_| {
+            let Some(parent) = host.get() else {
+                return;
+            };
+            let (path, text) = (path.clone(), text.clone());
+            leptos::task::spawn_local(async move {
+                match browser::mount(
+                    parent.into(),
+                    &path,
+                    &text,
+                    read_only,
+                    on_change,
+                    on_save,
+                    on_cursor,
+                )
+                .await
+                {
+                    Ok(editor) => {
+                        mounted.set_value(Some(editor));
+                        ready.set(true);
+                    }
+                    Err(error) => failed.set(Some(error)),
+                }
+            });
+        });
+        on_cleanup(move || {
+            if let Some(editor) = mounted.try_update_value(Option::take).flatten() {
+                editor.destroy();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (path, text, read_only, on_change, on_save, on_cursor);
+    view! {
+        {move || (!ready.get() && failed.get().is_none()).then(|| view! {
+            <p class="muted small editor-loading" aria-busy="true">"Loading the editor…"</p>
+        })}
+        <div class="editor-host" node_ref=host></div>
+        {move || failed.get().map(|error| view! {
+            <p class="notice notice-error" role="alert">{format!("The editor could not be loaded: {error}")}</p>
+        })}
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::prelude::{Callable, Callback};
+    use wasm_bindgen::{prelude::Closure, JsCast, JsValue};
+
+    /// The callbacks a mounted editor calls: change, save, cursor.
+    type Callbacks = (
+        Closure<dyn FnMut(String)>,
+        Closure<dyn FnMut()>,
+        Closure<dyn FnMut(u32, u32)>,
+    );
+
+    /// A mounted editor and the callbacks it holds on to.
+    pub struct Mounted {
+        handle: JsValue,
+        _closures: Callbacks,
+    }
+
+    impl Mounted {
+        pub fn destroy(&self) {
+            if let Ok(destroy) = js_sys::Reflect::get(&self.handle, &"destroy".into()) {
+                if let Some(destroy) = destroy.dyn_ref::<js_sys::Function>() {
+                    let _ = destroy.call0(&self.handle);
+                }
+            }
+        }
+    }
+
+    /// The editor module, imported on first use (the browser keeps it).
+    async fn module() -> Result<JsValue, String> {
+        let import = js_sys::Function::new_no_args("return import('/pkg/editor.js')");
+        let promise: js_sys::Promise = import
+            .call0(&JsValue::NULL)
+            .map_err(|error| format!("{error:?}"))?
+            .unchecked_into();
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|error| {
+                error
+                    .as_string()
+                    .or_else(|| {
+                        js_sys::Reflect::get(&error, &"message".into())
+                            .ok()?
+                            .as_string()
+                    })
+                    .unwrap_or_else(|| "the script did not load".into())
+            })
+    }
+
+    pub async fn mount(
+        parent: web_sys::HtmlElement,
+        path: &str,
+        text: &str,
+        read_only: bool,
+        on_change: Callback<String>,
+        on_save: Callback<()>,
+        on_cursor: Callback<(u32, u32)>,
+    ) -> Result<Mounted, String> {
+        let module = module().await?;
+        let mount: js_sys::Function = js_sys::Reflect::get(&module, &"mount".into())
+            .map_err(|_| "the editor has no mount".to_owned())?
+            .unchecked_into();
+        let changed = Closure::<dyn FnMut(String)>::new(move |text: String| on_change.run(text));
+        let saved = Closure::<dyn FnMut()>::new(move || on_save.run(()));
+        let moved = Closure::<dyn FnMut(u32, u32)>::new(move |line: u32, column: u32| {
+            on_cursor.run((line, column))
+        });
+        let args = js_sys::Array::of5(
+            &parent,
+            &path.into(),
+            &text.into(),
+            &read_only.into(),
+            changed.as_ref(),
+        );
+        args.push(saved.as_ref());
+        args.push(moved.as_ref());
+        let handle = mount
+            .apply(&JsValue::NULL, &args)
+            .map_err(|error| format!("{error:?}"))?;
+        Ok(Mounted {
+            handle,
+            _closures: (changed, saved, moved),
+        })
+    }
+}
