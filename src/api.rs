@@ -10,6 +10,7 @@ pub mod edits;
 pub mod preview;
 pub mod projects;
 pub mod provider_keys;
+pub mod search;
 pub mod training;
 pub mod usage;
 pub mod workspace;

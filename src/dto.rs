@@ -9,6 +9,7 @@ pub mod chat;
 pub mod preview;
 pub mod projects;
 pub mod provider_keys;
+pub mod search;
 pub mod training;
 pub mod usage;
 pub mod workspace;

@@ -22,6 +22,7 @@ pub mod provider_keys;
 pub mod rate_limit;
 pub mod render;
 pub mod request;
+pub mod search;
 pub mod service_user;
 pub mod sessions;
 pub mod site;

@@ -39,3 +39,37 @@ test('a file edited in the editor and saved with Ctrl+S shows in the preview and
   await expect(page.getByText('An older version, read only.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
 });
+
+test('Ctrl+P goes to a file, and Search finds a string in two files and opens its line', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('palette'));
+  await startProject(page, 'A bakery landing page');
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Code' }).click();
+  await expect(page.getByRole('region', { name: 'index.html' }).locator('.cm-content')).toBeVisible({ timeout: 30_000 });
+
+  // Go to file: part of a name, then Enter.
+  await page.keyboard.press('Control+p');
+  const palette = page.getByRole('dialog', { name: 'Go to file' });
+  await expect(palette).toBeVisible();
+  await palette.getByRole('combobox', { name: 'Go to file' }).fill('sty');
+  await expect(palette.getByRole('option').first()).toHaveText('style.css');
+  await page.keyboard.press('Enter');
+  await expect(palette).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'style.css' })).toContainText('Warm and simple', { timeout: 30_000 });
+
+  // Search in files: "order" as a whole word is in index.html and app.js.
+  await page.keyboard.press('Control+Shift+F');
+  const search = page.getByRole('search', { name: 'Search in files' });
+  await search.getByRole('searchbox', { name: 'Search in files' }).fill('order');
+  await search.getByLabel('Whole word').check();
+  await page.keyboard.press('Enter');
+  await expect(search.getByText('2 lines in 2 files')).toBeVisible();
+  await expect(search.getByRole('region', { name: 'index.html' })).toContainText('13');
+  const inScript = search.getByRole('region', { name: 'app.js' }).getByRole('button');
+  await expect(inScript).toContainText("getElementById('order')");
+  await screenshot(page, info, 'code-search');
+  await inScript.click();
+  await expect(page.getByRole('region', { name: 'app.js' })).toContainText('addEventListener', { timeout: 30_000 });
+  await expect(page.getByLabel('Status')).toContainText('Ln 2, Col 1');
+});

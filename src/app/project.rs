@@ -14,7 +14,9 @@ mod live;
 mod model_picker;
 mod model_tab;
 mod openapi_example;
+mod palette;
 mod preview_tab;
+mod search_panel;
 pub mod steps;
 mod versions;
 
@@ -121,6 +123,8 @@ pub struct Ws {
     pub drafts: RwSignal<std::collections::BTreeMap<String, String>>,
     /// The file the Code tab has open.
     pub opened: RwSignal<Option<String>>,
+    /// A line to open a file at (a search result).
+    pub goto: RwSignal<Option<(String, u32)>>,
 }
 
 impl Ws {
@@ -208,6 +212,7 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
         preview_errors: RwSignal::new(Vec::new()),
         drafts: RwSignal::new(Default::default()),
         opened: RwSignal::new(None),
+        goto: RwSignal::new(None),
     };
     provide_context(ws);
     follow_turns(ws, toasts);

@@ -74,7 +74,7 @@ export function languageName(path) {
 const theme = EditorView.theme({
   '&': { color: 'var(--fg)', backgroundColor: 'var(--bg-elevated)', height: '100%' },
   '.cm-content': { fontFamily: 'var(--font-mono)', caretColor: 'var(--fg)' },
-  '.cm-gutters': { backgroundColor: 'transparent', color: 'var(--fg-muted)', border: 'none' },
+  '.cm-gutters': { backgroundColor: 'var(--bg-elevated)', color: 'var(--fg-muted)', border: 'none', borderRight: '1px solid var(--border)' },
   '.cm-activeLine, .cm-activeLineGutter': { backgroundColor: 'color-mix(in srgb, var(--accent) 8%, transparent)' },
   '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': {
     backgroundColor: 'color-mix(in srgb, var(--accent) 28%, transparent)',
@@ -88,9 +88,10 @@ const theme = EditorView.theme({
 /**
  * Mounts an editor on `parent` holding `doc`. Callbacks: `onChange(text)`
  * after each edit, `onSave()` on Ctrl/Cmd+S, `onCursor(line, column)`.
+ * With `line` (from 1), the cursor starts there, shown and focused.
  * Returns a handle to set the text back, read it, or take the editor down.
  */
-export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor) {
+export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor, line) {
   const editable = new Compartment();
   const save = () => {
     onSave();
@@ -135,6 +136,11 @@ export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor) {
       ],
     }),
   });
+  if (line > 0) {
+    const at = view.state.doc.line(Math.min(line, view.state.doc.lines));
+    view.dispatch({ selection: { anchor: at.from }, effects: EditorView.scrollIntoView(at.from, { y: 'center' }) });
+    view.focus();
+  }
   return {
     text: () => view.state.doc.toString(),
     setText: (text) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }),

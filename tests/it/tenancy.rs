@@ -404,6 +404,12 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Nor search Ada's version (for a word it holds).
+        "search_files" => (
+            vec![("version", ada.version.as_str()), ("query", "secret")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Bob cannot save a file into Ada's project.
         "save_file" => (
             vec![

@@ -9,6 +9,8 @@ use leptos::prelude::*;
 use super::{
     editor::Editor,
     file_tree::{parent, rows, Row},
+    palette::GoToFile,
+    search_panel::SearchPanel,
     use_ws, Ws,
 };
 use crate::{
@@ -120,8 +122,10 @@ fn CodeBrowser(
     let ws = use_ws();
     let files = StoredValue::new(files);
     let version = StoredValue::new(version);
-    // The file open before the files were read again, if it is still there.
+    // The newest version's files read again (after a save, a turn): the
+    // file open before stays open. An older version opens at its entry page.
     let first = untrack(|| ws.opened.get())
+        .filter(|_| editable)
         .filter(|path| files.with_value(|files| files.iter().any(|file| file.path == *path)))
         .or_else(|| files.with_value(|files| first_file(files)));
     #[cfg(feature = "hydrate")]
@@ -156,9 +160,47 @@ fn CodeBrowser(
                 open.push(path.clone());
             }
         });
+        ws.goto.set(None);
         active.set(Some(path));
     };
-    Effect::new(move |_| ws.opened.set(active.get()));
+    // A search result: the file, at its line.
+    let open_at = Callback::new(move |(path, line): (String, u32)| {
+        open_file(path.clone());
+        ws.goto.set(Some((path, line)));
+    });
+    let search_open = RwSignal::new(false);
+    let palette_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if search_open.get() {
+            #[cfg(feature = "hydrate")]
+            super::focus_by_id("code-search-input");
+        }
+    });
+    #[cfg(feature = "hydrate")]
+    let _ = leptos::prelude::window_event_listener(leptos::ev::keydown, move |ev| {
+        // Ctrl/Cmd+P: go to file; Ctrl/Cmd+Shift+F: search in files.
+        if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() {
+            return;
+        }
+        match (ev.key().to_lowercase().as_str(), ev.shift_key()) {
+            ("p", false) => {
+                ev.prevent_default();
+                ws.tab.set(super::Tab::Code);
+                palette_open.set(true);
+            }
+            ("f", true) => {
+                ev.prevent_default();
+                ws.tab.set(super::Tab::Code);
+                search_open.set(true);
+            }
+            _ => {}
+        }
+    });
+    Effect::new(move |_| {
+        if editable {
+            ws.opened.set(active.get());
+        }
+    });
     let close_file = move |path: String| {
         open.update(|open| open.retain(|p| *p != path));
         if active.get_untracked().as_deref() == Some(path.as_str()) {
@@ -241,8 +283,10 @@ fn CodeBrowser(
     };
     let zip = move || format!("/api/versions/{}/zip", version.get_value());
     view! {
+        <GoToFile paths open=palette_open on_pick=Callback::new(move |path: String| open_file(path)) />
         <div class="code-layout">
-            <ul class="file-tree" role="tree" aria-label="Files" on:keydown=tree_keys>
+            {move || search_open.get().then(|| view! { <SearchPanel version on_open=open_at /> })}
+            <ul class="file-tree" role="tree" aria-label="Files" on:keydown=tree_keys hidden=move || search_open.get()>
                 <For each=move || visible.get().into_iter().enumerate() key=|(i, row)| (*i, row.path.clone(), row.folder) let:item>
                     {
                         let (index, row) = item;
@@ -295,7 +339,7 @@ fn CodeBrowser(
                                             title=path.clone()
                                             aria-selected=move || is_active.get().to_string()
                                             tabindex=move || if is_active.get() { "0" } else { "-1" }
-                                            on:click=move |_| active.set(Some(pick.clone()))
+                                            on:click=move |_| open_file(pick.clone())
                                         >
                                             {name.clone()}
                                             {
@@ -319,13 +363,33 @@ fn CodeBrowser(
                         </For>
                     </div>
                     <div class="code-actions">
+                        <button
+                            type="button"
+                            class="button button-ghost button-small"
+                            title="Go to file (Ctrl+P)"
+                            on:click=move |_| palette_open.set(true)
+                        >
+                            "Go to file"
+                        </button>
+                        <button
+                            type="button"
+                            class="button button-ghost button-small"
+                            aria-pressed=move || search_open.get().to_string()
+                            title="Search in files (Ctrl+Shift+F)"
+                            on:click=move |_| search_open.update(|open| *open = !*open)
+                        >
+                            "Search"
+                        </button>
                         <a class="button button-ghost button-small" href=zip download>
                             "Download zip"
                         </a>
                     </div>
                 </div>
                 {move || match (active.get(), mounted.get()) {
-                    (Some(path), true) => view! { <CodeView version=version.get_value() path editable /> }.into_any(),
+                    (Some(path), true) => {
+                        let line = ws.goto.get().filter(|(at, _)| *at == path).map(|(_, line)| line);
+                        view! { <CodeView version=version.get_value() path editable line /> }.into_any()
+                    }
                     (Some(_), false) => view! { <div class="skeleton skeleton-card tall"></div> }.into_any(),
                     (None, _) => view! { <p class="muted code-empty">"Pick a file to read it."</p> }.into_any(),
                 }}
@@ -336,7 +400,7 @@ fn CodeBrowser(
 }
 
 #[component]
-fn CodeView(version: String, path: String, editable: bool) -> impl IntoView {
+fn CodeView(version: String, path: String, editable: bool, line: Option<u32>) -> impl IntoView {
     // Loaded by the browser only: the Preview tab shows first, and a
     // file can be large.
     let file = LocalResource::new(move || highlighted_file(version.clone(), path.clone()));
@@ -345,7 +409,7 @@ fn CodeView(version: String, path: String, editable: bool) -> impl IntoView {
             {move || Suspend::new(async move {
                 match file.await {
                     Ok(file) if file.binary => view! { <BinaryView file /> }.into_any(),
-                    Ok(file) => view! { <FileEditor path=file.path language=file.language content=file.content editable /> }.into_any(),
+                    Ok(file) => view! { <FileEditor path=file.path language=file.language content=file.content editable line /> }.into_any(),
                     Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
@@ -356,7 +420,13 @@ fn CodeView(version: String, path: String, editable: bool) -> impl IntoView {
 /// One text file in the editor, with Save and a status bar: its language,
 /// the cursor's line and column, and whether it is saved.
 #[component]
-fn FileEditor(path: String, language: String, content: String, editable: bool) -> impl IntoView {
+fn FileEditor(
+    path: String,
+    language: String,
+    content: String,
+    editable: bool,
+    line: Option<u32>,
+) -> impl IntoView {
     let ws = use_ws();
     let toasts = use_toasts();
     let saving = RwSignal::new(false);
@@ -420,7 +490,7 @@ fn FileEditor(path: String, language: String, content: String, editable: bool) -
             <p class="notice small code-read-only">"An older version, read only. Restore it to change it."</p>
         })}
         <div class="code-view code-editor" role="region" aria-label=path.clone() data-language=language.clone()>
-            <Editor path=path.clone() text read_only=!editable on_change on_save on_cursor />
+            <Editor path=path.clone() text read_only=!editable line on_change on_save on_cursor />
         </div>
         <div class="status-bar small muted" aria-label="Status">
             <span>{language}</span>

@@ -12,6 +12,8 @@ pub fn Editor(
     path: String,
     text: String,
     read_only: bool,
+    /// A line to put the cursor on and show (a search result).
+    line: Option<u32>,
     on_change: Callback<String>,
     on_save: Callback<()>,
     on_cursor: Callback<(u32, u32)>,
@@ -28,17 +30,12 @@ pub fn Editor(
             };
             let (path, text) = (path.clone(), text.clone());
             leptos::task::spawn_local(async move {
-                match browser::mount(
-                    parent.into(),
-                    &path,
-                    &text,
-                    read_only,
+                let hooks = browser::Hooks {
                     on_change,
                     on_save,
                     on_cursor,
-                )
-                .await
-                {
+                };
+                match browser::mount(parent.into(), &path, &text, read_only, line, hooks).await {
                     Ok(editor) => {
                         mounted.set_value(Some(editor));
                         ready.set(true);
@@ -54,7 +51,7 @@ pub fn Editor(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (path, text, read_only, on_change, on_save, on_cursor);
+    let _ = (path, text, read_only, line, on_change, on_save, on_cursor);
     view! {
         {move || (!ready.get() && failed.get().is_none()).then(|| view! {
             <p class="muted small editor-loading" aria-busy="true">"Loading the editor…"</p>
@@ -70,6 +67,14 @@ pub fn Editor(
 mod browser {
     use leptos::prelude::{Callable, Callback};
     use wasm_bindgen::{prelude::Closure, JsCast, JsValue};
+
+    /// What the page hears from the editor.
+    #[derive(Clone, Copy)]
+    pub struct Hooks {
+        pub on_change: Callback<String>,
+        pub on_save: Callback<()>,
+        pub on_cursor: Callback<(u32, u32)>,
+    }
 
     /// The callbacks a mounted editor calls: change, save, cursor.
     type Callbacks = (
@@ -120,10 +125,14 @@ mod browser {
         path: &str,
         text: &str,
         read_only: bool,
-        on_change: Callback<String>,
-        on_save: Callback<()>,
-        on_cursor: Callback<(u32, u32)>,
+        line: Option<u32>,
+        hooks: Hooks,
     ) -> Result<Mounted, String> {
+        let Hooks {
+            on_change,
+            on_save,
+            on_cursor,
+        } = hooks;
         let module = module().await?;
         let mount: js_sys::Function = js_sys::Reflect::get(&module, &"mount".into())
             .map_err(|_| "the editor has no mount".to_owned())?
@@ -142,6 +151,7 @@ mod browser {
         );
         args.push(saved.as_ref());
         args.push(moved.as_ref());
+        args.push(&line.unwrap_or(0).into());
         let handle = mount
             .apply(&JsValue::NULL, &args)
             .map_err(|error| format!("{error:?}"))?;
