@@ -73,3 +73,63 @@ test('Ctrl+P goes to a file, and Search finds a string in two files and opens it
   await expect(page.getByRole('region', { name: 'app.js' })).toContainText('addEventListener', { timeout: 30_000 });
   await expect(page.getByLabel('Status')).toContainText('Ln 2, Col 1');
 });
+
+test('the explorer makes, renames and deletes files, each into a version', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('explorer'));
+  await startProject(page, 'A bakery landing page');
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Code' }).click();
+  const tree = page.getByRole('tree', { name: 'Files' });
+  const bar = page.getByRole('toolbar', { name: 'Files' });
+  const versions = page.getByRole('listbox', { name: 'Versions' });
+
+  // New file, in a new folder: a name a zip or Windows would mangle is refused.
+  await bar.getByRole('button', { name: 'New file' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New file' });
+  await dialog.getByLabel('Name').fill('notes/what?.md');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByText('which Windows does not allow in a name')).toBeVisible();
+  await dialog.getByLabel('Name').fill('notes/todo.md');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(versions.getByRole('option', { name: /Version 2/ })).toContainText('Edited notes/todo.md', { timeout: 30_000 });
+  await expect(tree.getByRole('treeitem', { name: 'todo.md' })).toBeVisible();
+
+  // Rename, from the row's context menu.
+  await tree.getByRole('treeitem', { name: 'style.css' }).click({ button: 'right' });
+  await page.getByRole('menu').getByRole('menuitem', { name: 'Rename' }).click();
+  const rename = page.getByRole('dialog', { name: 'Rename' });
+  await expect(rename.getByLabel('New path')).toHaveValue('style.css');
+  await rename.getByLabel('New path').fill('css/site.css');
+  await rename.getByRole('button', { name: 'Rename' }).click();
+  await expect(tree.getByRole('treeitem', { name: 'site.css' })).toBeVisible({ timeout: 30_000 });
+  await expect(tree.getByRole('treeitem', { name: 'style.css' })).toHaveCount(0);
+  // Folded into the same version: no turn came between.
+  await expect(versions.getByRole('option', { name: /Version 2/ })).toContainText('Edited 2 files');
+  await screenshot(page, info, 'code-explorer');
+
+  // Delete asks first; Cancel keeps the file.
+  await tree.getByRole('treeitem', { name: 'app.js' }).click();
+  await bar.getByRole('button', { name: 'Delete' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete' });
+  await expect(confirm).toContainText('Delete app.js?');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(tree.getByRole('treeitem', { name: 'app.js' })).toBeVisible();
+  await tree.getByRole('treeitem', { name: 'app.js' }).focus();
+  await page.keyboard.press('Delete');
+  await page.getByRole('dialog', { name: 'Delete' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(tree.getByRole('treeitem', { name: 'app.js' })).toHaveCount(0, { timeout: 30_000 });
+  await expect(versions.getByRole('option')).toHaveCount(2);
+  await expect(versions.getByRole('option', { name: /Version 2/ })).toContainText('Edited 3 files');
+
+  // On a phone the Code Lab still works.
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.getByRole('button', { name: 'Code & preview' }).click();
+  await page.getByRole('tab', { name: 'Code' }).click();
+  await expect(bar.getByRole('button', { name: 'New file' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'index.html' }).locator('.cm-content')).toBeVisible();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(375);
+  await screenshot(page, info, 'code-lab-375');
+});

@@ -9,6 +9,7 @@ mod chat;
 mod check_report;
 mod code_tab;
 mod editor;
+mod explorer;
 mod file_tree;
 mod live;
 mod model_picker;

@@ -404,6 +404,21 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Nor change Ada's files from the explorer.
+        "new_file" | "new_folder" | "delete_path" => (
+            vec![("project", project), ("path", "index.html")],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "rename_path" => (
+            vec![
+                ("project", project),
+                ("from", "index.html"),
+                ("to", "bob.html"),
+            ],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Nor search Ada's version (for a word it holds).
         "search_files" => (
             vec![("version", ada.version.as_str()), ("query", "secret")],

@@ -147,30 +147,8 @@ pub async fn write_project(envd: &Envd, files: &[VersionFile]) -> Result<usize, 
     Ok(files.len())
 }
 
-/// The language a file is highlighted as, from its name.
-pub fn language_of(path: &str) -> &'static str {
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    if name == "dockerfile" {
-        return "dockerfile";
-    }
-    match name.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("html" | "htm") => "html",
-        Some("css") => "css",
-        Some("js" | "mjs" | "cjs") => "javascript",
-        Some("jsx") => "jsx",
-        Some("ts" | "mts" | "cts") => "typescript",
-        Some("tsx") => "tsx",
-        Some("json") => "json",
-        Some("py") => "python",
-        Some("rs") => "rust",
-        Some("md" | "markdown") => "markdown",
-        Some("toml") => "toml",
-        Some("yaml" | "yml") => "yaml",
-        Some("sh" | "bash") => "shell",
-        Some("svg" | "xml") => "xml",
-        _ => "text",
-    }
-}
+/// The language a file is highlighted as, from its name (the domain's).
+pub use ollio_domain::file_path::language_of;
 
 #[cfg(test)]
 mod tests {
@@ -183,14 +161,5 @@ mod tests {
         assert_eq!(why_pruned("dist"), LeftOutReason::BuildOutput);
         assert_eq!(why_pruned("src/__pycache__"), LeftOutReason::Cache);
         assert_eq!(why_pruned(".git"), LeftOutReason::Cache);
-    }
-
-    #[test]
-    fn languages_come_from_the_extension() {
-        assert_eq!(language_of("index.html"), "html");
-        assert_eq!(language_of("src/App.TSX"), "tsx");
-        assert_eq!(language_of("scripts/run.sh"), "shell");
-        assert_eq!(language_of("README"), "text");
-        assert_eq!(language_of("a.yml"), "yaml");
     }
 }

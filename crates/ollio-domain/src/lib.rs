@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod check;
 pub mod config;
 mod credentials;
+pub mod file_path;
 mod ids;
 mod next_path;
 mod project_name;

@@ -36,7 +36,7 @@ use sqlx::{
 
 pub use attachments::{AttachRefusal, StoredAttachment, MAX_STAGED};
 pub use database_url::DatabaseUrl;
-pub use edits::{edit_title, EditRefusal};
+pub use edits::{Edit, EditRefusal};
 pub use jobs::{EnqueueRefusal, EnqueuedTurn, Job, JobState, TurnJob, TurnRequest, TURN_JOB};
 pub use message_events::{EventNotifications, StoredEvent, EVENTS_CHANNEL};
 pub use messages::{Message, MessageEnd, MessageStatus, Role};

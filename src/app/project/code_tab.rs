@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::{
     editor::Editor,
+    explorer::{Ask, AskDialog, ContextMenu, ExplorerBar},
     file_tree::{parent, rows, Row},
     palette::GoToFile,
     search_panel::SearchPanel,
@@ -37,23 +38,23 @@ fn first_file(files: &[FileEntry]) -> Option<String> {
 #[component]
 pub fn CodeTab() -> impl IntoView {
     let ws = use_ws();
+    // The newest version's files are part of what is shown: the user's
+    // changes fold into one version, whose files then change.
     let shown = Memo::new(move |_| {
         let version = ws.version().map(|version| version.id);
         let newest = version.is_some() && version == ws.newest().map(|newest| newest.id);
-        (version, newest)
+        let files = newest.then(|| ws.page.with(|page| page.files.clone()));
+        (version, newest, files)
     });
     let left_out = move || ws.version().map(|v| v.left_out).unwrap_or_default();
     move || match shown.get() {
-        (Some(version), true) => files_or_empty(
-            untrack(|| ws.page.with(|page| page.files.clone())),
-            version,
-            untrack(left_out),
-            true,
-        ),
-        (Some(version), false) => {
+        (Some(version), true, files) => {
+            files_or_empty(files.unwrap_or_default(), version, untrack(left_out), true)
+        }
+        (Some(version), false, _) => {
             view! { <OlderFiles version left_out=untrack(left_out) /> }.into_any()
         }
-        (None, _) => files_or_empty(Vec::new(), String::new(), Vec::new(), false),
+        (None, _, _) => files_or_empty(Vec::new(), String::new(), Vec::new(), false),
     }
 }
 
@@ -153,6 +154,13 @@ fn CodeBrowser(
     let paths = StoredValue::new(paths);
     let visible =
         Memo::new(move |_| closed.with(|closed| paths.with_value(|paths| rows(paths, closed))));
+    // The row Rename and Delete act on: the tree's focused one.
+    let tree_selection = Signal::derive(move || {
+        visible.with(|rows| {
+            rows.get(focused.get())
+                .map(|row| (row.path.clone(), row.folder))
+        })
+    });
 
     let open_file = move |path: String| {
         open.update(|open| {
@@ -169,6 +177,8 @@ fn CodeBrowser(
         ws.goto.set(Some((path, line)));
     });
     let search_open = RwSignal::new(false);
+    let ask = RwSignal::new(None::<Ask>);
+    let menu = RwSignal::new(None::<(i32, i32, String, bool)>);
     let palette_open = RwSignal::new(false);
     Effect::new(move |_| {
         if search_open.get() {
@@ -252,6 +262,15 @@ fn CodeBrowser(
                 activate(row);
                 Some(at)
             }
+            // F2 renames, Delete deletes (asking first), as in other editors.
+            "F2" if editable => {
+                ask.set(Some(Ask::Rename(row.path.clone())));
+                Some(at)
+            }
+            "Delete" if editable => {
+                ask.set(Some(Ask::Delete(row.path.clone())));
+                Some(at)
+            }
             _ => None,
         };
         if let Some(next) = next {
@@ -284,9 +303,13 @@ fn CodeBrowser(
     let zip = move || format!("/api/versions/{}/zip", version.get_value());
     view! {
         <GoToFile paths open=palette_open on_pick=Callback::new(move |path: String| open_file(path)) />
+        <AskDialog ask />
+        <ContextMenu at=menu ask />
         <div class="code-layout">
             {move || search_open.get().then(|| view! { <SearchPanel version on_open=open_at /> })}
-            <ul class="file-tree" role="tree" aria-label="Files" on:keydown=tree_keys hidden=move || search_open.get()>
+            <div class="tree-column" hidden=move || search_open.get()>
+            {editable.then(|| view! { <ExplorerBar selected=tree_selection ask /> })}
+            <ul class="file-tree" role="tree" aria-label="Files" on:keydown=tree_keys>
                 <For each=move || visible.get().into_iter().enumerate() key=|(i, row)| (*i, row.path.clone(), row.folder) let:item>
                     {
                         let (index, row) = item;
@@ -312,6 +335,16 @@ fn CodeBrowser(
                                     focused.set(index);
                                     activate(&clicked);
                                 }
+                                on:contextmenu={
+                                    let (path, folder) = (row.path.clone(), row.folder);
+                                    move |ev: leptos::ev::MouseEvent| {
+                                        if editable {
+                                            ev.prevent_default();
+                                            focused.set(index);
+                                            menu.set(Some((ev.client_x(), ev.client_y(), path.clone(), folder)));
+                                        }
+                                    }
+                                }
                             >
                                 <span class="tree-icon" aria-hidden="true">{if row.folder { "▸" } else { "·" }}</span>
                                 {row.name.clone()}
@@ -320,6 +353,7 @@ fn CodeBrowser(
                     }
                 </For>
             </ul>
+            </div>
             <div class="code-main">
                 <div class="code-toolbar">
                     <div class="file-tabs" role="tablist" aria-label="Open files" on:keydown=tab_keys>

@@ -1,4 +1,4 @@
-use ollio_store::{EditRefusal, MessageStatus, NewVersion, Role, Store};
+use ollio_store::{Edit, EditRefusal, MessageStatus, NewVersion, Role, Store};
 use ollio_testkit::{
     fixtures::{file, message as new_message, project as new_project, user},
     on_both_databases, TestDb,
@@ -7,7 +7,134 @@ use ollio_testkit::{
 on_both_databases!(
     saves_fold_into_one_version_until_a_turn_comes_between,
     a_save_during_a_turn_is_refused_and_changes_nothing,
+    new_files_renames_and_deletes_are_versions_too,
 );
+
+async fn new_files_renames_and_deletes_are_versions_too(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let project = new_project(store, &ada, "Site").await;
+    let edit = |edit: Edit| store.apply_edit(&ada, &project.id, edit);
+    let first = edit(Edit::Create(file("src/app.js", "let a;")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.title, "Edited src/app.js");
+    // A taken path is refused; so is renaming or deleting what is not there.
+    for (refused, why) in [
+        (Edit::Create(file("src/app.js", "")), EditRefusal::Exists),
+        (Edit::Create(file("src", "")), EditRefusal::Exists),
+        (Edit::Delete("nope.txt".into()), EditRefusal::Missing),
+        (
+            Edit::Rename {
+                from: "nope".into(),
+                to: "x".into(),
+            },
+            EditRefusal::Missing,
+        ),
+    ] {
+        assert_eq!(edit(refused).await.unwrap().unwrap_err(), why);
+    }
+    // A folder's name is matched as a folder: `src_old` is not in `src`.
+    edit(Edit::Create(file("src_old/x.txt", "x")))
+        .await
+        .unwrap()
+        .unwrap();
+    edit(Edit::Create(file("src/util.ts", "export {}")))
+        .await
+        .unwrap()
+        .unwrap();
+    // A folder moves with everything in it, each file's language from its
+    // new name.
+    let moved = edit(Edit::Rename {
+        from: "src".into(),
+        to: "lib/code".into(),
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(moved.id, first.id, "changes fold into one version");
+    assert_eq!(moved.title, "Edited 4 files");
+    let files = store.version_files(&ada, &moved.id).await.unwrap();
+    let paths: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.language.as_str()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("lib/code/app.js", "javascript"),
+            ("lib/code/util.ts", "typescript"),
+            ("src_old/x.txt", "text"),
+        ]
+    );
+    // Not onto a taken path.
+    edit(Edit::Create(file("README.md", "# Hi")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        edit(Edit::Rename {
+            from: "README.md".into(),
+            to: "lib/code/app.js".into()
+        })
+        .await
+        .unwrap()
+        .unwrap_err(),
+        EditRefusal::Exists
+    );
+    edit(Edit::Delete("src_old".into())).await.unwrap().unwrap();
+    let gone = edit(Edit::Delete("lib".into())).await.unwrap().unwrap();
+    let left: Vec<String> = store
+        .version_files(&ada, &gone.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(left, ["README.md"]);
+    // A single change of its own names itself.
+    let answer = new_message(
+        store,
+        &project.id,
+        Role::Assistant,
+        "done",
+        MessageStatus::Done,
+    )
+    .await;
+    store
+        .create_version(NewVersion {
+            project: project.id.clone(),
+            message: Some(answer.id),
+            title: "Turn".into(),
+            template: "static".into(),
+            sandbox_id: None,
+            preview_url: None,
+            files: vec![file("a.css", "a{}")],
+            left_out: Vec::new(),
+            check: None,
+        })
+        .await
+        .unwrap();
+    let renamed = edit(Edit::Rename {
+        from: "a.css".into(),
+        to: "b.css".into(),
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(renamed.title, "Renamed a.css to b.css");
+    let deleted = store
+        .apply_edit(&ada, &project.id, Edit::Delete("b.css".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    // The same path again: still one change, named by the last.
+    assert_eq!(
+        (deleted.id, deleted.title.as_str()),
+        (renamed.id, "Deleted b.css")
+    );
+}
 
 async fn files_of(
     store: &Store,
