@@ -9,8 +9,8 @@ const preview = (page: Page) => page.frameLocator('iframe[title="Preview"]');
 test('python-api: a syntax error is fixed in the same turn; a change still broken after two rounds ends with errors and offers the last good version', async ({ page }, info) => {
   test.setTimeout(240_000);
   await signUp(page, uniqueEmail('checks'));
-  await startProject(page, 'Build a notes API', 'Python API');
   await recordSteps(page);
+  await startProject(page, 'Build a notes API', 'Python API');
   await expect(page.getByText('Fixed the syntax error in main.py: GET /notes answers now.')).toBeVisible({ timeout: 120_000 });
   const { labels } = await recordedSteps(page);
   expect(labels).toContain('Checking the app');

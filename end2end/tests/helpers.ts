@@ -114,12 +114,16 @@ export async function send(page: Page, text: string) {
   await box.press('Enter');
 }
 
-/** From now on, records each step label and training progress value the
- * chat shows, however briefly. */
+/** Records each step label and training progress value the chat shows,
+ * however briefly: in this page and every page it opens from now on (an
+ * init script, so a turn that starts as its page loads is seen from its
+ * first step). Call it before the turn starts. */
 export async function recordSteps(page: Page) {
-  await page.evaluate(() => {
+  const install = () => {
+    const w = window as unknown as { ollioSteps?: { labels: string[]; progress: string[] } };
+    if (w.ollioSteps) return;
     const seen = { labels: [] as string[], progress: [] as string[] };
-    (window as unknown as { ollioSteps: typeof seen }).ollioSteps = seen;
+    w.ollioSteps = seen;
     const look = () => {
       for (const label of document.querySelectorAll('.steps-list .step-label')) {
         const text = label.textContent ?? '';
@@ -130,8 +134,15 @@ export async function recordSteps(page: Page) {
         if (seen.progress[seen.progress.length - 1] !== value) seen.progress.push(value);
       }
     };
-    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-  });
+    const observe = () => {
+      look();
+      new MutationObserver(look).observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+    };
+    if (document.documentElement) observe();
+    else document.addEventListener('DOMContentLoaded', observe);
+  };
+  await page.addInitScript(install);
+  await page.evaluate(install);
 }
 
 export async function recordedSteps(page: Page): Promise<{ labels: string[]; progress: string[] }> {

@@ -122,10 +122,10 @@ test('ml-model: an attached CSV becomes a trained model with a live API, tried f
   test.setTimeout(300_000);
   await signUp(page, uniqueEmail('model'));
   const csv = { name: 'iris.csv', mimeType: 'text/csv', buffer: readFileSync(join(__dirname, '..', 'fixtures', 'iris.csv')) };
-  await startProject(page, 'An iris classifier from this CSV, with an API', 'ML model', [csv]);
   // Steps come and go quickly: from now on, every one the chat shows is
   // recorded, however briefly.
   await recordSteps(page);
+  await startProject(page, 'An iris classifier from this CSV, with an API', 'ML model', [csv]);
   // The message carries its file as a chip.
   const sent = page.locator('.message-user').getByRole('list', { name: 'Attached files' });
   await expect(sent).toContainText('iris.csv');
