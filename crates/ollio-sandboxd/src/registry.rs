@@ -202,6 +202,9 @@ pub struct Registry {
     starting: std::sync::atomic::AtomicUsize,
     /// Ready sandboxes per template, handed out by `create`.
     warm: WarmPool<SandboxRecord>,
+    /// Warm sandboxes being made in the background now: `kill_all` waits
+    /// for them, so none is left behind once it returns.
+    refills: tokio::sync::watch::Sender<usize>,
 }
 
 impl Registry {
@@ -224,6 +227,7 @@ impl Registry {
             sandboxes: RwLock::new(HashMap::new()),
             cgroups,
             starting: 0.into(),
+            refills: tokio::sync::watch::channel(0).0,
             warm: WarmPool::new(config_warm),
         }
     }
@@ -344,13 +348,15 @@ impl Registry {
             return;
         }
         let registry = self.clone();
+        self.refills.send_modify(|running| *running += 1);
         tokio::spawn(async move {
             // The sandbox just handed out gets its first moments to itself.
             tokio::time::sleep(REFILL_AFTER).await;
             for _ in 0..wanted {
                 let running = registry.sandboxes.read().map(|map| map.len()).unwrap_or(0);
                 let busy = running + registry.starting.load(Ordering::SeqCst) + registry.warm.len();
-                let made = if busy > registry.config.max_sandboxes {
+                // Shutting down: nothing more is made.
+                let made = if busy > registry.config.max_sandboxes || !registry.warm.enabled() {
                     None
                 } else {
                     match registry.make(template, true).await {
@@ -365,6 +371,7 @@ impl Registry {
                     registry.destroy(Arc::new(unwanted)).await;
                 }
             }
+            registry.refills.send_modify(|running| *running -= 1);
         });
     }
 
@@ -725,11 +732,14 @@ impl Registry {
         }
     }
 
-    /// Kills every sandbox (on shutdown).
+    /// Kills every sandbox (on shutdown), and waits (a while) for the warm
+    /// ones still being made, which the closed pool hands back to be killed.
     pub async fn kill_all(&self) {
         for sandbox in self.take_all() {
             self.destroy(sandbox).await;
         }
+        let mut refills = self.refills.subscribe();
+        let _ = tokio::time::timeout(STOP_REFILLS, refills.wait_for(|running| *running == 0)).await;
     }
 
     /// Every sandbox, running or warm, removed.
@@ -743,6 +753,9 @@ impl Registry {
         all
     }
 }
+
+/// How long `kill_all` waits for warm sandboxes still being made.
+const STOP_REFILLS: Duration = Duration::from_secs(30);
 
 /// 20 lowercase letters and digits, like E2B's sandbox ids: fit for a DNS label.
 fn new_id() -> String {

@@ -6,8 +6,9 @@
 //! project, so the agent and the user never write over each other.
 
 use super::{
+    jobs::{hold_project, Held},
     now_ms,
-    versions::{insert_version, version_row},
+    versions::{insert_file, insert_version, version_row},
     NewFile, NewVersion, Store, StoreError, Version,
 };
 use ollio_domain::{file_path::language_of, ProjectId, UserId};
@@ -87,31 +88,17 @@ impl Store {
         edit: Edit,
     ) -> Result<Result<Version, EditRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // The first statement writes, so SQLite takes its write lock before
-        // anything is read (a read first could not wait for it later: "database
-        // is locked" when another write landed in between). It also checks
-        // that the project is the owner's.
-        let template: Option<String> = sqlx::query_scalar(
-            "UPDATE projects SET updated_at = $3 WHERE id = $1 AND owner_id = $2 RETURNING template",
-        )
-        .bind(project.as_str())
-        .bind(owner.as_str())
-        .bind(now_ms())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(template) = template else {
-            return Ok(Err(EditRefusal::NotFound));
-        };
-        let busy: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE project_id = $1 AND role = 'assistant'
-             AND status IN ('pending', 'running') LIMIT 1",
-        )
-        .bind(project.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if busy.is_some() {
-            return Ok(Err(EditRefusal::Busy));
+        // Takes the project as a turn's queueing does (the write lock on
+        // SQLite, the row on PostgreSQL), so a turn queued meanwhile is seen.
+        match hold_project(&mut tx, owner, project, now_ms()).await? {
+            Held::Idle => {}
+            Held::Missing => return Ok(Err(EditRefusal::NotFound)),
+            Held::Busy => return Ok(Err(EditRefusal::Busy)),
         }
+        let template: String = sqlx::query_scalar("SELECT template FROM projects WHERE id = $1")
+            .bind(project.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
         let newest = sqlx::query(
             "SELECT * FROM versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1",
         )
@@ -269,16 +256,6 @@ async fn put_file(
         .bind(&file.path)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO version_files (version_id, path, content, language, size, encoding) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(&file.path)
-    .bind(&file.content)
-    .bind(&file.language)
-    .bind(i64::try_from(file.size()).unwrap_or(i64::MAX))
-    .bind(if file.binary { "base64" } else { "utf8" })
-    .execute(&mut *tx)
-    .await?;
+    insert_file(tx, id, file).await?;
     Ok(())
 }

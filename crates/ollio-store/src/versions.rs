@@ -387,18 +387,28 @@ pub(super) async fn insert_version(
     .await?;
     let saved = version_row(&row)?;
     for file in &new.files {
-        sqlx::query(
-            "INSERT INTO version_files (version_id, path, content, language, size, encoding) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(saved.id.as_str())
-        .bind(&file.path)
-        .bind(&file.content)
-        .bind(&file.language)
-        .bind(i64::try_from(file.size()).unwrap_or(i64::MAX))
-        .bind(if file.binary { "base64" } else { "utf8" })
-        .execute(&mut *tx)
-        .await
-        .map_err(super::conflict_as("a file with this path in the version"))?;
+        insert_file(tx, saved.id.as_str(), file).await?;
     }
     Ok(saved)
+}
+
+/// Adds `file` to version `id`.
+pub(super) async fn insert_file(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    file: &NewFile,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO version_files (version_id, path, content, language, size, encoding) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(&file.path)
+    .bind(&file.content)
+    .bind(&file.language)
+    .bind(i64::try_from(file.size()).unwrap_or(i64::MAX))
+    .bind(if file.binary { "base64" } else { "utf8" })
+    .execute(&mut *tx)
+    .await
+    .map_err(super::conflict_as("a file with this path in the version"))?;
+    Ok(())
 }
