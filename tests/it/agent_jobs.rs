@@ -109,6 +109,19 @@ async fn rig(db: TestDb) -> Rig {
 }
 
 impl Rig {
+    /// Saves the owner's own `key` (sealed as settings seal it) for
+    /// `provider`, at their own `base_url` if given.
+    async fn save_own_key(&self, provider: &str, key: &str, base_url: Option<&str>) {
+        let sealed = SecretBox::from_hex(SECRET)
+            .unwrap()
+            .seal(key, &provider_key_context(&self.owner, provider));
+        let hint = &key[key.len().saturating_sub(4)..];
+        self.store
+            .save_provider_key(&self.owner, provider, &sealed, hint, base_url)
+            .await
+            .unwrap();
+    }
+
     /// Makes a new project of `template` the one the rig's turns go to.
     async fn start_project(&mut self, name: &str, template: &str) {
         self.project = self
@@ -1240,13 +1253,7 @@ async fn a_users_own_key_is_used_for_their_turns(db: TestDb) {
             .collect()
     };
     assert!(keys(&rig).iter().all(|key| key == "Bearer sk-server-key"));
-    let sealed = SecretBox::from_hex(SECRET)
-        .unwrap()
-        .seal("sk-adas-own", &provider_key_context(&rig.owner, "openai"));
-    rig.store
-        .save_provider_key(&rig.owner, "openai", &sealed, "-own", None)
-        .await
-        .unwrap();
+    rig.save_own_key("openai", "sk-adas-own", None).await;
     let before = keys(&rig).len();
     let second = rig.send("quick", "with my key", 3).await;
     assert_eq!(rig.settled(&second).await.status, MessageStatus::Done);
@@ -1272,14 +1279,7 @@ async fn a_users_own_key_stands_for_its_providers_model_without_a_default() {
         4,
     )
     .await;
-    let sealed = SecretBox::from_hex(SECRET).unwrap().seal(
-        "sk-ant-adas-own",
-        &provider_key_context(&rig.owner, "anthropic"),
-    );
-    rig.store
-        .save_provider_key(&rig.owner, "anthropic", &sealed, "-own", None)
-        .await
-        .unwrap();
+    rig.save_own_key("anthropic", "sk-ant-adas-own", None).await;
     let queued = rig
         .store
         .enqueue_turn(&rig.owner, &rig.project, "A page with my own key", 50, 3)
@@ -1328,13 +1328,8 @@ async fn a_users_own_server_is_reached_only_where_the_operator_allows() {
             4,
         )
         .await;
-        let sealed = SecretBox::from_hex(SECRET)
-            .unwrap()
-            .seal("sk-own-server", &provider_key_context(&rig.owner, "custom"));
-        rig.store
-            .save_provider_key(&rig.owner, "custom", &sealed, "rver", Some(&url))
-            .await
-            .unwrap();
+        rig.save_own_key("custom", "sk-own-server", Some(&url))
+            .await;
         rig.store
             .record_provider_models(&rig.owner, "custom", &["three-files".to_owned()])
             .await

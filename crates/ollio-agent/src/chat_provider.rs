@@ -47,15 +47,8 @@ impl ProviderError {
             Self::Timeout
         } else if error.is_body() || error.is_decode() {
             Self::CutStream
-        } else if chain.contains(super::url_guard::ALLOW_VAR) {
-            // The guarded resolver's refusal, as it said it.
-            Self::Blocked(
-                chain
-                    .rsplit(": ")
-                    .find(|part| part.contains(super::url_guard::ALLOW_VAR))
-                    .unwrap_or(&chain)
-                    .to_owned(),
-            )
+        } else if let Some(refusal) = super::url_guard::refusal_in(&chain) {
+            Self::Blocked(refusal.to_owned())
         } else {
             Self::Unavailable(chain)
         }

@@ -89,10 +89,7 @@ async fn fetch<T: serde::de::DeserializeOwned>(
 ) -> Result<T, String> {
     let response = request.timeout(TIMEOUT).send().await.map_err(|error| {
         let chain = error_chain(&error);
-        match chain
-            .rsplit(": ")
-            .find(|part| part.contains(super::url_guard::ALLOW_VAR))
-        {
+        match super::url_guard::refusal_in(&chain) {
             Some(refusal) => refusal.to_owned(),
             None if error.is_timeout() => format!("{base_url} did not answer in time."),
             None => format!("{base_url} could not be reached: {chain}."),

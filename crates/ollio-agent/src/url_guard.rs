@@ -113,6 +113,12 @@ fn refuse_private(host: &str, addrs: &[SocketAddr]) -> Result<(), String> {
     }
 }
 
+/// The guard's refusal, as it said it, in an error's `: `-separated
+/// chain of causes (see `chat_provider::error_chain`).
+pub fn refusal_in(chain: &str) -> Option<&str> {
+    chain.rsplit(": ").find(|part| part.contains(ALLOW_VAR))
+}
+
 /// Resolves names for the guarded client, refusing private addresses at
 /// connection time too.
 struct PublicOnly;
