@@ -13,6 +13,7 @@ mod error_page;
 mod escape;
 mod forms;
 mod home;
+mod import_form;
 mod landing;
 mod layout;
 mod not_found;

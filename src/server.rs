@@ -14,6 +14,7 @@ pub mod credits;
 pub mod daemon_process;
 pub mod edits;
 pub mod http;
+pub mod import;
 pub mod model_setup;
 pub mod preview_locks;
 pub mod previews;

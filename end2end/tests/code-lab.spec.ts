@@ -72,6 +72,27 @@ test('Ctrl+P goes to a file, and Search finds a string in two files and opens it
   await inScript.click();
   await expect(page.getByRole('region', { name: 'app.js' })).toContainText('addEventListener', { timeout: 30_000 });
   await expect(page.getByLabel('Status')).toContainText('Ln 2, Col 1');
+
+  // Commands (Ctrl+Shift+P): every one listed; "theme" and Enter switches it.
+  const theme = await page.locator('html').getAttribute('data-theme');
+  await page.keyboard.press('Control+Shift+P');
+  const commands = page.getByRole('dialog', { name: 'Commands' });
+  await expect(commands.getByRole('option')).toHaveText([
+    /^Save/, 'New file', /^Search in files/, 'Toggle theme', 'Download zip', 'Restart preview',
+  ]);
+  await commands.getByRole('combobox', { name: 'Commands' }).fill('theme');
+  await expect(commands.getByRole('option')).toHaveText(['Toggle theme']);
+  await page.keyboard.press('Enter');
+  await expect(commands).toHaveCount(0);
+  await expect(page.locator('html')).toHaveAttribute('data-theme', theme === 'dark' ? 'light' : 'dark');
+  await expect(page.getByRole('button', { name: 'Dark mode' })).toHaveAttribute('aria-pressed', theme === 'dark' ? 'false' : 'true');
+  await screenshot(page, info, 'code-editor-dark');
+  // "Download zip" downloads the version.
+  const download = page.waitForEvent('download');
+  await page.keyboard.press('Control+Shift+P');
+  await commands.getByRole('combobox', { name: 'Commands' }).fill('zip');
+  await page.keyboard.press('Enter');
+  expect((await download).suggestedFilename()).toMatch(/\.zip$/);
 });
 
 test('the explorer makes, renames and deletes files, each into a version', async ({ page }, info) => {

@@ -126,6 +126,10 @@ pub struct Ws {
     pub opened: RwSignal<Option<String>>,
     /// A line to open a file at (a search result).
     pub goto: RwSignal<Option<(String, u32)>>,
+    /// Bumped by the "Save" command: the open file saves.
+    pub save_now: RwSignal<u64>,
+    /// Bumped by the "Restart preview" command: the Preview tab restarts.
+    pub restart_preview: RwSignal<u64>,
 }
 
 impl Ws {
@@ -214,6 +218,8 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
         drafts: RwSignal::new(Default::default()),
         opened: RwSignal::new(None),
         goto: RwSignal::new(None),
+        save_now: RwSignal::new(0),
+        restart_preview: RwSignal::new(0),
     };
     provide_context(ws);
     follow_turns(ws, toasts);

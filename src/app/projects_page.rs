@@ -1,5 +1,6 @@
 //! `/projects`: the signed-in user's projects, server-rendered; renaming,
-//! choosing a model and deleting are plain forms that come back here.
+//! choosing a model and deleting are plain forms that come back here, and
+//! "Import project" (`import_form`) makes one from a zip or a folder.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,11 +8,13 @@ use ollio_domain::tokens_text;
 
 use super::{
     forms::{action_error, typed},
+    import_form::ImportForm,
     resource,
     session::RequireUser,
 };
 use crate::api::projects::{
-    list_models, list_projects, DeleteProject, ProjectSummary, RenameProject, SetProjectModel,
+    list_models, list_projects, list_templates, DeleteProject, ProjectSummary, RenameProject,
+    SetProjectModel,
 };
 
 #[component]
@@ -31,6 +34,7 @@ fn Projects() -> impl IntoView {
     let choose = ServerAction::<SetProjectModel>::new();
     let projects = resource::load(|| (), |_| list_projects());
     let models = resource::load(|| (), |_| list_models());
+    let templates = resource::load(|| (), |_| list_templates());
     view! {
         <section class="container page">
             <div class="page-head">
@@ -55,6 +59,11 @@ fn Projects() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <Suspense fallback=|| view! { <div class="skeleton skeleton-card"></div> }>
+                {move || Suspend::new(async move {
+                    view! { <ImportForm templates=templates.await.unwrap_or_default() /> }
+                })}
+            </Suspense>
         </section>
     }
 }

@@ -6,6 +6,7 @@ mod attachments;
 mod event_stream;
 pub mod guard;
 mod healthz;
+mod import;
 mod shutdown;
 mod training_jobs;
 mod version_zip;
@@ -13,9 +14,10 @@ mod version_zip;
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::{header, HeaderValue},
     middleware,
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use leptos::prelude::provide_context;
@@ -30,6 +32,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use import::ROUTE as IMPORT_ROUTE;
 pub use shutdown::signal as shutdown_signal;
 
 use super::{site::Pages, state::AppState};
@@ -43,8 +46,9 @@ const HEALTHZ: &str = "/healthz";
 /// (`:id` marks a project's id, or under `/api/versions/` a version's,
 /// under `/api/training-jobs/` a training run's and under
 /// `/api/attachments/` an attachment's).
-pub const EXTRA_ROUTES: [&str; 7] = [
+pub const EXTRA_ROUTES: [&str; 8] = [
     HEALTHZ,
+    import::ROUTE,
     attachments::ROUTE,
     attachments::ONE_ROUTE,
     event_stream::ROUTE,
@@ -80,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             &version_zip::ROUTE.replace(":id", "{id}"),
             get(version_zip::version_zip),
+        )
+        .route(
+            import::ROUTE,
+            post(import::import).layer(DefaultBodyLimit::max(import::BODY_LIMIT)),
         )
         .route(
             attachments::ROUTE,

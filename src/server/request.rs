@@ -95,7 +95,6 @@ const TYPED_SECONDS: u32 = 60;
 /// request logs and the browser's history keep. Never pass passwords or keys.
 pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
     use leptos::server_fn::error::ServerFnUrlError;
-    use ollio_domain::encode_query_value;
 
     if !is_native_form_post() {
         return;
@@ -122,24 +121,29 @@ pub fn back_with_typed(error: &AppError, typed: &[(&str, &str)]) {
         return;
     };
     if !typed.is_empty() {
-        let value: Vec<String> = typed
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode_query_value(value)))
-            .collect();
         let secure = provided_state().is_some_and(|state| state.config.https());
-        let cookie = format!(
-            "{TYPED_COOKIE}={}; Path={path}; Max-Age={TYPED_SECONDS}; HttpOnly; SameSite=Lax{}",
-            value.join("&"),
-            if secure { "; Secure" } else { "" }
-        );
         if let (Some(options), Ok(cookie)) = (
             use_context::<leptos_axum::ResponseOptions>(),
-            axum::http::HeaderValue::from_str(&cookie),
+            axum::http::HeaderValue::from_str(&typed_cookie(&path, typed, secure)),
         ) {
             options.append_header(axum::http::header::SET_COOKIE, cookie);
         }
     }
     leptos_axum::redirect(&location);
+}
+
+/// The [`TYPED_COOKIE`] that hands `typed` to the page at `path` (the
+/// page reads it with `app::forms::typed`).
+pub fn typed_cookie(path: &str, typed: &[(&str, &str)], secure: bool) -> String {
+    let value: Vec<String> = typed
+        .iter()
+        .map(|(name, value)| format!("{name}={}", ollio_domain::encode_query_value(value)))
+        .collect();
+    format!(
+        "{TYPED_COOKIE}={}; Path={path}; Max-Age={TYPED_SECONDS}; HttpOnly; SameSite=Lax{}",
+        value.join("&"),
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 /// The path of `referer` (on whatever host: only the path is kept), and its

@@ -10,6 +10,7 @@ mod agent_turn;
 mod attachments;
 mod cli;
 mod http;
+mod import;
 mod previews;
 mod service_user;
 mod support;

@@ -538,6 +538,60 @@ async fn nothing_of_one_user_reaches_another(db: TestDb) {
     }
     files_of_ada_s_stay_hers(&app, &ada).await;
     plans_of_ada_s_stay_hers(&app, &ada).await;
+    imports_are_the_importer_s(&app, &ada).await;
+}
+
+/// "Import project" (a POST the walk above does not make): nobody imports,
+/// and Bob's import is Bob's project, beside Ada's untouched ones.
+async fn imports_are_the_importer_s(app: &TestApp, ada: &Ada) {
+    let zip = || {
+        let mut bytes = Vec::new();
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+        zip.start_file("index.html", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, b"<h1>Bob's</h1>").unwrap();
+        zip.finish().unwrap();
+        bytes
+    };
+    let form = || {
+        reqwest::multipart::Form::new().part(
+            "archive",
+            reqwest::multipart::Part::bytes(zip()).file_name("bob.zip"),
+        )
+    };
+    let bob = app.user("bob-imports@example.com").await;
+    for (who, visitor, expected) in [
+        ("nobody", &app.visitor(), StatusCode::UNAUTHORIZED),
+        ("Bob", &bob, StatusCode::CREATED),
+    ] {
+        let response = visitor
+            .client
+            .post(visitor.url(ollio::server::http::IMPORT_ROUTE))
+            .multipart(form())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "import as {who}");
+        ada_is_intact(app, ada, &format!("an import as {who}")).await;
+    }
+    let bob_id = app
+        .db
+        .store
+        .user_by_email("bob-imports@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let bobs = app.db.store.projects(&bob_id).await.unwrap();
+    assert_eq!(
+        bobs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["bob"]
+    );
+    let adas = app.db.store.projects(&ada.id).await.unwrap();
+    assert!(
+        adas.iter().all(|p| p.name != "bob"),
+        "Bob's import is Ada's"
+    );
 }
 
 /// "Build this plan" with Ada's plan, in Bob's own project: refused, and

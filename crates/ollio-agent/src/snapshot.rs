@@ -50,7 +50,7 @@ impl Snapshot {
 }
 
 /// Why a pruned folder (see `listing::PRUNED`) is not in versions.
-fn why_pruned(path: &str) -> LeftOutReason {
+pub fn why_pruned(path: &str) -> LeftOutReason {
     match path.rsplit('/').next().unwrap_or(path) {
         "node_modules" | ".venv" | "venv" => LeftOutReason::Dependencies,
         "dist" | "build" | ".next" | ".nuxt" | ".svelte-kit" | "target" => {

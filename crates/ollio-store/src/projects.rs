@@ -1,6 +1,10 @@
 use sqlx::{any::AnyRow, Row};
 
-use super::{new_id, now_ms, Store, StoreError};
+use super::{
+    new_id, now_ms,
+    versions::{insert_version, LeftOut, NewFile, NewVersion, Version},
+    Store, StoreError,
+};
 use ollio_domain::{ProjectId, ProjectName, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +30,27 @@ fn project(row: &AnyRow) -> Result<Project, sqlx::Error> {
     })
 }
 
+async fn insert_project(
+    conn: &mut sqlx::AnyConnection,
+    owner: &UserId,
+    name: &ProjectName,
+    template: &str,
+) -> Result<Project, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO projects (id, owner_id, name, template, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         RETURNING *",
+    )
+    .bind(new_id())
+    .bind(owner.as_str())
+    .bind(name.as_str())
+    .bind(template)
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(project(&row)?)
+}
+
 impl Store {
     pub async fn create_project(
         &self,
@@ -33,20 +58,38 @@ impl Store {
         name: &ProjectName,
         template: &str,
     ) -> Result<Project, StoreError> {
-        let now = now_ms();
-        let row = sqlx::query(
-            "INSERT INTO projects (id, owner_id, name, template, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5)
-             RETURNING *",
-        )
-        .bind(new_id())
-        .bind(owner.as_str())
-        .bind(name.as_str())
-        .bind(template)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(project(&row)?)
+        let mut conn = self.pool.acquire().await?;
+        insert_project(&mut conn, owner, name, template).await
+    }
+
+    /// A project made from files the owner brought (an imported zip or
+    /// folder): the project and its version 1, `title`, holding `files`,
+    /// in one transaction, so a failure leaves no empty project behind.
+    pub async fn import_project(
+        &self,
+        owner: &UserId,
+        name: &ProjectName,
+        template: &str,
+        title: &str,
+        files: Vec<NewFile>,
+        left_out: Vec<LeftOut>,
+    ) -> Result<(Project, Version), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let created = insert_project(&mut tx, owner, name, template).await?;
+        let new = NewVersion {
+            project: created.id.clone(),
+            message: None,
+            title: title.to_owned(),
+            template: template.to_owned(),
+            sandbox_id: None,
+            preview_url: None,
+            files,
+            left_out,
+            check: None,
+        };
+        let version = insert_version(&mut tx, &new).await?;
+        tx.commit().await?;
+        Ok((created, version))
     }
 
     /// The owner's projects, most recently updated first.

@@ -10,7 +10,7 @@ use super::{
     editor::Editor,
     explorer::{Ask, AskDialog, ContextMenu, ExplorerBar},
     file_tree::{parent, rows, Row},
-    palette::GoToFile,
+    palette::{Command, Commands, GoToFile},
     search_panel::SearchPanel,
     use_ws, Ws,
 };
@@ -180,6 +180,22 @@ fn CodeBrowser(
     let ask = RwSignal::new(None::<Ask>);
     let menu = RwSignal::new(None::<(i32, i32, String, bool)>);
     let palette_open = RwSignal::new(false);
+    let commands_open = RwSignal::new(false);
+    let zip = move || format!("/api/versions/{}/zip", version.get_value());
+    let run = Callback::new(move |command: Command| match command {
+        Command::Save => ws.save_now.update(|n| *n += 1),
+        Command::NewFile => ask.set(Some(Ask::New {
+            folder: false,
+            inside: String::new(),
+        })),
+        Command::SearchInFiles => search_open.set(true),
+        Command::ToggleTheme => click_selector(".theme-toggle"),
+        Command::DownloadZip => click_selector(".code-actions a[download]"),
+        Command::RestartPreview => {
+            ws.tab.set(super::Tab::Preview);
+            ws.restart_preview.update(|n| *n += 1);
+        }
+    });
     Effect::new(move |_| {
         if search_open.get() {
             #[cfg(feature = "hydrate")]
@@ -188,15 +204,17 @@ fn CodeBrowser(
     });
     #[cfg(feature = "hydrate")]
     let _ = leptos::prelude::window_event_listener(leptos::ev::keydown, move |ev| {
-        // Ctrl/Cmd+P: go to file; Ctrl/Cmd+Shift+F: search in files.
+        // Ctrl/Cmd+P: go to file; Ctrl/Cmd+Shift+P: commands;
+        // Ctrl/Cmd+Shift+F: search in files.
         if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() {
             return;
         }
         match (ev.key().to_lowercase().as_str(), ev.shift_key()) {
-            ("p", false) => {
+            ("p", shift) => {
                 ev.prevent_default();
                 ws.tab.set(super::Tab::Code);
-                palette_open.set(true);
+                commands_open.set(shift);
+                palette_open.set(!shift);
             }
             ("f", true) => {
                 ev.prevent_default();
@@ -300,9 +318,9 @@ fn CodeBrowser(
         #[cfg(feature = "hydrate")]
         super::focus_by_id(&format!("file-tab-{next}"));
     };
-    let zip = move || format!("/api/versions/{}/zip", version.get_value());
     view! {
         <GoToFile paths open=palette_open on_pick=Callback::new(move |path: String| open_file(path)) />
+        <Commands editable open=commands_open on_pick=run />
         <AskDialog ask />
         <ContextMenu at=menu ask />
         <div class="code-layout">
@@ -397,6 +415,14 @@ fn CodeBrowser(
                         </For>
                     </div>
                     <div class="code-actions">
+                        <button
+                            type="button"
+                            class="button button-ghost button-small"
+                            title="Commands (Ctrl+Shift+P)"
+                            on:click=move |_| commands_open.set(true)
+                        >
+                            "Commands"
+                        </button>
                         <button
                             type="button"
                             class="button button-ghost button-small"
@@ -498,6 +524,17 @@ fn FileEditor(
             }
         }
     });
+    // The "Save" command: this is the open file.
+    Effect::new({
+        let save = save.clone();
+        move |seen: Option<u64>| {
+            let now = ws.save_now.get();
+            if seen.is_some_and(|seen| seen != now) && editable {
+                save();
+            }
+            now
+        }
+    });
     let on_cursor = Callback::new(move |at: (u32, u32)| cursor.set(at));
     let busy = move || ws.running().is_some();
     view! {
@@ -533,6 +570,25 @@ fn FileEditor(
             <span>{move || if busy() { "Ollio is working" } else { "Sandbox ready" }}</span>
         </div>
     }
+}
+
+/// Clicks the element `selector` finds (the header's theme toggle, the
+/// Download zip link), as the command standing for it.
+fn click_selector(selector: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(element) = document()
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            element.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
 }
 
 /// Saves `path`'s unsaved text as a version; the text stays a draft if

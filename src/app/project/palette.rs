@@ -1,9 +1,68 @@
-//! Ctrl/Cmd+P in the Code tab: "Go to file", a dialog whose textbox
-//! narrows the version's files by a fuzzy match (the letters typed, in
-//! order, anywhere in the path; runs of them and hits in the file's own
-//! name rank first). The arrow keys move, Enter opens, Escape closes.
+//! The Code tab's palettes: Ctrl/Cmd+P, "Go to file", a dialog whose
+//! textbox narrows the version's files by a fuzzy match (the letters typed,
+//! in order, anywhere in the path; runs of them and hits in the file's own
+//! name rank first), and Ctrl/Cmd+Shift+P, "Commands", the same over the
+//! workspace's commands. The arrow keys move, Enter picks, Escape closes.
 
 use leptos::prelude::*;
+
+/// What "Commands" offers. Save and New file only where files can change
+/// (the newest version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Save,
+    NewFile,
+    SearchInFiles,
+    ToggleTheme,
+    DownloadZip,
+    RestartPreview,
+}
+
+impl Command {
+    pub const ALL: [Command; 6] = [
+        Self::Save,
+        Self::NewFile,
+        Self::SearchInFiles,
+        Self::ToggleTheme,
+        Self::DownloadZip,
+        Self::RestartPreview,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Save => "Save",
+            Self::NewFile => "New file",
+            Self::SearchInFiles => "Search in files",
+            Self::ToggleTheme => "Toggle theme",
+            Self::DownloadZip => "Download zip",
+            Self::RestartPreview => "Restart preview",
+        }
+    }
+
+    /// Its keys, shown beside it.
+    pub fn keys(self) -> &'static str {
+        match self {
+            Self::Save => "Ctrl+S",
+            Self::SearchInFiles => "Ctrl+Shift+F",
+            _ => "",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|command| command.label() == label)
+    }
+
+    /// The commands offered where files can (`editable`) or cannot change.
+    pub fn offered(editable: bool) -> Vec<String> {
+        Self::ALL
+            .into_iter()
+            .filter(|command| editable || !matches!(command, Self::Save | Self::NewFile))
+            .map(|command| command.label().to_owned())
+            .collect()
+    }
+}
 
 /// How many matches the list shows.
 const SHOWN: usize = 50;
@@ -47,13 +106,14 @@ pub fn fuzzy_score(query: &str, path: &str) -> Option<i64> {
     Some(score * 100 - i64::try_from(lower.len()).unwrap_or(0))
 }
 
-/// The paths matching `query`, best first.
+/// The paths matching `query`, best first; ties keep their order in
+/// `paths` (sorted files, or commands as listed).
 pub fn ranked(query: &str, paths: &[String]) -> Vec<String> {
     let mut scored: Vec<(i64, &String)> = paths
         .iter()
         .filter_map(|path| fuzzy_score(query, path).map(|score| (score, path)))
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.sort_by(|a, b| b.0.cmp(&a.0));
     scored
         .into_iter()
         .take(SHOWN)
@@ -67,6 +127,40 @@ pub fn GoToFile(
     open: RwSignal<bool>,
     on_pick: Callback<String>,
 ) -> impl IntoView {
+    view! {
+        <Picker id="files" label="Go to file" list_label="Files" empty="No file matches." items=paths open on_pick />
+    }
+}
+
+/// "Commands": `on_pick` gets the command chosen.
+#[component]
+pub fn Commands(editable: bool, open: RwSignal<bool>, on_pick: Callback<Command>) -> impl IntoView {
+    let items = StoredValue::new(Command::offered(editable));
+    let on_pick = Callback::new(move |label: String| {
+        if let Some(command) = Command::from_label(&label) {
+            on_pick.run(command);
+        }
+    });
+    view! {
+        <Picker id="commands" label="Commands" list_label="Commands" empty="No command matches." items open on_pick />
+    }
+}
+
+/// A palette: a dialog with a combobox `label` over `items`, ranked by
+/// [`ranked`]; `id` keeps its elements' ids apart from another palette's.
+#[component]
+fn Picker(
+    id: &'static str,
+    label: &'static str,
+    list_label: &'static str,
+    empty: &'static str,
+    items: StoredValue<Vec<String>>,
+    open: RwSignal<bool>,
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    let paths = items;
+    let list_id = move || format!("palette-{id}-list");
+    let item_id = move |index: usize| format!("palette-{id}-item-{index}");
     let query = RwSignal::new(String::new());
     let selected = RwSignal::new(0usize);
     let input = NodeRef::<leptos::html::Input>::new();
@@ -114,17 +208,17 @@ pub fn GoToFile(
     view! {
         <Show when=move || open.get()>
             <div class="palette-backdrop" on:click=move |_| open.set(false)></div>
-            <div class="palette" role="dialog" aria-modal="true" aria-label="Go to file">
+            <div class="palette" role="dialog" aria-modal="true" aria-label=label>
                 <input
                     node_ref=input
                     type="text"
                     class="palette-input"
-                    aria-label="Go to file"
-                    placeholder="Go to file…"
+                    aria-label=label
+                    placeholder=format!("{label}…")
                     role="combobox"
                     aria-expanded="true"
-                    aria-controls="palette-list"
-                    aria-activedescendant=move || format!("palette-item-{}", selected.get())
+                    aria-controls=list_id
+                    aria-activedescendant=move || item_id(selected.get())
                     autocomplete="off"
                     spellcheck="false"
                     prop:value=move || query.get()
@@ -134,19 +228,20 @@ pub fn GoToFile(
                     }
                     on:keydown=keys
                 />
-                <ul id="palette-list" class="palette-list" role="listbox" aria-label="Files">
+                <ul id=list_id class="palette-list" role="listbox" aria-label=list_label>
                     {move || {
                         let list = matches.get();
                         if list.is_empty() {
-                            return view! { <li class="muted small palette-empty">"No file matches."</li> }.into_any();
+                            return view! { <li class="muted small palette-empty">{empty}</li> }.into_any();
                         }
                         list.into_iter()
                             .enumerate()
                             .map(|(index, path)| {
                                 let chosen = path.clone();
+                                let keys = Command::from_label(&path).map(Command::keys).filter(|keys| !keys.is_empty() && id == "commands");
                                 view! {
                                     <li
-                                        id=format!("palette-item-{index}")
+                                        id=item_id(index)
                                         role="option"
                                         class="palette-item"
                                         aria-selected=move || (selected.get() == index).to_string()
@@ -156,6 +251,7 @@ pub fn GoToFile(
                                         }
                                     >
                                         {path}
+                                        {keys.map(|keys| view! { <kbd class="palette-keys">{keys}</kbd> })}
                                     </li>
                                 }
                             })

@@ -144,7 +144,7 @@ pub fn PreviewTab() -> impl IntoView {
         }
     });
 
-    let restart = move |_| {
+    let restart = move || {
         let Some(version) = untrack(|| ws.version()).map(|v| v.id) else {
             return;
         };
@@ -156,6 +156,14 @@ pub fn PreviewTab() -> impl IntoView {
             }
         });
     };
+    // The "Restart preview" command.
+    Effect::new(move |seen: Option<u64>| {
+        let now = ws.restart_preview.get();
+        if seen.is_some_and(|seen| seen != now) {
+            restart();
+        }
+        now
+    });
     let frame_url = Memo::new(move |_| match state.get() {
         Shown::Running(url) => Some(url),
         _ => None,
@@ -336,7 +344,7 @@ pub fn PreviewTab() -> impl IntoView {
                         <div class="preview-state">
                             <h2>"This preview went to sleep"</h2>
                             <p class="muted">"Sandboxes stop after a while. Restarting brings this version back from its files."</p>
-                            <button type="button" class="button button-primary" on:click=restart>
+                            <button type="button" class="button button-primary" on:click=move |_| restart()>
                                 "Restart preview"
                             </button>
                         </div>
@@ -346,7 +354,7 @@ pub fn PreviewTab() -> impl IntoView {
                         <div class="preview-state" role="alert">
                             <h2>"The preview could not start"</h2>
                             <p>{reason}</p>
-                            <button type="button" class="button" on:click=restart>
+                            <button type="button" class="button" on:click=move |_| restart()>
                                 "Try again"
                             </button>
                         </div>
