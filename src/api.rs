@@ -11,6 +11,7 @@ pub mod preview;
 pub mod projects;
 pub mod provider_keys;
 pub mod search;
+pub mod terminal;
 pub mod training;
 pub mod usage;
 pub mod workspace;

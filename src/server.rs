@@ -30,6 +30,8 @@ pub mod site;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod terminal;
+pub mod terminal_sessions;
 pub mod throttle;
 pub mod training;
 pub mod turns;

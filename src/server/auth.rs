@@ -16,7 +16,7 @@ use super::request;
 use crate::error::AppError;
 
 /// The session key holding the signed-in user's id.
-const USER_KEY: &str = "user_id";
+pub const USER_KEY: &str = "user_id";
 /// The account's session epoch when this session began (absent: 0).
 const EPOCH_KEY: &str = "epoch";
 /// The day (days since 1970) the session was last saved. A session is

@@ -8,6 +8,7 @@ pub mod guard;
 mod healthz;
 mod import;
 mod shutdown;
+mod terminal;
 mod training_jobs;
 mod version_zip;
 
@@ -46,9 +47,10 @@ const HEALTHZ: &str = "/healthz";
 /// (`:id` marks a project's id, or under `/api/versions/` a version's,
 /// under `/api/training-jobs/` a training run's and under
 /// `/api/attachments/` an attachment's).
-pub const EXTRA_ROUTES: [&str; 8] = [
+pub const EXTRA_ROUTES: [&str; 9] = [
     HEALTHZ,
     import::ROUTE,
+    terminal::ROUTE,
     attachments::ROUTE,
     attachments::ONE_ROUTE,
     event_stream::ROUTE,
@@ -84,6 +86,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             &version_zip::ROUTE.replace(":id", "{id}"),
             get(version_zip::version_zip),
+        )
+        .route(
+            &terminal::ROUTE.replace(":id", "{id}"),
+            get(terminal::terminal),
         )
         .route(
             import::ROUTE,

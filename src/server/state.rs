@@ -17,6 +17,7 @@ use super::{
     rate_limit::{self, Limiter},
     sessions::Sessions,
     site::Pages,
+    terminal_sessions::Terminals,
 };
 
 /// Everything a request handler or server function may need, built once per
@@ -46,6 +47,8 @@ pub struct AppState {
     pub budgets: Budgets,
     /// Where versions' trained models are kept (the workers' engine's).
     pub blobs: Option<Blobs>,
+    /// The Code tab's open terminals.
+    pub terminals: Terminals,
 }
 
 /// The sandbox backend as the app uses it.
@@ -85,6 +88,7 @@ impl AppState {
             preview_starts: StartLocks::default(),
             budgets,
             blobs: None,
+            terminals: Terminals::default(),
         }
     }
 

@@ -15,6 +15,7 @@ mod previews;
 mod service_user;
 mod support;
 mod tenancy;
+mod terminal;
 mod training;
 mod version_files;
 

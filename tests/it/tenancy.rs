@@ -425,6 +425,12 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Nor read what a terminal changed in it, or keep that.
+        "terminal_changes" | "save_terminal_changes" => (
+            vec![("project", project)],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Bob cannot save a file into Ada's project.
         "save_file" => (
             vec![

@@ -17,9 +17,9 @@ use super::{
     retry::{decode, send_with_retry, Classify, Repeat, RetryPolicy},
     wire::{
         CloseStdinRequest, DataEvent, EntryInfo, EntryResponse, ListDirRequest, ListDirResponse,
-        MoveRequest, PathRequest, ProcessConfig, ProcessEvent, ProcessInput, ProcessSelector,
-        SendInputRequest, SendSignalRequest, Signal, StartRequest, StartResponse, WriteInfo,
-        ENVD_PORT,
+        MoveRequest, PathRequest, ProcessConfig, ProcessEvent, ProcessInput, ProcessSelector, Pty,
+        PtySize, SendInputRequest, SendSignalRequest, Signal, StartRequest, StartResponse,
+        UpdateRequest, WriteInfo, ENVD_PORT,
     },
 };
 
@@ -319,6 +319,54 @@ impl Envd {
         Ok(())
     }
 
+    /// A terminal: an interactive login bash on a pty of `size`, in `cwd`,
+    /// with no time limit. Everything it draws comes as
+    /// [`CommandEvent::Stdout`]; type into it with
+    /// [`Envd::send_terminal_input`], resize it with [`Envd::resize_terminal`].
+    pub async fn start_terminal(
+        &self,
+        size: PtySize,
+        cwd: Option<&str>,
+    ) -> Result<CommandStream, SandboxError> {
+        let request = StartRequest {
+            process: ProcessConfig {
+                cmd: "/bin/bash".into(),
+                args: vec!["-i".into(), "-l".into()],
+                envs: [("TERM", "xterm-256color"), ("COLORTERM", "truecolor")]
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect(),
+                cwd: cwd.map(str::to_owned),
+            },
+            tag: None,
+            stdin: None,
+            pty: Some(Pty { size }),
+        };
+        self.start_request(&request, Duration::ZERO, true).await
+    }
+
+    /// Types `bytes` into a terminal.
+    pub async fn send_terminal_input(&self, pid: u32, bytes: &[u8]) -> Result<(), SandboxError> {
+        let request = SendInputRequest {
+            process: ProcessSelector::Pid(pid),
+            input: ProcessInput::Pty(BASE64.encode(bytes)),
+        };
+        let _: serde_json::Value = self
+            .unary_with("process.Process/SendInput", &request, Repeat::IfUnsent)
+            .await?;
+        Ok(())
+    }
+
+    /// A terminal's new size (the program in it gets SIGWINCH).
+    pub async fn resize_terminal(&self, pid: u32, size: PtySize) -> Result<(), SandboxError> {
+        let request = UpdateRequest {
+            process: ProcessSelector::Pid(pid),
+            pty: Some(Pty { size }),
+        };
+        let _: serde_json::Value = self.unary("process.Process/Update", &request).await?;
+        Ok(())
+    }
+
     /// `process.Process/Start`: starts a command and streams what it does.
     pub async fn start(&self, command: &Command) -> Result<CommandStream, SandboxError> {
         let timeout = command.timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT);
@@ -331,8 +379,20 @@ impl Envd {
             },
             tag: None,
             stdin: Some(command.stdin),
+            pty: None,
         };
-        let body = serde_json::to_vec(&request)
+        self.start_request(&request, timeout, false).await
+    }
+
+    /// Starts `request`, killed after `timeout` (zero: never); `keepalive`
+    /// asks for pings, so a quiet stream (a terminal) stays open.
+    async fn start_request(
+        &self,
+        request: &StartRequest,
+        timeout: Duration,
+        keepalive: bool,
+    ) -> Result<CommandStream, SandboxError> {
+        let body = serde_json::to_vec(request)
             .map_err(|error| SandboxError::Protocol(error.to_string()))?;
         let envelope = connect::encode(0, &body);
         let build = || {
@@ -341,6 +401,11 @@ impl Envd {
                 .header("Content-Type", "application/connect+json")
                 .header("Connect-Protocol-Version", "1")
                 .body(envelope.clone());
+            let builder = if keepalive {
+                builder.header("Keepalive-Ping-Interval", "30")
+            } else {
+                builder
+            };
             if timeout.is_zero() {
                 builder
             } else {
@@ -510,10 +575,11 @@ fn parse_event(payload: &[u8]) -> Result<Option<CommandEvent>, SandboxError> {
     };
     Ok(match message.event {
         ProcessEvent::Start { pid } => Some(CommandEvent::Started { pid }),
-        ProcessEvent::Data(DataEvent::Stdout(text)) => Some(CommandEvent::Stdout(bytes(&text)?)),
-        ProcessEvent::Data(DataEvent::Stderr(text) | DataEvent::Pty(text)) => {
-            Some(CommandEvent::Stderr(bytes(&text)?))
+        // A terminal's screen is its one output.
+        ProcessEvent::Data(DataEvent::Stdout(text) | DataEvent::Pty(text)) => {
+            Some(CommandEvent::Stdout(bytes(&text)?))
         }
+        ProcessEvent::Data(DataEvent::Stderr(text)) => Some(CommandEvent::Stderr(bytes(&text)?)),
         ProcessEvent::End(end) => Some(CommandEvent::Exited {
             exit_code: end.exit_code,
             error: end.error,

@@ -214,6 +214,30 @@ pub struct StartRequest {
     pub tag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdin: Option<bool>,
+    /// Run on a pseudo-terminal: output comes as [`DataEvent::Pty`], input
+    /// goes as [`ProcessInput::Pty`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pty: Option<Pty>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pty {
+    pub size: PtySize,
+}
+
+/// A terminal's size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PtySize {
+    pub rows: u32,
+    pub cols: u32,
+}
+
+/// `process.Process/Update`: a running pty's new size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpdateRequest {
+    pub process: ProcessSelector,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pty: Option<Pty>,
 }
 
 /// One message of the `Start` stream.

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{
     control_routes::error,
     guest_link::LinkError,
-    guest_protocol::{ErrorKind, Request, Spawn, SpawnEvent},
+    guest_protocol::{ErrorKind, PtySize, Request, Spawn, SpawnEvent},
     preview::HostSandbox,
     registry::{Registry, SandboxRecord},
 };
@@ -27,7 +27,7 @@ use ollio_sandbox::{
     wire::{
         CloseStdinRequest, DataEvent, EndEvent, EntryResponse, ListDirRequest, ListDirResponse,
         MoveRequest, PathRequest, ProcessEvent, ProcessInput, ProcessSelector, RpcError,
-        SendInputRequest, SendSignalRequest, StartRequest, StartResponse, WriteInfo,
+        SendInputRequest, SendSignalRequest, StartRequest, StartResponse, UpdateRequest, WriteInfo,
     },
 };
 
@@ -48,6 +48,7 @@ pub fn routes(upload_limit: u64) -> Router<Arc<Registry>> {
         .route("/process.Process/SendSignal", post(send_signal))
         .route("/process.Process/SendInput", post(send_input))
         .route("/process.Process/CloseStdin", post(close_stdin))
+        .route("/process.Process/Update", post(update))
         .route("/process.Process/{method}", post(unimplemented))
         .route("/filesystem.Filesystem/{method}", post(unimplemented))
         // A little over the disk limit, so that an upload over it reaches
@@ -371,6 +372,32 @@ async fn close_stdin(Target(sandbox): Target, body: JsonBody<CloseStdinRequest>)
     .await
 }
 
+/// `process.Process/Update`: a pty's new size.
+async fn update(Target(sandbox): Target, body: JsonBody<UpdateRequest>) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_json(&rejection),
+    };
+    let Some(pty) = request.pty else {
+        // Nothing to change.
+        return Json(serde_json::json!({})).into_response();
+    };
+    let size = pty_size(pty.size);
+    for_pid(&sandbox, &request.process, |pid| Request::Resize {
+        pid,
+        size,
+    })
+    .await
+}
+
+fn pty_size(size: ollio_sandbox::wire::PtySize) -> PtySize {
+    let cells = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+    PtySize {
+        rows: cells(size.rows),
+        cols: cells(size.cols),
+    }
+}
+
 /// How a command's stream ends, beyond its exit.
 struct StreamEnd {
     error: Option<RpcError>,
@@ -408,6 +435,14 @@ async fn start(
         cwd: request.process.cwd,
         stdin: request.stdin.unwrap_or(false),
         cpu_seconds: timeout.map(|timeout| timeout.as_secs().max(1)),
+        pty: request.pty.map(|pty| pty_size(pty.size)),
+    };
+    // A terminal's output is what someone reads as it scrolls by; only
+    // commands' collected output is limited.
+    let output_limit = if spawn.pty.is_some() {
+        u64::MAX
+    } else {
+        registry.config().limits.output_bytes
     };
     let events = match sandbox.link.spawn(spawn).await {
         Ok(events) => events,
@@ -420,7 +455,6 @@ async fn start(
         }
     };
     let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(64);
-    let output_limit = registry.config().limits.output_bytes;
     tokio::spawn(relay(
         sandbox,
         events,
@@ -524,6 +558,9 @@ async fn relay(
             Ok(Some(SpawnEvent::Started { pid: started })) => {
                 pid = Some(started);
                 event_frame(ProcessEvent::Start { pid: started })
+            }
+            Ok(Some(SpawnEvent::Pty(data))) => {
+                event_frame(ProcessEvent::Data(DataEvent::Pty(data)))
             }
             Ok(Some(SpawnEvent::Stdout(_) | SpawnEvent::Stderr(_))) if printed >= output_limit => {
                 continue;

@@ -16,6 +16,7 @@
 mod forward;
 mod fs;
 mod process;
+mod pty;
 pub mod supervisor;
 
 use std::{
@@ -76,6 +77,8 @@ pub struct GuestOptions {
 struct Guest {
     options: GuestOptions,
     stdins: Mutex<HashMap<u32, ChildStdin>>,
+    /// The pty masters of the commands started on one, by pid.
+    ptys: Mutex<HashMap<u32, Arc<pty::Master>>>,
     /// The process groups of the commands started and not yet ended.
     groups: Mutex<std::collections::HashSet<u32>>,
     usage: Mutex<Option<(Instant, u64)>>,
@@ -142,6 +145,7 @@ pub async fn run(options: GuestOptions) -> std::io::Result<()> {
     let guest = Arc::new(Guest {
         options,
         stdins: Mutex::new(HashMap::new()),
+        ptys: Mutex::new(HashMap::new()),
         groups: Mutex::default(),
         usage: Mutex::new(None),
         over_disk: false.into(),
@@ -326,6 +330,7 @@ impl Guest {
             }
             Request::Input { pid, data } => self.input(pid, Some(data)).await,
             Request::CloseStdin { pid } => self.input(pid, None).await,
+            Request::Resize { pid, size } => self.resize(pid, size),
             Request::Usage => Ok(Reply::Size(self.usage(false).await)),
             Request::Ping => Ok(Reply::Done),
             Request::Read { .. }
@@ -358,6 +363,7 @@ mod tests {
                 max_processes: None,
             },
             stdins: Mutex::new(HashMap::new()),
+            ptys: Mutex::new(HashMap::new()),
             groups: Mutex::default(),
             usage: Mutex::new(None),
             over_disk: false.into(),

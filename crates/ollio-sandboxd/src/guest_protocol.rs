@@ -62,6 +62,11 @@ pub enum Request {
     CloseStdin {
         pid: u32,
     },
+    /// Sets the window size of a command started on a pty.
+    Resize {
+        pid: u32,
+        size: PtySize,
+    },
     /// Connects to `127.0.0.1:port` inside; after [`Reply::Done`] the
     /// connection carries that TCP stream.
     Forward {
@@ -82,6 +87,17 @@ pub struct Spawn {
     pub stdin: bool,
     /// CPU seconds the command may use (`RLIMIT_CPU`), if limited.
     pub cpu_seconds: Option<u64>,
+    /// Run on a pseudo-terminal of this size: its output comes as
+    /// [`SpawnEvent::Pty`], its input goes to the terminal.
+    #[serde(default)]
+    pub pty: Option<PtySize>,
+}
+
+/// A terminal's size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PtySize {
+    pub rows: u16,
+    pub cols: u16,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,10 +113,17 @@ pub enum Reply {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpawnEvent {
-    Started { pid: u32 },
+    Started {
+        pid: u32,
+    },
     Stdout(String),
     Stderr(String),
-    Ended { exit_code: i32, signal: Option<i32> },
+    /// What a command on a pty wrote to its terminal.
+    Pty(String),
+    Ended {
+        exit_code: i32,
+        signal: Option<i32>,
+    },
     Failed(GuestError),
 }
 

@@ -50,6 +50,7 @@ pub(crate) async fn install(
             cwd: Some(home.into()),
             stdin: false,
             cpu_seconds: None,
+            pty: None,
         })
         .await
         .map_err(|error| files(format!("starting its install: {error}")))?;
@@ -57,7 +58,9 @@ pub(crate) async fn install(
     let run = async {
         loop {
             match events.next().await {
-                Ok(Some(SpawnEvent::Stdout(data) | SpawnEvent::Stderr(data))) => {
+                Ok(Some(
+                    SpawnEvent::Stdout(data) | SpawnEvent::Stderr(data) | SpawnEvent::Pty(data),
+                )) => {
                     use base64::Engine as _;
                     let bytes = base64::engine::general_purpose::STANDARD
                         .decode(data)

@@ -99,14 +99,7 @@ impl Store {
             .bind(project.as_str())
             .fetch_one(&mut *tx)
             .await?;
-        let newest = sqlx::query(
-            "SELECT * FROM versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(project.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| version_row(&row))
-        .transpose()?;
+        let newest = newest_version(&mut tx, project).await?;
         // Changes one after another: the same version.
         let (target, mut paths) = match newest {
             Some(newest) if !newest.edited.is_empty() => (newest.id.to_string(), newest.edited),
@@ -166,6 +159,63 @@ impl Store {
         self.file_lists.forget(&saved.id);
         Ok(Ok(saved))
     }
+}
+
+impl Store {
+    /// Keeps `files` (what the project's sandbox holds now, changed from a
+    /// terminal) as a new version of `owner`'s `project` titled `title`,
+    /// on the newest version's sandbox. Refused while a turn runs, as an
+    /// edit is; it does not fold with edits.
+    pub async fn save_snapshot(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+        title: &str,
+        files: Vec<NewFile>,
+        left_out: Vec<super::LeftOut>,
+    ) -> Result<Result<Version, EditRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        match hold_project(&mut tx, owner, project, now_ms()).await? {
+            Held::Idle => {}
+            Held::Missing => return Ok(Err(EditRefusal::NotFound)),
+            Held::Busy => return Ok(Err(EditRefusal::Busy)),
+        }
+        let newest = newest_version(&mut tx, project).await?;
+        let Some(newest) = newest else {
+            return Ok(Err(EditRefusal::Missing));
+        };
+        let version = insert_version(
+            &mut tx,
+            &NewVersion {
+                project: project.clone(),
+                message: None,
+                title: title.to_owned(),
+                template: newest.template,
+                sandbox_id: newest.sandbox_id,
+                preview_url: newest.preview_url,
+                files,
+                left_out,
+                check: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(version))
+    }
+}
+
+async fn newest_version(
+    tx: &mut sqlx::AnyConnection,
+    project: &ProjectId,
+) -> Result<Option<Version>, StoreError> {
+    Ok(
+        sqlx::query("SELECT * FROM versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1")
+            .bind(project.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| version_row(&row))
+            .transpose()?,
+    )
 }
 
 /// The version's files at `path`: the file, or everything in the folder.

@@ -113,7 +113,7 @@ pub fn ranked(query: &str, paths: &[String]) -> Vec<String> {
         .iter()
         .filter_map(|path| fuzzy_score(query, path).map(|score| (score, path)))
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
     scored
         .into_iter()
         .take(SHOWN)

@@ -4,7 +4,7 @@
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
@@ -57,14 +57,24 @@ pub(super) async fn signed_in(
 /// send `Origin` on such requests, and `Sec-Fetch-Site` where they support it;
 /// clients that send neither (scripts, curl) carry no one's cookies.
 fn same_origin(request: &Request<Body>, public_url: Option<&str>) -> bool {
-    let headers = request.headers();
+    same_origin_headers(request.headers(), public_url, false)
+}
+
+/// Whether a WebSocket's upgrade comes from a page of this app. Browsers
+/// always send `Origin` with one, and cookies ride along whatever the page,
+/// so it must be there and be ours.
+pub(super) fn websocket_from_here(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    same_origin_headers(headers, public_url, true)
+}
+
+fn same_origin_headers(headers: &HeaderMap, public_url: Option<&str>, required: bool) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if !matches!(site, "same-origin" | "none") {
             return false;
         }
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
+        return !required;
     };
     let origin_host = origin.split_once("://").map_or("", |(_, host)| host);
     let host = headers

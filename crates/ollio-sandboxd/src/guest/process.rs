@@ -1,16 +1,17 @@
 //! The guest's commands: started in process groups of their own with a
-//! clean environment, their output streamed back as it comes, their stdin
-//! kept open for later input, and signals sent to whole groups.
+//! clean environment (or, on a pty, sessions of their own: `pty`), their
+//! output streamed back as it comes, their stdin kept open for later
+//! input, and signals sent to whole groups.
 
 use std::{process::Stdio, sync::Arc, time::Duration};
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
-use super::Guest;
+use super::{pty, Guest};
 use crate::{
     egress,
-    guest_protocol::{send, ErrorKind, GuestError, Reply, Spawn, SpawnEvent},
+    guest_protocol::{send, ErrorKind, GuestError, PtySize, Reply, Spawn, SpawnEvent},
     lock::locked,
 };
 
@@ -49,6 +50,15 @@ impl Guest {
         program: &str,
         cwd: std::path::PathBuf,
     ) -> tokio::process::Command {
+        let mut command = self.session_command(program, cwd);
+        command.process_group(0);
+        command
+    }
+
+    /// [`Self::command`] without its process group: a command on a pty
+    /// makes a session (and so a group) of its own, which a group leader
+    /// cannot.
+    fn session_command(&self, program: &str, cwd: std::path::PathBuf) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(program);
         command
             .env_clear()
@@ -60,8 +70,7 @@ impl Guest {
             .env("LANG", "C.UTF-8")
             .env("TERM", "xterm-256color")
             .envs(self.proxy_env())
-            .current_dir(cwd)
-            .process_group(0);
+            .current_dir(cwd);
         // The jail turned transparent huge pages off, for the agent's own
         // small heap; what the agent starts runs with the machine's
         // setting, as it would anywhere else.
@@ -82,19 +91,42 @@ impl Guest {
                 format!("process {pid} has no open stdin"),
             )
         };
+        let decode = |data: String| {
+            BASE64
+                .decode(data)
+                .map_err(|error| GuestError::new(ErrorKind::Invalid, error.to_string()))
+        };
+        let terminal = locked(&self.ptys).get(&pid).cloned();
+        if let Some(master) = terminal {
+            if let Some(data) = data {
+                master
+                    .write_all(&decode(data)?)
+                    .await
+                    .map_err(|error| GuestError::io("the terminal", &error))?;
+            }
+            return Ok(Reply::Done);
+        }
         let stdin = locked(&self.stdins).remove(&pid).ok_or_else(missing)?;
         let Some(data) = data else {
             return Ok(Reply::Done);
         };
-        let bytes = BASE64
-            .decode(data)
-            .map_err(|error| GuestError::new(ErrorKind::Invalid, error.to_string()))?;
+        let bytes = decode(data)?;
         let mut stdin = stdin;
         stdin
             .write_all(&bytes)
             .await
             .map_err(|error| GuestError::io("stdin", &error))?;
         locked(&self.stdins).insert(pid, stdin);
+        Ok(Reply::Done)
+    }
+
+    pub(super) fn resize(&self, pid: u32, size: PtySize) -> Result<Reply, GuestError> {
+        let master = locked(&self.ptys).get(&pid).cloned().ok_or_else(|| {
+            GuestError::new(ErrorKind::NotFound, format!("process {pid} has no pty"))
+        })?;
+        master
+            .resize(size)
+            .map_err(|error| GuestError::io("the terminal", &error))?;
         Ok(Reply::Done)
     }
 
@@ -112,17 +144,48 @@ impl Guest {
             Ok(cwd) => cwd.unwrap_or_else(|| self.options.home.clone()),
             Err(error) => return send(&mut out, &SpawnEvent::Failed(error)).await,
         };
-        let mut command = self.command(&spawn.cmd, cwd);
-        command
-            .args(&spawn.args)
-            .envs(&spawn.envs)
-            .stdin(if spawn.stdin {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut terminal = None;
+        let mut command = match spawn.pty {
+            Some(size) => {
+                let (master, slave) = match pty::open(size) {
+                    Ok(opened) => opened,
+                    Err(error) => {
+                        let error = GuestError::io("a pty", &error);
+                        return send(&mut out, &SpawnEvent::Failed(error)).await;
+                    }
+                };
+                let mut command = self.session_command(&spawn.cmd, cwd);
+                let stdio = || slave.try_clone().map(Stdio::from);
+                match (stdio(), stdio(), stdio()) {
+                    (Ok(stdin), Ok(stdout), Ok(stderr)) => {
+                        command.stdin(stdin).stdout(stdout).stderr(stderr);
+                    }
+                    (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+                        let error = GuestError::io("a pty", &error);
+                        return send(&mut out, &SpawnEvent::Failed(error)).await;
+                    }
+                }
+                // SAFETY: take_terminal makes only async-signal-safe calls.
+                unsafe {
+                    command.pre_exec(pty::take_terminal);
+                }
+                terminal = Some(Arc::new(master));
+                command
+            }
+            None => {
+                let mut command = self.command(&spawn.cmd, cwd);
+                command
+                    .stdin(if spawn.stdin {
+                        Stdio::piped()
+                    } else {
+                        Stdio::null()
+                    })
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                command
+            }
+        };
+        command.args(&spawn.args).envs(&spawn.envs);
         if let Some(seconds) = spawn.cpu_seconds {
             // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child here.
             unsafe {
@@ -150,10 +213,16 @@ impl Guest {
                 return send(&mut out, &SpawnEvent::Failed(error)).await;
             }
         };
+        // The child has its copies of the pty's slave: with the parent's
+        // closed, the master reads its end once the command's session ends.
+        drop(command);
         let pid = child.id().unwrap_or_default();
         locked(&self.groups).insert(pid);
         if let Some(stdin) = child.stdin.take() {
             locked(&self.stdins).insert(pid, stdin);
+        }
+        if let Some(master) = &terminal {
+            locked(&self.ptys).insert(pid, master.clone());
         }
         let mut writer = EventWriter { out: Some(out) };
         writer.send(&SpawnEvent::Started { pid }).await;
@@ -161,11 +230,14 @@ impl Guest {
         let stdout = child
             .stdout
             .take()
-            .map(|pipe| tokio::spawn(pump(pipe, tx.clone(), false)));
+            .map(|pipe| tokio::spawn(pump(pipe, tx.clone(), SpawnEvent::Stdout)));
         let stderr = child
             .stderr
             .take()
-            .map(|pipe| tokio::spawn(pump(pipe, tx.clone(), true)));
+            .map(|pipe| tokio::spawn(pump(pipe, tx.clone(), SpawnEvent::Stderr)));
+        let on_pty = terminal
+            .clone()
+            .map(|master| tokio::spawn(pump_pty(master, tx.clone())));
         drop(tx);
         let mut status = None;
         let mut drain_until = None;
@@ -182,7 +254,7 @@ impl Guest {
                 () = sleep_until(drain_until) => break,
             }
         }
-        for pump in [stdout, stderr].into_iter().flatten() {
+        for pump in [stdout, stderr, on_pty].into_iter().flatten() {
             pump.abort();
         }
         let status = match status {
@@ -190,6 +262,7 @@ impl Guest {
             None => child.wait().await,
         };
         locked(&self.stdins).remove(&pid);
+        locked(&self.ptys).remove(&pid);
         locked(&self.groups).remove(&pid);
         let event = match status {
             Ok(status) => {
@@ -241,19 +314,33 @@ impl EventWriter {
 async fn pump(
     mut pipe: impl AsyncRead + Unpin,
     events: tokio::sync::mpsc::Sender<SpawnEvent>,
-    stderr: bool,
+    event: fn(String) -> SpawnEvent,
 ) {
     let mut buffer = vec![0; 32 * 1024];
     loop {
         match pipe.read(&mut buffer).await {
             Ok(0) | Err(_) => return,
             Ok(read) => {
-                let text = BASE64.encode(&buffer[..read]);
-                let event = if stderr {
-                    SpawnEvent::Stderr(text)
-                } else {
-                    SpawnEvent::Stdout(text)
-                };
+                if events
+                    .send(event(BASE64.encode(&buffer[..read])))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// [`pump`] for a pty's master.
+async fn pump_pty(master: Arc<pty::Master>, events: tokio::sync::mpsc::Sender<SpawnEvent>) {
+    let mut buffer = vec![0; 32 * 1024];
+    loop {
+        match master.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => {
+                let event = SpawnEvent::Pty(BASE64.encode(&buffer[..read]));
                 if events.send(event).await.is_err() {
                     return;
                 }

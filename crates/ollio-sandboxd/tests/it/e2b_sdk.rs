@@ -1,6 +1,7 @@
 //! E2B's official Python SDK (pinned in scripts/test.sh, installed from PyPI
 //! into a venv the test script makes) drives the bundled `sandboxd`: create,
-//! files, streamed commands, a non-zero exit, a timeout, kill; and a
+//! files, streamed commands, a non-zero exit, a timeout, kill; a pty
+//! (`sandbox.pty.create`, `send_stdin`, `resize`); and a
 //! template's sandbox whose app the SDK reaches through the preview host.
 
 use ollio_testkit::TestDaemon;
@@ -42,6 +43,12 @@ async fn run_sdk_script(daemon: &TestDaemon, script: &str, done: &str) {
 async fn the_official_python_sdk_works_against_sandboxd() {
     let daemon = TestDaemon::start(GUEST).await;
     run_sdk_script(&daemon, "conformance.py", "conformance ok").await;
+}
+
+#[tokio::test]
+async fn the_python_sdk_opens_a_pty_types_into_it_and_resizes_it() {
+    let daemon = TestDaemon::start(GUEST).await;
+    run_sdk_script(&daemon, "pty.py", "pty ok").await;
 }
 
 #[tokio::test]

@@ -190,6 +190,63 @@ async fn output_streams_as_it_happens_and_stdin_reaches_the_command() {
     assert_eq!(exit, Some(4));
 }
 
+/// Reads `stream` until its output holds `text` (a terminal echoes what is
+/// typed, so the command itself is seen too: wait for what only its run
+/// prints).
+async fn read_until(stream: &mut ollio_sandbox::CommandStream, seen: &mut Vec<u8>, text: &str) {
+    let wanted = text.as_bytes();
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while !seen.windows(wanted.len()).any(|window| window == wanted) {
+            match stream.next().await.unwrap() {
+                Some(CommandEvent::Stdout(bytes)) => seen.extend(bytes),
+                Some(CommandEvent::Exited { .. }) | None => return false,
+                Some(_) => {}
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(
+        found,
+        Ok(true),
+        "never saw {text:?} in {:?}",
+        String::from_utf8_lossy(seen)
+    );
+}
+
+#[tokio::test]
+async fn a_terminal_is_an_interactive_bash_on_a_pty_that_resizes() {
+    let daemon = TestDaemon::start(GUEST).await;
+    let (_, envd) = daemon.sandbox("base").await;
+    let size = |rows, cols| ollio_sandbox::wire::PtySize { rows, cols };
+    let mut stream = envd.start_terminal(size(24, 80), None).await.unwrap();
+    let Some(CommandEvent::Started { pid }) = stream.next().await.unwrap() else {
+        panic!("no start event");
+    };
+    let mut seen = Vec::new();
+    envd.send_terminal_input(pid, b"echo $((6*7))-$TERM; tty\n")
+        .await
+        .unwrap();
+    read_until(&mut stream, &mut seen, "42-xterm-256color").await;
+    read_until(&mut stream, &mut seen, "/dev/pts/").await;
+    envd.resize_terminal(pid, size(30, 100)).await.unwrap();
+    envd.send_terminal_input(pid, b"stty size\n").await.unwrap();
+    read_until(&mut stream, &mut seen, "30 100").await;
+    envd.send_terminal_input(pid, b"exit 3\n").await.unwrap();
+    let exit = loop {
+        match stream.next().await.unwrap() {
+            Some(CommandEvent::Exited { exit_code, .. }) => break exit_code,
+            Some(_) => {}
+            None => panic!("the terminal ended without an exit"),
+        }
+    };
+    assert_eq!(exit, 3);
+    assert!(matches!(
+        envd.resize_terminal(pid, size(10, 10)).await,
+        Err(SandboxError::Missing(_) | SandboxError::Rpc { .. })
+    ));
+}
+
 #[tokio::test]
 async fn commands_can_be_signalled_and_time_out() {
     let daemon = TestDaemon::start(GUEST).await;
