@@ -205,30 +205,38 @@ finish_site() {
   else
     cp "$ROOT/style/main.css" "$pkg/ollio.css"
   fi
-  build_editor "$mode"
+  build_bundles "$mode"
   cp -r "$ROOT/public/." "$SITE_ROOT/"
 }
 
-# The Code tab's editor (CodeMirror 6, at src/editor/package-lock.json's
-# versions) bundled by esbuild into /pkg/editor.js, which the project page
-# imports once it is interactive. Its packages are installed outside the
-# clone, once per lock file.
-build_editor() {
-  local mode="$1" lock_hash modules
-  lock_hash="$(sha256sum "$ROOT/src/editor/package-lock.json" | cut -c1-16)"
-  modules="$TOOLS_DIR/editor-$lock_hash"
-  if [ ! -d "$modules/node_modules/@codemirror/view" ]; then
-    step "Installing the editor's packages ($modules)"
+# The Code tab's browser libraries, each at its src/{name}/package-lock.json
+# versions, bundled by esbuild into /pkg/{name}.js, which the project page
+# imports when it needs them: the editor (CodeMirror 6) once the page is
+# interactive, the terminal (xterm.js) when it is first opened. Their
+# packages are installed outside the clone, once per lock file.
+build_bundles() {
+  local mode="$1"
+  build_bundle "$mode" editor @codemirror/view
+  build_bundle "$mode" terminal @xterm/xterm
+}
+
+build_bundle() {
+  local mode="$1" name="$2" marker="$3" lock_hash modules
+  lock_hash="$(sha256sum "$ROOT/src/$name/package-lock.json" | cut -c1-16)"
+  modules="$TOOLS_DIR/$name-$lock_hash"
+  if [ ! -d "$modules/node_modules/$marker" ]; then
+    step "Installing the $name's packages ($modules)"
     rm -rf "$modules"
     mkdir -p "$modules"
-    cp "$ROOT/src/editor/package.json" "$ROOT/src/editor/package-lock.json" "$modules/"
+    cp "$ROOT/src/$name/package.json" "$ROOT/src/$name/package-lock.json" "$modules/"
     (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error)
   fi
   ensure_npm_tool esbuild "$ESBUILD_VERSION"
   local minify=()
   [ "$mode" = release ] && minify=(--minify)
-  NODE_PATH="$modules/node_modules" esbuild "$ROOT/src/editor/index.js" --bundle --format=esm \
-    "${minify[@]}" --log-level=warning --outfile="$SITE_ROOT/pkg/editor.js"
+  # A style sheet a library imports comes in as text, for it to add itself.
+  NODE_PATH="$modules/node_modules" esbuild "$ROOT/src/$name/index.js" --bundle --format=esm \
+    --loader:.css=text "${minify[@]}" --log-level=warning --outfile="$SITE_ROOT/pkg/$name.js"
 }
 
 # What the test suite needs besides the build tools.

@@ -78,7 +78,7 @@ test('Ctrl+P goes to a file, and Search finds a string in two files and opens it
   await page.keyboard.press('Control+Shift+P');
   const commands = page.getByRole('dialog', { name: 'Commands' });
   await expect(commands.getByRole('option')).toHaveText([
-    /^Save/, 'New file', /^Search in files/, 'Toggle theme', 'Download zip', 'Restart preview',
+    /^Save/, 'New file', /^Toggle terminal/, 'Toggle theme', 'Download zip', 'Restart preview', /^Search in files/,
   ]);
   await commands.getByRole('combobox', { name: 'Commands' }).fill('theme');
   await expect(commands.getByRole('option')).toHaveText(['Toggle theme']);
@@ -153,4 +153,38 @@ test('the explorer makes, renames and deletes files, each into a version', async
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(375);
   await screenshot(page, info, 'code-lab-375');
+});
+
+test('the terminal runs commands in the sandbox, and what they change is saved as a version', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('terminal'));
+  await startProject(page, 'A bakery landing page');
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Code' }).click();
+  await page.getByRole('button', { name: 'Terminal', exact: true }).click();
+  const terminal = page.getByRole('region', { name: 'Terminal' });
+  await expect(terminal.getByRole('status')).toHaveText('Connected', { timeout: 60_000 });
+  const screen = terminal.locator('.xterm-rows');
+  await terminal.locator('.terminal-host').click();
+  await page.keyboard.type('echo $((6*7))\n');
+  await expect(screen).toContainText('42');
+
+  // A file made in the terminal shows in the explorer, and Save changes keeps it.
+  await page.keyboard.type('touch new.txt\n');
+  const tree = page.getByRole('tree', { name: 'Files' });
+  await expect(tree.getByRole('treeitem', { name: /new\.txt/ })).toBeVisible({ timeout: 30_000 });
+  await expect(tree.getByRole('treeitem', { name: /new\.txt/ }).getByLabel('added')).toBeVisible();
+  await screenshot(page, info, 'code-terminal');
+  await terminal.getByRole('button', { name: /Save changes/ }).click();
+  const versions = page.getByRole('listbox', { name: 'Versions' });
+  await expect(versions.getByRole('option', { name: /Version 2/ })).toContainText('Changed in the terminal', { timeout: 30_000 });
+  await expect(tree.getByRole('treeitem', { name: /new\.txt/ })).toBeVisible();
+  await expect(tree.getByLabel('added')).toHaveCount(0);
+
+  // Ctrl+` hides it; the shell goes on, with what it printed.
+  await page.keyboard.press('Control+Backquote');
+  await expect(terminal).toBeHidden();
+  await page.keyboard.press('Control+Backquote');
+  await expect(terminal).toBeVisible();
+  await expect(screen).toContainText('touch new.txt');
 });

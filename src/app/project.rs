@@ -11,6 +11,8 @@ mod code_tab;
 mod editor;
 mod explorer;
 mod file_tree;
+#[cfg(feature = "hydrate")]
+mod js_module;
 mod live;
 mod model_picker;
 mod model_tab;
@@ -19,6 +21,7 @@ mod palette;
 mod preview_tab;
 mod search_panel;
 pub mod steps;
+mod terminal_panel;
 mod versions;
 
 use leptos::prelude::*;
@@ -130,6 +133,10 @@ pub struct Ws {
     pub save_now: RwSignal<u64>,
     /// Bumped by the "Restart preview" command: the Preview tab restarts.
     pub restart_preview: RwSignal<u64>,
+    /// Whether the Terminal panel shows.
+    pub terminal_open: RwSignal<bool>,
+    /// What commands in the terminal changed, against the newest version.
+    pub terminal_changes: RwSignal<Vec<crate::api::terminal::TerminalChange>>,
 }
 
 impl Ws {
@@ -220,6 +227,8 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
         goto: RwSignal::new(None),
         save_now: RwSignal::new(0),
         restart_preview: RwSignal::new(0),
+        terminal_open: RwSignal::new(false),
+        terminal_changes: RwSignal::new(Vec::new()),
     };
     provide_context(ws);
     follow_turns(ws, toasts);
@@ -319,6 +328,7 @@ fn WorkTabs() -> impl IntoView {
                 } else {
                     view! { <code_tab::CodeTab /> }.into_any()
                 }}
+                <terminal_panel::TerminalPanel />
             </TabPanel>
             <TabPanel tab=Tab::Preview id="panel-preview" tab_id="tab-preview">
                 <preview_tab::PreviewTab />

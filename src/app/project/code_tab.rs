@@ -152,8 +152,38 @@ fn CodeBrowser(
             .collect::<Vec<_>>()
     });
     let paths = StoredValue::new(paths);
+    // The version's files, and those commands in the terminal added.
+    let tree_paths = Memo::new(move |_| {
+        let mut list = paths.get_value();
+        if editable {
+            ws.terminal_changes.with(|changes| {
+                for change in changes {
+                    if change.kind == "added" && !list.contains(&change.path) {
+                        list.push(change.path.clone());
+                    }
+                }
+            });
+        }
+        list
+    });
     let visible =
-        Memo::new(move |_| closed.with(|closed| paths.with_value(|paths| rows(paths, closed))));
+        Memo::new(move |_| closed.with(|closed| tree_paths.with(|paths| rows(paths, closed))));
+    let change_of = move |path: &str| {
+        ws.terminal_changes.with(|changes| {
+            changes
+                .iter()
+                .find(|change| change.path == path)
+                .map(|change| change.kind.clone())
+        })
+    };
+    // A memo, so the editor is not made again each time the list is read.
+    let active_added = Memo::new(move |_| {
+        active
+            .get()
+            .is_some_and(|path| change_of(&path).as_deref() == Some("added"))
+    });
+    let saving_changes = RwSignal::new(false);
+    let toasts = use_toasts();
     // The row Rename and Delete act on: the tree's focused one.
     let tree_selection = Signal::derive(move || {
         visible.with(|rows| {
@@ -189,6 +219,7 @@ fn CodeBrowser(
             inside: String::new(),
         })),
         Command::SearchInFiles => search_open.set(true),
+        Command::ToggleTerminal => ws.terminal_open.update(|open| *open = !*open),
         Command::ToggleTheme => click_selector(".theme-toggle"),
         Command::DownloadZip => click_selector(".code-actions a[download]"),
         Command::RestartPreview => {
@@ -327,6 +358,22 @@ fn CodeBrowser(
             {move || search_open.get().then(|| view! { <SearchPanel version on_open=open_at /> })}
             <div class="tree-column" hidden=move || search_open.get()>
             {editable.then(|| view! { <ExplorerBar selected=tree_selection ask /> })}
+            {move || {
+                let count = ws.terminal_changes.with(Vec::len);
+                (editable && count > 0).then(|| view! {
+                    <div class="terminal-changed small">
+                        <span>{if count == 1 { "1 file changed in the terminal".to_owned() } else { format!("{count} files changed in the terminal") }}</span>
+                        <button
+                            type="button"
+                            class="button button-primary button-small"
+                            disabled=move || saving_changes.get()
+                            on:click=move |_| super::terminal_panel::save_changes(ws, toasts, saving_changes)
+                        >
+                            "Save changes"
+                        </button>
+                    </div>
+                })
+            }}
             <ul class="file-tree" role="tree" aria-label="Files" on:keydown=tree_keys>
                 <For each=move || visible.get().into_iter().enumerate() key=|(i, row)| (*i, row.path.clone(), row.folder) let:item>
                     {
@@ -366,6 +413,15 @@ fn CodeBrowser(
                             >
                                 <span class="tree-icon" aria-hidden="true">{if row.folder { "▸" } else { "·" }}</span>
                                 {row.name.clone()}
+                                {
+                                    let path = row.path.clone();
+                                    move || change_of(&path).filter(|_| editable).map(|kind| {
+                                        let letter = match kind.as_str() { "added" => "A", "deleted" => "D", _ => "M" };
+                                        view! {
+                                            <span class=format!("change-mark change-{kind}") title=format!("{kind} in the terminal") aria-label=kind.clone()>{letter}</span>
+                                        }
+                                    })
+                                }
                             </li>
                         }
                     }
@@ -440,12 +496,24 @@ fn CodeBrowser(
                         >
                             "Search"
                         </button>
+                        <button
+                            type="button"
+                            class="button button-ghost button-small"
+                            aria-pressed=move || ws.terminal_open.get().to_string()
+                            title="A shell in the project's sandbox (Ctrl+`)"
+                            on:click=move |_| ws.terminal_open.update(|open| *open = !*open)
+                        >
+                            "Terminal"
+                        </button>
                         <a class="button button-ghost button-small" href=zip download>
                             "Download zip"
                         </a>
                     </div>
                 </div>
                 {move || match (active.get(), mounted.get()) {
+                    (Some(path), true) if active_added.get() => view! {
+                        <p class="notice small code-empty">{format!("{path} was made in the terminal. Save changes to keep it in a version and open it here.")}</p>
+                    }.into_any(),
                     (Some(path), true) => {
                         let line = ws.goto.get().filter(|(at, _)| *at == path).map(|(_, line)| line);
                         view! { <CodeView version=version.get_value() path editable line /> }.into_any()

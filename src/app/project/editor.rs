@@ -91,33 +91,8 @@ mod browser {
 
     impl Mounted {
         pub fn destroy(&self) {
-            if let Ok(destroy) = js_sys::Reflect::get(&self.handle, &"destroy".into()) {
-                if let Some(destroy) = destroy.dyn_ref::<js_sys::Function>() {
-                    let _ = destroy.call0(&self.handle);
-                }
-            }
+            super::super::js_module::call(&self.handle, "destroy");
         }
-    }
-
-    /// The editor module, imported on first use (the browser keeps it).
-    async fn module() -> Result<JsValue, String> {
-        let import = js_sys::Function::new_no_args("return import('/pkg/editor.js')");
-        let promise: js_sys::Promise = import
-            .call0(&JsValue::NULL)
-            .map_err(|error| format!("{error:?}"))?
-            .unchecked_into();
-        wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map_err(|error| {
-                error
-                    .as_string()
-                    .or_else(|| {
-                        js_sys::Reflect::get(&error, &"message".into())
-                            .ok()?
-                            .as_string()
-                    })
-                    .unwrap_or_else(|| "the script did not load".into())
-            })
     }
 
     pub async fn mount(
@@ -133,7 +108,7 @@ mod browser {
             on_save,
             on_cursor,
         } = hooks;
-        let module = module().await?;
+        let module = super::super::js_module::import("/pkg/editor.js").await?;
         let mount: js_sys::Function = js_sys::Reflect::get(&module, &"mount".into())
             .map_err(|_| "the editor has no mount".to_owned())?
             .unchecked_into();

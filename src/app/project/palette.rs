@@ -12,30 +12,33 @@ use leptos::prelude::*;
 pub enum Command {
     Save,
     NewFile,
-    SearchInFiles,
+    ToggleTerminal,
     ToggleTheme,
     DownloadZip,
     RestartPreview,
+    SearchInFiles,
 }
 
 impl Command {
-    pub const ALL: [Command; 6] = [
+    pub const ALL: [Command; 7] = [
         Self::Save,
         Self::NewFile,
-        Self::SearchInFiles,
+        Self::ToggleTerminal,
         Self::ToggleTheme,
         Self::DownloadZip,
         Self::RestartPreview,
+        Self::SearchInFiles,
     ];
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Save => "Save",
             Self::NewFile => "New file",
-            Self::SearchInFiles => "Search in files",
+            Self::ToggleTerminal => "Toggle terminal",
             Self::ToggleTheme => "Toggle theme",
             Self::DownloadZip => "Download zip",
             Self::RestartPreview => "Restart preview",
+            Self::SearchInFiles => "Search in files",
         }
     }
 
@@ -43,6 +46,7 @@ impl Command {
     pub fn keys(self) -> &'static str {
         match self {
             Self::Save => "Ctrl+S",
+            Self::ToggleTerminal => "Ctrl+`",
             Self::SearchInFiles => "Ctrl+Shift+F",
             _ => "",
         }
