@@ -10,6 +10,7 @@ pub mod edits;
 pub mod preview;
 pub mod projects;
 pub mod provider_keys;
+pub mod refine;
 pub mod search;
 pub mod terminal;
 pub mod training;

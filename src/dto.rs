@@ -9,6 +9,7 @@ pub mod chat;
 pub mod preview;
 pub mod projects;
 pub mod provider_keys;
+pub mod refine;
 pub mod search;
 pub mod terminal;
 pub mod training;

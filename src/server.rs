@@ -21,6 +21,7 @@ pub mod previews;
 pub mod projects;
 pub mod provider_keys;
 pub mod rate_limit;
+pub mod refine;
 pub mod render;
 pub mod request;
 pub mod search;

@@ -188,3 +188,35 @@ test('the terminal runs commands in the sandbox, and what they change is saved a
   await expect(terminal).toBeVisible();
   await expect(screen).toContainText('touch new.txt');
 });
+
+test('Ask AI proposes a change to the selection as a diff, and Accept makes a version', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  await signUp(page, uniqueEmail('ask-ai'));
+  await startProject(page, 'A bakery landing page');
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Code' }).click();
+  const code = page.getByRole('region', { name: 'index.html' });
+  const heading = code.locator('.cm-line', { hasText: 'Fresh Bakes Daily' });
+  await expect(heading).toBeVisible({ timeout: 30_000 });
+  // Select the heading's line (after its indentation), then Ctrl+K.
+  await heading.click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.press('Control+k');
+  const ask = page.getByRole('region', { name: 'Ask AI' });
+  await expect(ask.getByText('Instruction for the selected code')).toBeVisible();
+  await ask.getByLabel('Instruction').fill('shout the heading');
+  await page.keyboard.press('Enter');
+  const proposal = ask.getByRole('region', { name: 'Proposed change' });
+  await expect(proposal).toContainText('FRESH BAKES DAILY!', { timeout: 30_000 });
+  await expect(proposal).toContainText('Fresh Bakes Daily');
+  await screenshot(page, info, 'code-ask-ai');
+  await proposal.getByRole('button', { name: 'Accept' }).click();
+
+  const versions = page.getByRole('listbox', { name: 'Versions' });
+  await expect(versions.getByRole('option', { name: /Version 2/ })).toContainText('AI edit: shout the heading', { timeout: 30_000 });
+  await expect(code.locator('.cm-content')).toContainText('FRESH BAKES DAILY!');
+  await page.getByRole('tab', { name: 'Preview' }).click();
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('FRESH BAKES DAILY!', { timeout: 30_000 });
+});

@@ -3,6 +3,7 @@
 //! and the versions. On phones a switcher shows one side at a time.
 
 mod app_logs;
+mod ask_ai;
 mod browser_errors;
 mod changes;
 mod chat;
@@ -98,6 +99,16 @@ pub enum Tab {
     Preview,
     /// An ML model project's trained model and its API.
     Model,
+}
+
+/// Where the editor's cursor is: line and column (from 1), and the
+/// selection (UTF-16 offsets, as the editor counts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub line: u32,
+    pub column: u32,
+    pub from: u32,
+    pub to: u32,
 }
 
 /// The workspace's shared state, given to its parts as context.

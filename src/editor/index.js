@@ -87,11 +87,12 @@ const theme = EditorView.theme({
 
 /**
  * Mounts an editor on `parent` holding `doc`. Callbacks: `onChange(text)`
- * after each edit, `onSave()` on Ctrl/Cmd+S, `onCursor(line, column)`.
+ * after each edit, `onSave()` on Ctrl/Cmd+S, `onCursor(line, column, from,
+ * to)` (the selection, in UTF-16 offsets), `onAsk()` on Ctrl/Cmd+K.
  * With `line` (from 1), the cursor starts there, shown and focused.
  * Returns a handle to set the text back, read it, or take the editor down.
  */
-export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor, line) {
+export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor, line, onAsk) {
   const editable = new Compartment();
   const save = () => {
     onSave();
@@ -118,6 +119,14 @@ export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor, l
         editable.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
         keymap.of([
           { key: 'Mod-s', run: save, preventDefault: true },
+          {
+            key: 'Mod-k',
+            run: () => {
+              onAsk();
+              return true;
+            },
+            preventDefault: true,
+          },
           ...closeBracketsKeymap,
           ...defaultKeymap,
           ...searchKeymap,
@@ -127,9 +136,9 @@ export function mount(parent, path, doc, readOnly, onChange, onSave, onCursor, l
         EditorView.updateListener.of((update) => {
           if (update.docChanged) onChange(update.state.doc.toString());
           if (update.selectionSet || update.docChanged) {
-            const head = update.state.selection.main.head;
+            const { head, from, to } = update.state.selection.main;
             const line = update.state.doc.lineAt(head);
-            onCursor(line.number, head - line.from + 1);
+            onCursor(line.number, head - line.from + 1, from, to);
           }
         }),
         EditorView.contentAttributes.of({ 'aria-label': `${path}, editor` }),

@@ -106,7 +106,7 @@ pub fn compare(
         .collect()
 }
 
-fn file_change(
+pub fn file_change(
     path: &str,
     change: &str,
     before: &str,

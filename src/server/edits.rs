@@ -42,14 +42,20 @@ pub async fn save_file(
     path: &str,
     content: String,
 ) -> Result<Version, AppError> {
-    let path = inside(path)?;
-    if content.len() as u64 > MAX_TEXT_FILE {
-        return Err(AppError::invalid(format!(
-            "{path} is larger than a version keeps ({} KB at most).",
-            MAX_TEXT_FILE / 1024
-        )));
-    }
-    apply(state, owner, project, Edit::Put(text_file(path, content))).await
+    apply(state, owner, project, put(path, content)?).await
+}
+
+/// Saves an accepted "Ask AI" proposal: `content` as `path`, a version of
+/// its own titled `title`.
+pub async fn save_titled(
+    state: &AppState,
+    owner: &UserId,
+    project: &ProjectId,
+    path: &str,
+    content: String,
+    title: &str,
+) -> Result<Version, AppError> {
+    apply_titled(state, owner, project, put(path, content)?, Some(title)).await
 }
 
 /// Makes the explorer's `change` to `owner`'s `project`.
@@ -75,6 +81,18 @@ pub async fn change(
         FileChange::Delete(path) => Edit::Delete(inside(&path)?),
     };
     apply(state, owner, project, edit).await
+}
+
+/// Writing `content` as the file `path`, within what a version keeps.
+fn put(path: &str, content: String) -> Result<Edit, AppError> {
+    let path = inside(path)?;
+    if content.len() as u64 > MAX_TEXT_FILE {
+        return Err(AppError::invalid(format!(
+            "{path} is larger than a version keeps ({} KB at most).",
+            MAX_TEXT_FILE / 1024
+        )));
+    }
+    Ok(Edit::Put(text_file(path, content)))
 }
 
 fn text_file(path: String, content: String) -> NewFile {
@@ -103,7 +121,21 @@ async fn apply(
     project: &ProjectId,
     edit: Edit,
 ) -> Result<Version, AppError> {
-    let version = match state.store.apply_edit(owner, project, edit.clone()).await? {
+    apply_titled(state, owner, project, edit, None).await
+}
+
+async fn apply_titled(
+    state: &AppState,
+    owner: &UserId,
+    project: &ProjectId,
+    edit: Edit,
+    title: Option<&str>,
+) -> Result<Version, AppError> {
+    let saved = state
+        .store
+        .apply_edit_titled(owner, project, edit.clone(), title)
+        .await?;
+    let version = match saved {
         Ok(version) => version,
         Err(EditRefusal::NotFound) => return Err(AppError::NotFound),
         Err(EditRefusal::Busy) => return Err(AppError::invalid(BUSY)),

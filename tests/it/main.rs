@@ -12,6 +12,7 @@ mod cli;
 mod http;
 mod import;
 mod previews;
+mod refine;
 mod service_user;
 mod support;
 mod tenancy;

@@ -425,6 +425,29 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        // Nor ask the model about its files, or save what it proposed.
+        "refine_selection" => (
+            vec![
+                ("project", project),
+                ("path", "index.html"),
+                ("text", "<h1>Bob</h1>"),
+                ("from", "0"),
+                ("to", "4"),
+                ("instruction", "shout"),
+            ],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
+        "accept_refine" => (
+            vec![
+                ("project", project),
+                ("path", "index.html"),
+                ("content", "<h1>Bob</h1>"),
+                ("instruction", "shout"),
+            ],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Nor read what a terminal changed in it, or keep that.
         "terminal_changes" | "save_terminal_changes" => (
             vec![("project", project)],

@@ -510,6 +510,52 @@ impl Engine {
         Ok(())
     }
 
+    /// The model name and provider for `owner`'s quick edit ("Ask AI" in
+    /// the editor) in `project`: the quick-edit model (`OLLIO_EDIT_MODEL`)
+    /// unless the project has a model of its own, chosen as a short
+    /// follow-up's would be; with the user's own key where they saved one.
+    pub async fn quick_edit_provider(
+        &self,
+        owner: &UserId,
+        project: &Project,
+    ) -> Result<
+        (
+            String,
+            std::sync::Arc<dyn super::chat_provider::ChatProvider>,
+        ),
+        String,
+    > {
+        let unavailable = "The database is unavailable: try again.".to_owned();
+        let own_default = match (&project.model, &self.providers.config().model) {
+            (None, None) => super::providers::own_default(
+                &self
+                    .store
+                    .provider_keys(owner)
+                    .await
+                    .map_err(|_| unavailable.clone())?,
+            )
+            .map(|model| model.to_string()),
+            _ => None,
+        };
+        let (model, _) = choose_model(
+            self.providers.config(),
+            project.model.as_deref().or(own_default.as_deref()),
+            TurnMode::Build,
+            true,
+            "",
+        )?;
+        let own = match self.user_provider(owner, &model).await {
+            Ok(own) => own,
+            Err(Stop::Fail(reason, _)) => return Err(reason),
+            Err(Stop::Retry(_) | Stop::Cancelled) => return Err(unavailable),
+        };
+        let provider = self
+            .providers
+            .for_model_with_key(&model, own)
+            .map_err(|reason| format!("The model {model} cannot be used: {reason}."))?;
+        Ok((model.model.clone(), provider))
+    }
+
     /// What the user saved in settings for the model's provider: their
     /// key, opened, and their base URL.
     async fn user_provider(

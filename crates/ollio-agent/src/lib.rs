@@ -44,6 +44,7 @@ pub mod ollama;
 pub mod openai;
 pub mod project_sandbox;
 pub mod providers;
+pub mod refine;
 pub mod snapshot;
 pub mod sse;
 pub mod table_preview;

@@ -87,6 +87,18 @@ impl Store {
         project: &ProjectId,
         edit: Edit,
     ) -> Result<Result<Version, EditRefusal>, StoreError> {
+        self.apply_edit_titled(owner, project, edit, None).await
+    }
+
+    /// [`Store::apply_edit`]; with a `title`, always a version of its own
+    /// under that title ("AI edit: …"), which later edits do not fold into.
+    pub async fn apply_edit_titled(
+        &self,
+        owner: &UserId,
+        project: &ProjectId,
+        edit: Edit,
+        title: Option<&str>,
+    ) -> Result<Result<Version, EditRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Takes the project as a turn's queueing does (the write lock on
         // SQLite, the row on PostgreSQL), so a turn queued meanwhile is seen.
@@ -102,7 +114,9 @@ impl Store {
         let newest = newest_version(&mut tx, project).await?;
         // Changes one after another: the same version.
         let (target, mut paths) = match newest {
-            Some(newest) if !newest.edited.is_empty() => (newest.id.to_string(), newest.edited),
+            Some(newest) if !newest.edited.is_empty() && title.is_none() => {
+                (newest.id.to_string(), newest.edited)
+            }
             newest => {
                 let version = insert_version(
                     &mut tx,
@@ -149,8 +163,8 @@ impl Store {
              WHERE id = $1 RETURNING *",
         )
         .bind(&target)
-        .bind(edit_title(&paths, &edit))
-        .bind(paths.join("\n"))
+        .bind(title.map_or_else(|| edit_title(&paths, &edit), str::to_owned))
+        .bind(title.is_none().then(|| paths.join("\n")))
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;

@@ -54,7 +54,7 @@ pub fn ChangesView() -> impl IntoView {
 }
 
 #[component]
-fn FileDiff(file: FileChange) -> impl IntoView {
+pub fn FileDiff(file: FileChange) -> impl IntoView {
     let summary = format!(
         "{} · {} · +{} −{}",
         file.path, file.change, file.added, file.removed

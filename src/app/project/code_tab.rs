@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 
 use super::{
+    ask_ai::AskAi,
     editor::Editor,
     explorer::{Ask, AskDialog, ContextMenu, ExplorerBar},
     file_tree::{parent, rows, Row},
@@ -558,7 +559,12 @@ fn FileEditor(
     let ws = use_ws();
     let toasts = use_toasts();
     let saving = RwSignal::new(false);
-    let cursor = RwSignal::new((1u32, 1u32));
+    let cursor = RwSignal::new(super::Cursor {
+        line: 1,
+        column: 1,
+        ..Default::default()
+    });
+    let asking = RwSignal::new(false);
     let saved = StoredValue::new(content.clone());
     let text = ws
         .drafts
@@ -603,7 +609,20 @@ fn FileEditor(
             now
         }
     });
-    let on_cursor = Callback::new(move |at: (u32, u32)| cursor.set(at));
+    let on_cursor = Callback::new(move |at: super::Cursor| cursor.set(at));
+    let on_ask = Callback::new(move |()| {
+        if editable {
+            asking.set(true);
+        }
+    });
+    let current_text = {
+        let path = path.clone();
+        Signal::derive(move || {
+            ws.drafts
+                .with(|drafts| drafts.get(&path).cloned())
+                .unwrap_or_else(|| saved.get_value())
+        })
+    };
     let busy = move || ws.running().is_some();
     view! {
         <div class="code-head">
@@ -623,17 +642,29 @@ fn FileEditor(
                     {move || if saving.get() { "Saving…" } else { "Save" }}
                 </button>
             })}
+            {editable.then(|| view! {
+                <button
+                    type="button"
+                    class="button button-small"
+                    title="Ask AI to change the selected code (Ctrl+K)"
+                    aria-pressed=move || asking.get().to_string()
+                    on:click=move |_| asking.update(|open| *open = !*open)
+                >
+                    "Ask AI"
+                </button>
+            })}
             <CopyButton path=path.clone() content />
         </div>
+        {editable.then(|| view! { <AskAi path=path.clone() text=current_text cursor open=asking /> })}
         {(!editable).then(|| view! {
             <p class="notice small code-read-only">"An older version, read only. Restore it to change it."</p>
         })}
         <div class="code-view code-editor" role="region" aria-label=path.clone() data-language=language.clone()>
-            <Editor path=path.clone() text read_only=!editable line on_change on_save on_cursor />
+            <Editor path=path.clone() text read_only=!editable line on_change on_save on_cursor on_ask />
         </div>
         <div class="status-bar small muted" aria-label="Status">
             <span>{language}</span>
-            <span>{move || { let (line, column) = cursor.get(); format!("Ln {line}, Col {column}") }}</span>
+            <span>{move || { let at = cursor.get(); format!("Ln {}, Col {}", at.line, at.column) }}</span>
             <span>{move || if !editable { "Read only" } else if dirty.get() { "Unsaved changes" } else { "Saved" }}</span>
             <span>{move || if busy() { "Ollio is working" } else { "Sandbox ready" }}</span>
         </div>

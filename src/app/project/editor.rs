@@ -6,7 +6,8 @@
 use leptos::prelude::*;
 
 /// An editor for `path` holding `text`. `on_change` gets the text after each
-/// edit, `on_save` runs on Ctrl/Cmd+S, `on_cursor` gets the line and column.
+/// edit, `on_save` runs on Ctrl/Cmd+S, `on_cursor` gets the line and column
+/// and the selection (UTF-16 offsets), `on_ask` runs on Ctrl/Cmd+K.
 #[component]
 pub fn Editor(
     path: String,
@@ -16,7 +17,8 @@ pub fn Editor(
     line: Option<u32>,
     on_change: Callback<String>,
     on_save: Callback<()>,
-    on_cursor: Callback<(u32, u32)>,
+    on_cursor: Callback<super::Cursor>,
+    on_ask: Callback<()>,
 ) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     let failed = RwSignal::new(None::<String>);
@@ -34,6 +36,7 @@ pub fn Editor(
                     on_change,
                     on_save,
                     on_cursor,
+                    on_ask,
                 };
                 match browser::mount(parent.into(), &path, &text, read_only, line, hooks).await {
                     Ok(editor) => {
@@ -51,7 +54,9 @@ pub fn Editor(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (path, text, read_only, line, on_change, on_save, on_cursor);
+    let _ = (
+        path, text, read_only, line, on_change, on_save, on_cursor, on_ask,
+    );
     view! {
         {move || (!ready.get() && failed.get().is_none()).then(|| view! {
             <p class="muted small editor-loading" aria-busy="true">"Loading the editor…"</p>
@@ -73,14 +78,16 @@ mod browser {
     pub struct Hooks {
         pub on_change: Callback<String>,
         pub on_save: Callback<()>,
-        pub on_cursor: Callback<(u32, u32)>,
+        pub on_cursor: Callback<super::super::Cursor>,
+        pub on_ask: Callback<()>,
     }
 
-    /// The callbacks a mounted editor calls: change, save, cursor.
+    /// The callbacks a mounted editor calls: change, save, cursor, ask.
     type Callbacks = (
         Closure<dyn FnMut(String)>,
         Closure<dyn FnMut()>,
-        Closure<dyn FnMut(u32, u32)>,
+        Closure<dyn FnMut(u32, u32, u32, u32)>,
+        Closure<dyn FnMut()>,
     );
 
     /// A mounted editor and the callbacks it holds on to.
@@ -107,6 +114,7 @@ mod browser {
             on_change,
             on_save,
             on_cursor,
+            on_ask,
         } = hooks;
         let module = super::super::js_module::import("/pkg/editor.js").await?;
         let mount: js_sys::Function = js_sys::Reflect::get(&module, &"mount".into())
@@ -114,9 +122,17 @@ mod browser {
             .unchecked_into();
         let changed = Closure::<dyn FnMut(String)>::new(move |text: String| on_change.run(text));
         let saved = Closure::<dyn FnMut()>::new(move || on_save.run(()));
-        let moved = Closure::<dyn FnMut(u32, u32)>::new(move |line: u32, column: u32| {
-            on_cursor.run((line, column))
-        });
+        let moved = Closure::<dyn FnMut(u32, u32, u32, u32)>::new(
+            move |line: u32, column: u32, from: u32, to: u32| {
+                on_cursor.run(super::super::Cursor {
+                    line,
+                    column,
+                    from,
+                    to,
+                })
+            },
+        );
+        let asked = Closure::<dyn FnMut()>::new(move || on_ask.run(()));
         let args = js_sys::Array::of5(
             &parent,
             &path.into(),
@@ -127,12 +143,13 @@ mod browser {
         args.push(saved.as_ref());
         args.push(moved.as_ref());
         args.push(&line.unwrap_or(0).into());
+        args.push(asked.as_ref());
         let handle = mount
             .apply(&JsValue::NULL, &args)
             .map_err(|error| format!("{error:?}"))?;
         Ok(Mounted {
             handle,
-            _closures: (changed, saved, moved),
+            _closures: (changed, saved, moved, asked),
         })
     }
 }
