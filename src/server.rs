@@ -3,6 +3,7 @@
 //! (`ollio_store`, `ollio_agent`, `ollio_sandbox`, `ollio_sandboxd`). Nothing
 //! here imports the UI; the pages are handed in (`site::Pages`).
 
+pub mod ask_where;
 pub mod attachments;
 pub mod auth;
 pub mod budgets;

@@ -73,6 +73,18 @@ test('Ctrl+P goes to a file, and Search finds a string in two files and opens it
   await expect(page.getByRole('region', { name: 'app.js' })).toContainText('addEventListener', { timeout: 30_000 });
   await expect(page.getByLabel('Status')).toContainText('Ln 2, Col 1');
 
+  // Ask where…: a question in plain words, ranked by words here (BM25).
+  const askWhere = search.getByRole('region', { name: 'Ask where' });
+  await askWhere.getByRole('searchbox', { name: 'Ask where…' }).fill('where does clicking order say thanks?');
+  await askWhere.getByRole('searchbox', { name: 'Ask where…' }).press('Enter');
+  await expect(askWhere.getByText('Ranked by words (BM25)')).toBeVisible();
+  const best = askWhere.getByRole('listitem').first();
+  await expect(best).toContainText('app.js:1–');
+  await page.getByRole('tab', { name: /index\.html/ }).click();
+  await best.getByRole('button').click();
+  await expect(page.locator('.code-editor[aria-label="app.js"]')).toContainText('addEventListener', { timeout: 30_000 });
+  await screenshot(page, info, 'code-ask-where');
+
   // Commands (Ctrl+Shift+P): every one listed; "theme" and Enter switches it.
   const theme = await page.locator('html').getAttribute('data-theme');
   await page.keyboard.press('Control+Shift+P');

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-pub use crate::dto::search::{SearchFile, SearchLine, SearchView};
+pub use crate::dto::search::{AskHit, AskView, SearchFile, SearchLine, SearchView};
 use crate::error::AppError;
 
 /// Searches `version`'s text files for `query`: plain text unless `regex`,
@@ -34,6 +34,26 @@ pub async fn search_files(
             &VersionId::from_raw(version),
             &query,
             options,
+        )
+        .await
+    })
+    .await
+}
+
+/// "Ask where…": `question` in plain words, answered with `version`'s
+/// passages that fit it best.
+#[server(prefix = "/api", endpoint = "ask_where")]
+pub async fn ask_where(version: String, question: String) -> Result<AskView, AppError> {
+    use ollio_domain::VersionId;
+
+    use crate::server::{ask_where, auth, request};
+    request::respond(async move {
+        let user = auth::require_user().await?;
+        ask_where::ask(
+            &request::state()?,
+            &user.id,
+            &VersionId::from_raw(version),
+            &question,
         )
         .await
     })

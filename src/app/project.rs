@@ -4,6 +4,7 @@
 
 mod app_logs;
 mod ask_ai;
+mod ask_where;
 mod browser_errors;
 mod changes;
 mod chat;

@@ -27,3 +27,22 @@ pub struct SearchLine {
     pub hit: String,
     pub after: String,
 }
+
+/// What "Ask where…" found: the best passages, and how they were ranked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AskView {
+    /// "by meaning (openai:…)" or "by words (BM25)".
+    pub by: String,
+    pub hits: Vec<AskHit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AskHit {
+    pub path: String,
+    /// The passage's first and last line, from 1.
+    pub start: u32,
+    pub end: u32,
+    /// Its first few lines.
+    pub preview: String,
+    pub score: f32,
+}

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use ollio_agent::{event_log::EventHub, worker::Workers};
+use ollio_agent::{
+    code_index::CodeIndexes, embeddings::Embedder, event_log::EventHub, worker::Workers,
+};
 use ollio_sandbox::SandboxClient;
 use ollio_store::{blobs::Blobs, secrets::SecretBox, Store};
 
@@ -49,6 +51,10 @@ pub struct AppState {
     pub blobs: Option<Blobs>,
     /// The Code tab's open terminals.
     pub terminals: Terminals,
+    /// "Ask where…": versions' passages, indexed once.
+    pub code_indexes: CodeIndexes,
+    /// The embeddings model (`OLLIO_EMBEDDING_MODEL`), if one is set.
+    pub embedder: Option<Embedder>,
 }
 
 /// The sandbox backend as the app uses it.
@@ -69,6 +75,12 @@ impl AppState {
         sessions: Sessions,
     ) -> Self {
         let limiter = rate_limit::limiter(config.rate_limit_per_minute);
+        // The configuration checked the model's provider already.
+        let embedder = config.agent.embedding_model.as_ref().and_then(|model| {
+            Embedder::new(&config.agent, model)
+                .inspect_err(|error| tracing::error!(%error, "OLLIO_EMBEDDING_MODEL is not used"))
+                .ok()
+        });
         let budgets = Budgets::new(
             config.streams_per_user,
             config.preview_starts_per_hour,
@@ -89,6 +101,8 @@ impl AppState {
             budgets,
             blobs: None,
             terminals: Terminals::default(),
+            code_indexes: CodeIndexes::default(),
+            embedder,
         }
     }
 

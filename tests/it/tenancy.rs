@@ -454,6 +454,14 @@ async fn check_server_function(
             &[StatusCode::NOT_FOUND],
             &[StatusCode::UNAUTHORIZED],
         ),
+        "ask_where" => (
+            vec![
+                ("version", ada.version.as_str()),
+                ("question", "where is the secret?"),
+            ],
+            &[StatusCode::NOT_FOUND],
+            &[StatusCode::UNAUTHORIZED],
+        ),
         // Bob cannot save a file into Ada's project.
         "save_file" => (
             vec![

@@ -31,6 +31,9 @@ pub struct AgentConfig {
     /// `OLLIO_PLAN_MODEL`: the model that writes plans (Plan mode); the
     /// project's model, else `OLLIO_MODEL`, when unset.
     pub plan_model: Option<ModelRef>,
+    /// `OLLIO_EMBEDDING_MODEL`: `openai:…` or `ollama:…`, for "Ask where…"
+    /// by meaning; without one it ranks by words (BM25).
+    pub embedding_model: Option<ModelRef>,
     pub openai: ProviderEndpoint,
     pub anthropic: ProviderEndpoint,
     /// `OLLAMA_HOST`, without `/api`.
@@ -185,6 +188,15 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
     };
     let edit_model = model_var("OLLIO_EDIT_MODEL")?;
     let plan_model = model_var("OLLIO_PLAN_MODEL")?;
+    let embedding_model = model_var("OLLIO_EMBEDDING_MODEL")?;
+    if let Some(model) = &embedding_model {
+        if !matches!(model.provider, ProviderKind::OpenAi | ProviderKind::Ollama) {
+            return Err(ConfigError::new(
+                "OLLIO_EMBEDDING_MODEL",
+                "embeddings come from an openai: or ollama: model (OpenAI-compatible /v1/embeddings, or Ollama)",
+            ));
+        }
+    }
     let text_protocol_models = match get("OLLIO_TEXT_PROTOCOL_MODELS") {
         Some(list) => list
             .split(',')
@@ -231,6 +243,7 @@ pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<AgentConfig,
         model,
         edit_model,
         plan_model,
+        embedding_model,
         openai,
         anthropic,
         ollama_host,

@@ -240,6 +240,27 @@ fn router(scripts: Arc<Scripts>) -> Router {
                 Json(json!({ "models": models }))
             }),
         )
+        // Embeddings, OpenAI's and Ollama's: see `meaning`.
+        .route(
+            "/v1/embeddings",
+            post(|State(scripts): State<Arc<Scripts>>, headers: axum::http::HeaderMap, Json(body): Json<Value>| async move {
+                let data: Vec<Value> = embedding_inputs(&body)
+                    .iter()
+                    .enumerate()
+                    .map(|(index, text)| json!({ "object": "embedding", "index": index, "embedding": meaning(text) }))
+                    .collect();
+                record(&scripts, &headers, body);
+                Json(json!({ "object": "list", "data": data }))
+            }),
+        )
+        .route(
+            "/api/embed",
+            post(|State(scripts): State<Arc<Scripts>>, headers: axum::http::HeaderMap, Json(body): Json<Value>| async move {
+                let embeddings: Vec<Vec<f32>> = embedding_inputs(&body).iter().map(|text| meaning(text)).collect();
+                record(&scripts, &headers, body);
+                Json(json!({ "model": "scripted", "embeddings": embeddings }))
+            }),
+        )
         // What was asked so far, for a browser test to look at (the
         // scripted server is a test tool, never a user's model).
         .route(
@@ -254,6 +275,89 @@ fn router(scripts: Arc<Scripts>) -> Router {
             }),
         )
         .with_state(scripts)
+}
+
+fn embedding_inputs(body: &Value) -> Vec<String> {
+    match &body["input"] {
+        Value::String(text) => vec![text.clone()],
+        Value::Array(list) => list
+            .iter()
+            .map(|item| item.as_str().unwrap_or_default().to_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Words that mean one thing, for the scripted embeddings model.
+const CONCEPTS: &[(&str, &[&str])] = &[
+    (
+        "account",
+        &[
+            "login",
+            "signin",
+            "sign",
+            "log",
+            "auth",
+            "authenticate",
+            "password",
+            "session",
+            "user",
+            "credentials",
+        ],
+    ),
+    (
+        "money",
+        &[
+            "price", "cart", "checkout", "pay", "payment", "total", "order", "buy",
+        ],
+    ),
+    (
+        "look",
+        &[
+            "style", "color", "colour", "margin", "padding", "font", "css", "theme",
+        ],
+    ),
+];
+const DIMENSIONS: usize = 32;
+
+/// A scripted embedding: words counted into a few dimensions, those with
+/// one meaning (`login`, `sign`, `password`) into the same one, so texts
+/// about one thing point the same way even with no word in common.
+fn meaning(text: &str) -> Vec<f32> {
+    let mut vector = vec![0.0f32; DIMENSIONS];
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .flat_map(|part| {
+            // camelCase into its words.
+            let mut words = vec![String::new()];
+            for c in part.chars() {
+                if c.is_ascii_uppercase() && !words.last().is_some_and(String::is_empty) {
+                    words.push(String::new());
+                }
+                if let Some(last) = words.last_mut() {
+                    last.push(c.to_ascii_lowercase());
+                }
+            }
+            words
+        })
+        .filter(|word| word.len() > 2)
+    {
+        let concept = CONCEPTS
+            .iter()
+            .position(|(_, words)| words.iter().any(|known| word.starts_with(known)));
+        let at = match concept {
+            Some(concept) => concept,
+            None => {
+                let hash = word.bytes().fold(7u32, |hash, byte| {
+                    hash.wrapping_mul(31).wrapping_add(u32::from(byte))
+                });
+                CONCEPTS.len() + hash as usize % (DIMENSIONS - CONCEPTS.len())
+            }
+        };
+        // Meanings weigh more than any one other word.
+        vector[at] += if concept.is_some() { 3.0 } else { 1.0 };
+    }
+    vector
 }
 
 /// Keeps a request's body, with the key it came with under `_key`, for

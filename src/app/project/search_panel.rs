@@ -1,9 +1,11 @@
 //! The Code tab's "Search" panel (Ctrl/Cmd+Shift+F): the version's files
 //! searched on the server as plain text, with case, whole-word and regex
 //! options; results grouped by file, each line opening the file there.
+//! Under it, "Ask where…" (`ask_where`).
 
 use leptos::prelude::*;
 
+use super::ask_where::AskWhere;
 use crate::api::search::{search_files, SearchView};
 
 #[component]
@@ -122,6 +124,7 @@ pub fn SearchPanel(
                     }
                 }}
             </div>
+            <AskWhere version on_open />
         </div>
     }
 }
