@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints Ollio's figures: the sandbox, agent and workspace benchmarks
+# Prints Ollio's figures: the sandbox, agent, workspace and editor benchmarks
 # (`./scripts/bench.sh`, or name some: `./scripts/bench.sh workspace`). The
 # workspace's transfer size is measured on the browser files of the release
 # build ./scripts/run.sh serves, served compressed by the app itself.
@@ -18,7 +18,7 @@ if [ -z "${OLLIO_TEST_POSTGRES_URL:-}" ]; then
   start_postgres
 fi
 
-for bench in "${@:-sandbox agent workspace}"; do
+for bench in "${@:-sandbox agent workspace editor}"; do
   for name in $bench; do
     step "Benchmark: $name"
     case "$name" in
@@ -30,6 +30,12 @@ for bench in "${@:-sandbox agent workspace}"; do
         rm -rf "$site" && mkdir -p "$site"
         cp -r "$SITE_ROOT/pkg" "$site/pkg"
         OLLIO_BENCH_SITE="$site" leptos_cargo bench --features ssr --bench workspace
+        ;;
+      # Opening a 5,000-line file in the editor, in Chromium.
+      editor)
+        build_site release
+        ensure_test_tools
+        (cd end2end && node bench/editor-open.mjs "$SITE_ROOT/pkg/editor.js")
         ;;
       *) leptos_cargo bench --features ssr --bench "$name" ;;
     esac

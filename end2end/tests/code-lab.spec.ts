@@ -15,6 +15,7 @@ test('a file edited in the editor and saved with Ctrl+S shows in the preview and
   await expect(heading).toBeVisible({ timeout: 30_000 });
   await expect(page.getByLabel('Status')).toContainText('html');
   await expect(page.getByLabel('Status')).toContainText('Saved');
+  await expect(page.getByLabel('Status')).toContainText('Sandbox running');
   // The word "Fresh" (after the line's indentation and `<h1>`) becomes "Warm".
   await heading.click();
   await page.keyboard.press('Home');

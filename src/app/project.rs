@@ -145,6 +145,8 @@ pub struct Ws {
     pub save_now: RwSignal<u64>,
     /// Bumped by the "Restart preview" command: the Preview tab restarts.
     pub restart_preview: RwSignal<u64>,
+    /// The shown version's sandbox, in words (the Preview tab follows it).
+    pub sandbox_state: RwSignal<&'static str>,
     /// Whether the Terminal panel shows.
     pub terminal_open: RwSignal<bool>,
     /// What commands in the terminal changed, against the newest version.
@@ -239,6 +241,7 @@ fn Workspace(page: ProjectPage) -> impl IntoView {
         goto: RwSignal::new(None),
         save_now: RwSignal::new(0),
         restart_preview: RwSignal::new(0),
+        sandbox_state: RwSignal::new("Sandbox: checking…"),
         terminal_open: RwSignal::new(false),
         terminal_changes: RwSignal::new(Vec::new()),
     };

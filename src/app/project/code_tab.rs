@@ -666,7 +666,7 @@ fn FileEditor(
             <span>{language}</span>
             <span>{move || { let at = cursor.get(); format!("Ln {}, Col {}", at.line, at.column) }}</span>
             <span>{move || if !editable { "Read only" } else if dirty.get() { "Unsaved changes" } else { "Saved" }}</span>
-            <span>{move || if busy() { "Ollio is working" } else { "Sandbox ready" }}</span>
+            <span>{move || if busy() { "Ollio is working" } else { ws.sandbox_state.get() }}</span>
         </div>
     }
 }

@@ -156,6 +156,16 @@ pub fn PreviewTab() -> impl IntoView {
             }
         });
     };
+    // The status bar says where the sandbox is.
+    Effect::new(move |_| {
+        ws.sandbox_state.set(match state.get() {
+            Shown::Running(_) => "Sandbox running",
+            Shown::Starting => "Sandbox starting…",
+            Shown::Asleep => "Sandbox asleep",
+            Shown::Failed(_) => "Sandbox failed",
+            Shown::Nothing => "No sandbox yet",
+        });
+    });
     // The "Restart preview" command.
     Effect::new(move |seen: Option<u64>| {
         let now = ws.restart_preview.get();
