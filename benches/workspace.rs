@@ -10,7 +10,7 @@
 //! - the initial transfer of the workspace route: the WASM, JS and CSS as
 //!   the server sends them (compressed), from the folder in
 //!   `OLLIO_BENCH_SITE` (default `target/site`); target ≤ 300 KB; and the
-//!   editor's bundle, loaded after the page is interactive.
+//!   editor's and the terminal's bundles, loaded when the page needs them.
 
 // The app on a free port, as the tests start it (not every part is used here).
 #[allow(dead_code)]
@@ -223,8 +223,10 @@ async fn initial_transfer() {
         if total <= 300 * 1024 { "met" } else { "MISSED" }
     );
     // The editor comes after the page is interactive, on the project page
-    // only: not part of the initial transfer.
+    // only, and the terminal when it is first opened: neither is part of
+    // the initial transfer.
     transfer(&client, &app, &pkg, &served, "editor.js").await;
+    transfer(&client, &app, &pkg, &served, "terminal.js").await;
 }
 
 /// `name` from the built `pkg` as the server sends it: its transferred

@@ -142,6 +142,9 @@ pub fn TerminalPanel() -> impl IntoView {
             });
         }
     });
+    // In the browser only: the server's render may be cleaned up on another
+    // thread, where a local value cannot be read.
+    #[cfg(feature = "hydrate")]
     on_cleanup(move || {
         if let Some(mounted) = handle.try_update_value(Option::take).flatten() {
             mounted.call("destroy");
