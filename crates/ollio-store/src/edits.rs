@@ -100,12 +100,8 @@ impl Store {
         title: Option<&str>,
     ) -> Result<Result<Version, EditRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Takes the project as a turn's queueing does (the write lock on
-        // SQLite, the row on PostgreSQL), so a turn queued meanwhile is seen.
-        match hold_project(&mut tx, owner, project, now_ms()).await? {
-            Held::Idle => {}
-            Held::Missing => return Ok(Err(EditRefusal::NotFound)),
-            Held::Busy => return Ok(Err(EditRefusal::Busy)),
+        if let Some(refused) = hold(&mut tx, owner, project).await? {
+            return Ok(Err(refused));
         }
         let template: String = sqlx::query_scalar("SELECT template FROM projects WHERE id = $1")
             .bind(project.as_str())
@@ -189,10 +185,8 @@ impl Store {
         left_out: Vec<super::LeftOut>,
     ) -> Result<Result<Version, EditRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        match hold_project(&mut tx, owner, project, now_ms()).await? {
-            Held::Idle => {}
-            Held::Missing => return Ok(Err(EditRefusal::NotFound)),
-            Held::Busy => return Ok(Err(EditRefusal::Busy)),
+        if let Some(refused) = hold(&mut tx, owner, project).await? {
+            return Ok(Err(refused));
         }
         let newest = newest_version(&mut tx, project).await?;
         let Some(newest) = newest else {
@@ -216,6 +210,21 @@ impl Store {
         tx.commit().await?;
         Ok(Ok(version))
     }
+}
+
+/// Takes the project as a turn's queueing does (the write lock on SQLite,
+/// the row on PostgreSQL), so a turn queued meanwhile is seen; why a change
+/// cannot be made now, if it cannot.
+async fn hold(
+    tx: &mut sqlx::AnyConnection,
+    owner: &UserId,
+    project: &ProjectId,
+) -> Result<Option<EditRefusal>, StoreError> {
+    Ok(match hold_project(tx, owner, project, now_ms()).await? {
+        Held::Idle => None,
+        Held::Missing => Some(EditRefusal::NotFound),
+        Held::Busy => Some(EditRefusal::Busy),
+    })
 }
 
 async fn newest_version(

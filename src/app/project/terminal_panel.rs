@@ -97,7 +97,12 @@ pub fn TerminalPanel() -> impl IntoView {
         }
     });
     let host = NodeRef::<leptos::html::Div>::new();
+    // The browser's terminal is a JavaScript value, kept where it was made;
+    // the server has none (and may drop this render on another thread).
+    #[cfg(feature = "hydrate")]
     let handle = StoredValue::new_local(None::<browser::Mounted>);
+    #[cfg(not(feature = "hydrate"))]
+    let handle = StoredValue::new(None::<browser::Mounted>);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let Some(parent) = host.get() else {
@@ -142,8 +147,6 @@ pub fn TerminalPanel() -> impl IntoView {
             });
         }
     });
-    // In the browser only: the server's render may be cleaned up on another
-    // thread, where a local value cannot be read.
     #[cfg(feature = "hydrate")]
     on_cleanup(move || {
         if let Some(mounted) = handle.try_update_value(Option::take).flatten() {
