@@ -78,6 +78,45 @@ pub async fn changes(
         return Ok(Vec::new());
     };
     let (now, _) = read(state, owner, project, &envd).await?;
+    compare(state, owner, &newest, &now).await
+}
+
+/// Keeps what the sandbox holds now as a version, "Changed in the
+/// terminal"; refused while a turn runs, or when nothing changed.
+pub async fn save_changes(
+    state: &AppState,
+    owner: &UserId,
+    project: &ProjectId,
+) -> Result<Version, AppError> {
+    let newest = newest(state, owner, project).await?;
+    let (_, envd) = working_sandbox(state, owner, project, false).await?;
+    let (files, left_out) = read(state, owner, project, &envd).await?;
+    if compare(state, owner, &newest, &files).await?.is_empty() {
+        return Err(AppError::invalid(NOTHING_CHANGED));
+    }
+    let saved = state
+        .store
+        .save_snapshot(owner, project, SAVED_TITLE, files, left_out)
+        .await?;
+    let version = match saved {
+        Ok(version) => version,
+        Err(EditRefusal::Busy) => return Err(AppError::invalid(edits::BUSY)),
+        Err(EditRefusal::NotFound) => return Err(AppError::NotFound),
+        Err(EditRefusal::Missing | EditRefusal::Exists) => {
+            return Err(AppError::invalid(NOTHING_TO_RUN))
+        }
+    };
+    state.hub.notify(project);
+    Ok(version)
+}
+
+/// How the sandbox's files `now` differ from version `newest`'s.
+async fn compare(
+    state: &AppState,
+    owner: &UserId,
+    newest: &Version,
+    now: &[ollio_store::NewFile],
+) -> Result<Vec<Change>, AppError> {
     let kept: BTreeMap<String, String> = state
         .store
         .version_files(owner, &newest.id)
@@ -109,34 +148,6 @@ pub async fn changes(
     );
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(changes)
-}
-
-/// Keeps what the sandbox holds now as a version, "Changed in the
-/// terminal"; refused while a turn runs, or when nothing changed.
-pub async fn save_changes(
-    state: &AppState,
-    owner: &UserId,
-    project: &ProjectId,
-) -> Result<Version, AppError> {
-    if changes(state, owner, project).await?.is_empty() {
-        return Err(AppError::invalid(NOTHING_CHANGED));
-    }
-    let (_, envd) = working_sandbox(state, owner, project, false).await?;
-    let (files, left_out) = read(state, owner, project, &envd).await?;
-    let saved = state
-        .store
-        .save_snapshot(owner, project, SAVED_TITLE, files, left_out)
-        .await?;
-    let version = match saved {
-        Ok(version) => version,
-        Err(EditRefusal::Busy) => return Err(AppError::invalid(edits::BUSY)),
-        Err(EditRefusal::NotFound) => return Err(AppError::NotFound),
-        Err(EditRefusal::Missing | EditRefusal::Exists) => {
-            return Err(AppError::invalid(NOTHING_TO_RUN))
-        }
-    };
-    state.hub.notify(project);
-    Ok(version)
 }
 
 async fn newest(
