@@ -9,7 +9,7 @@ cd "$ROOT"
 
 ensure_build_tools
 ensure_service_user
-ensure_wasm_bindgen
+ensure_wasm_tools
 # The templates the test script builds, reused (built on first use if not).
 export OLLIO_TEMPLATE_CACHE="${OLLIO_TEMPLATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ollio/templates}"
 # The agent benchmark's cross-process part runs on a throw-away PostgreSQL.

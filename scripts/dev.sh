@@ -11,6 +11,6 @@ cd "$ROOT"
 ensure_build_tools
 ensure_service_user
 choose_data_dir
-ensure_wasm_bindgen
+ensure_wasm_tools
 ensure_cargo_leptos
-exec cargo leptos watch "$@"
+exec cargo leptos watch --split "$@"

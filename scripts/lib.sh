@@ -15,6 +15,10 @@ MOTO_VERSION="5.2.5"
 BINARYEN_VERSION="132.0.0"
 # Minifies the release build's JS and CSS.
 ESBUILD_VERSION="0.28.2"
+# wasm-split (wasm_split_cli_support's wasm-split-cli), which moves the
+# lazily loaded parts of the WASM (`#[lazy]`: app/project/lazy_part.rs) into
+# files of their own; the version cargo-leptos $CARGO_LEPTOS_VERSION splits with.
+WASM_SPLIT_VERSION="0.2.3"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
@@ -95,8 +99,9 @@ wasm_bindgen_version() {
 # What building and serving the app needs: Rust with the wasm32 target,
 # bubblewrap (it isolates sandboxes), python3 (what the sandboxes' templates
 # and the tests' programs run) and Node.js (wasm-opt and esbuild are npm
-# packages). wasm-bindgen-cli is separate: it compiles for minutes, so the
-# scripts start it beside the first build (ensure_wasm_bindgen).
+# packages). wasm-bindgen-cli and wasm-split are separate: they compile for
+# minutes, so the scripts start them beside the first build
+# (ensure_wasm_tools).
 ensure_build_tools() {
   command -v cargo >/dev/null || die "Rust is not installed: install it with rustup first (https://rustup.rs)"
   apt_install bubblewrap python3
@@ -127,6 +132,11 @@ ensure_npm_tool() {
 # `wasm-bindgen` command, without the test runner's TLS, and unoptimised
 # (--debug): 1 min 15 s instead of 3 min on 2 cores, and it still turns the
 # app's WASM into the same bytes, in about two seconds.
+ensure_wasm_tools() {
+  ensure_wasm_bindgen
+  ensure_wasm_split
+}
+
 ensure_wasm_bindgen() {
   local wb
   wb="$(wasm_bindgen_version)"
@@ -138,6 +148,16 @@ ensure_wasm_bindgen() {
     local lean=(--debug --no-default-features --bin wasm-bindgen --quiet)
     cargo install wasm-bindgen-cli --version "=$wb" "${lean[@]}" --locked \
       || cargo install wasm-bindgen-cli --version "=$wb" "${lean[@]}"
+  fi
+}
+
+# wasm-split-cli at WASM_SPLIT_VERSION, in cargo's bin folder (under a
+# minute on 2 cores).
+ensure_wasm_split() {
+  if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    step "Installing wasm-split-cli $WASM_SPLIT_VERSION"
+    cargo install wasm_split_cli_support --version "=$WASM_SPLIT_VERSION" \
+      --features build-binary --locked --quiet
   fi
 }
 
@@ -182,25 +202,36 @@ build_wasm() {
   local profile
   profile="$(wasm_profile "$1")"
   step "Building the browser's WASM ($profile)"
-  leptos_cargo build --package=ollio --lib --target=wasm32-unknown-unknown \
+  # wasm-split needs the linker's relocations. Passed to the app's crate
+  # alone (cargo rustc), so its dependencies stay those clippy builds.
+  leptos_cargo rustc --package=ollio --lib --target=wasm32-unknown-unknown \
     --target-dir="$ROOT/target/front" --no-default-features --features=hydrate \
-    --profile="$profile"
+    --profile="$profile" -- -Clink-args=--emit-relocs
 }
 
-# The second half: wasm-bindgen, wasm-opt and esbuild, then the public files.
+# The second half: wasm-split, wasm-bindgen, wasm-opt and esbuild, then the
+# public files.
 finish_site() {
-  local mode="$1" profile pkg="$SITE_ROOT/pkg"
+  local mode="$1" profile pkg="$SITE_ROOT/pkg" wasm
   profile="$(wasm_profile "$mode")"
+  rm -rf "$pkg"
   mkdir -p "$pkg"
+  # The lazily loaded parts go to /pkg/split_*.wasm, loaded through
+  # /pkg/__wasm_split.js; the rest to pkg/ollio.wasm, for wasm-bindgen.
+  wasm-split-cli "$ROOT/target/front/wasm32-unknown-unknown/$profile/ollio.wasm" "$pkg" \
+    --out-name=ollio
   wasm-bindgen --target=web --out-name=ollio --out-dir="$pkg" --no-typescript \
-    "$ROOT/target/front/wasm32-unknown-unknown/$profile/ollio.wasm"
+    --keep-lld-exports --no-demangle "$pkg/ollio.wasm"
   # Leptos' hydration script asks for /pkg/ollio.wasm.
   mv "$pkg/ollio_bg.wasm" "$pkg/ollio.wasm"
   if [ "$mode" = release ]; then
-    # shellcheck disable=SC2046
-    wasm-opt $(wasm_opt_flags) "$pkg/ollio.wasm" -o "$pkg/ollio.wasm"
+    for wasm in "$pkg"/*.wasm; do
+      # shellcheck disable=SC2046
+      wasm-opt $(wasm_opt_flags) "$wasm" -o "$wasm"
+    done
+    # wasm-bindgen imports __wasm_split.js twice, under one key.
     esbuild "$pkg/ollio.js" --minify --format=esm --log-level=warning --allow-overwrite \
-      --outfile="$pkg/ollio.js"
+      --log-override:duplicate-object-key=silent --outfile="$pkg/ollio.js"
     esbuild "$ROOT/style/main.css" --minify --log-level=warning --outfile="$pkg/ollio.css"
   else
     cp "$ROOT/style/main.css" "$pkg/ollio.css"

@@ -18,7 +18,7 @@ choose_data_dir
 # server's, the longest, goes first.
 logs="$ROOT/target/run-logs"
 mkdir -p "$logs"
-nice -n 10 bash -c "source scripts/lib.sh && ensure_wasm_bindgen" >"$logs/wasm-bindgen-cli.log" 2>&1 &
+nice -n 10 bash -c "source scripts/lib.sh && ensure_wasm_tools" >"$logs/wasm-bindgen-cli.log" 2>&1 &
 bindgen=$!
 nice -n 10 bash -c "source scripts/lib.sh && build_wasm release" >"$logs/wasm.log" 2>&1 &
 wasm=$!
@@ -26,7 +26,7 @@ step "Building Ollio (release)"
 leptos_cargo build --release --features ssr --bin ollio
 step "Waiting for the browser's WASM"
 wait "$wasm" || { cat "$logs/wasm.log"; die "building the WASM failed"; }
-wait "$bindgen" || { cat "$logs/wasm-bindgen-cli.log"; die "installing wasm-bindgen-cli failed"; }
+wait "$bindgen" || { cat "$logs/wasm-bindgen-cli.log"; die "installing wasm-bindgen-cli or wasm-split failed"; }
 finish_site release
 step "Built in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s; starting Ollio"
 # The sandbox templates (React's node_modules, the Python venvs) install

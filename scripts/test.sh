@@ -14,7 +14,7 @@ ensure_test_tools
 ensure_service_user
 # wasm-bindgen-cli compiles for minutes on a fresh machine: beside the
 # checks below, which need it only at the end.
-ensure_wasm_bindgen &
+ensure_wasm_tools &
 bindgen=$!
 
 step "Formatting (cargo fmt --check)"
@@ -47,7 +47,7 @@ rm -rf "$templates_data"
 leptos_cargo test --workspace --features ssr
 
 step "Browser tests (Playwright, Chromium)"
-wait "$bindgen" || die "installing wasm-bindgen-cli failed"
+wait "$bindgen" || die "installing wasm-bindgen-cli or wasm-split failed"
 build_site dev
 E2E_DIR="$(mktemp -d /tmp/ollio-e2e.XXXXXX)"
 # Started as root, the server works in it as its service user.

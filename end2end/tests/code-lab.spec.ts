@@ -41,6 +41,37 @@ test('a file edited in the editor and saved with Ctrl+S shows in the preview and
   await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
 });
 
+test('the Code Lab loads on its own: the workspace works without it, and a failed load says so and loads again', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  // The Code Lab's WASM chunk is held until released, then refused until
+  // let through.
+  let release = () => {};
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let refuse = true;
+  await page.route('**/pkg/split_code_lab.wasm', async (route) => {
+    await released;
+    await (refuse ? route.abort() : route.fallback());
+  });
+  await signUp(page, uniqueEmail('lazy'));
+  // The page hydrates without it (startProject waits for that), and the
+  // chat and the preview work.
+  await startProject(page, 'A bakery landing page');
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Fresh Bakes Daily', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Code' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Code' });
+  await expect(panel.getByText('Loading the Code tab…')).toBeVisible();
+
+  release();
+  const failed = panel.getByRole('alert');
+  await expect(failed).toContainText('The Code tab could not load', { timeout: 30_000 });
+  await screenshot(page, info, 'code-lab-failed');
+  refuse = false;
+  await failed.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByRole('tree', { name: 'Files' }).getByRole('treeitem', { name: 'index.html' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('region', { name: 'index.html' }).locator('.cm-content')).toBeVisible({ timeout: 30_000 });
+  await expect(failed).toHaveCount(0);
+});
+
 test('Ctrl+P goes to a file, and Search finds a string in two files and opens its line', async ({ page }, info) => {
   test.setTimeout(180_000);
   await signUp(page, uniqueEmail('palette'));

@@ -2,27 +2,44 @@
 //! turn's steps, the message box); on the right the Code and Preview tabs
 //! and the versions. On phones a switcher shows one side at a time.
 
+// The Code Lab's and the Model tab's modules render in the browser only
+// (lazy_part.rs): the server build compiles them (their tests run there)
+// without calling them.
 mod app_logs;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod ask_ai;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod ask_where;
 mod browser_errors;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod changes;
 mod chat;
 mod check_report;
+mod code_lab;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod code_tab;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod editor;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod explorer;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod file_tree;
 #[cfg(feature = "hydrate")]
 mod js_module;
+mod lazy_part;
 mod live;
 mod model_picker;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod model_tab;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod openapi_example;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod palette;
 mod preview_tab;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod search_panel;
 pub mod steps;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod terminal_panel;
 mod versions;
 
@@ -112,8 +129,10 @@ pub struct Cursor {
     pub to: u32,
 }
 
-/// The workspace's shared state, given to its parts as context.
+/// The workspace's shared state, given to its parts as context. (Some of
+/// it is the Code Lab's, which the server does not render.)
 #[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub struct Ws {
     pub project: StoredValue<String>,
     pub page: RwSignal<ProjectPage>,
@@ -338,19 +357,14 @@ fn WorkTabs() -> impl IntoView {
         <div class="work-body">
             <versions::VersionList />
             <TabPanel tab=Tab::Code id="panel-code" tab_id="tab-code">
-                {move || if ws.show_changes.get() {
-                    view! { <changes::ChangesView /> }.into_any()
-                } else {
-                    view! { <code_tab::CodeTab /> }.into_any()
-                }}
-                <terminal_panel::TerminalPanel />
+                <code_lab::CodeLab />
             </TabPanel>
             <TabPanel tab=Tab::Preview id="panel-preview" tab_id="tab-preview">
                 <preview_tab::PreviewTab />
             </TabPanel>
             {trains.then(|| view! {
                 <TabPanel tab=Tab::Model id="panel-model" tab_id="tab-model">
-                    <model_tab::ModelTab />
+                    <model_tab::ModelPart />
                 </TabPanel>
             })}
         </div>

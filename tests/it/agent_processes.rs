@@ -216,6 +216,10 @@ async fn postgres_two_worker_processes_never_run_the_same_job() {
         command
             .arg("worker")
             .env("OLLIO_WORKERS", "2")
+            // Two processes of two workers run up to four of the one
+            // account's turns at once: above the default sandboxes per
+            // account (3), the fourth would fail when all four overlap.
+            .env("OLLIO_SANDBOXES_PER_USER", "4")
             .env("OLLIO_SANDBOXD_ADDR", daemon.addr().to_string())
             .env("OLLIO_SANDBOXD_API_KEY", daemon.key.expose());
         start(&mut command, "worker(s) are running")

@@ -51,8 +51,28 @@ enum Shown {
     Runs,
 }
 
+/// The Model tab, in its own WASM chunk (see [`super::lazy_part`]).
 #[component]
-pub fn ModelTab() -> impl IntoView {
+pub fn ModelPart() -> impl IntoView {
+    #[cfg(not(feature = "hydrate"))]
+    {
+        super::lazy_part::placeholder("Model tab")
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        super::lazy_part::loaded_later(super::Tab::Model, "Model tab", model_tab_view)
+    }
+}
+
+/// The chunk's entry (`/pkg/split_model_tab.wasm`).
+#[cfg(feature = "hydrate")]
+#[leptos::wasm_split::wasm_split(model_tab, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn model_tab_view() -> super::lazy_part::Loaded {
+    Ok(view! { <ModelTab /> }.into_any())
+}
+
+#[component]
+fn ModelTab() -> impl IntoView {
     let ws = use_ws();
     let panel = RwSignal::new(None::<Result<ModelPanelView, String>>);
     // Read when the tab is open, again when a turn or run ends or a step

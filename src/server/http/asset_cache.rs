@@ -36,7 +36,7 @@ const LARGEST: u64 = 64 * 1024 * 1024;
 /// At most this many compressed bodies are kept (a few files, two encodings).
 const ENTRIES: usize = 32;
 /// Compressed at start-up, so the first visitor does not wait for them.
-const WARM: [&str; 3] = ["ollio.wasm", "ollio.js", "ollio.css"];
+const WARM: [&str; 4] = ["ollio.wasm", "ollio.js", "ollio.css", "__wasm_split.js"];
 
 /// The encodings served, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
