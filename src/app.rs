@@ -17,6 +17,7 @@ mod import_form;
 mod landing;
 mod layout;
 mod not_found;
+mod page_drop;
 mod pending_forms;
 mod project;
 mod projects_page;

@@ -37,6 +37,18 @@ function viteApp(info: TestInfo): string {
   return path;
 }
 
+/** Drags `paths` (files or folders on disk) in from outside the browser and
+ * drops them at (x, y), as a person does: Chromium's DevTools protocol gives
+ * the page real files, with entries a folder can be walked through. */
+async function dropFromDesktop(page: Page, paths: string[], x: number, y: number, drop = true) {
+  const cdp = await page.context().newCDPSession(page);
+  const data = { items: [], files: paths, dragOperationsMask: 1 };
+  await cdp.send('Input.dispatchDragEvent', { type: 'dragEnter', x, y, data });
+  await cdp.send('Input.dispatchDragEvent', { type: 'dragOver', x, y, data });
+  if (drop) await cdp.send('Input.dispatchDragEvent', { type: 'drop', x, y, data });
+  await cdp.detach();
+}
+
 test('a zip of a Vite app imports as a react project whose preview runs', async ({ page }, info) => {
   test.setTimeout(240_000);
   await signUp(page, uniqueEmail('import-zip'));
@@ -90,4 +102,38 @@ test('a folder imports as a static site, and a zip reaching outside the project 
   await expect(page.getByRole('listitem').filter({ hasText: 'bakery-site' })).toContainText('static');
   await page.getByRole('region', { name: 'Import a project' }).scrollIntoViewIfNeeded();
   await screenshot(page, info, 'projects-import-375');
+});
+
+test('a zip or a folder dropped anywhere on /projects is imported; a refused one says why there', async ({ page }, info) => {
+  test.setTimeout(120_000);
+  await signUp(page, uniqueEmail('import-drop'));
+  await gotoHydrated(page, '/projects');
+  const heading = await page.getByRole('heading', { name: 'Your projects' }).boundingBox();
+  const [x, y] = [heading!.x + 10, heading!.y + heading!.height / 2];
+
+  const evil = info.outputPath('evil-drop.zip');
+  zip(evil, { 'index.html': '<h1>Hi</h1>', '../evil': 'gotcha' });
+  await dropFromDesktop(page, [evil], x, y, false);
+  await expect(page.getByText('Drop a .zip or a folder to import it')).toBeVisible();
+  await screenshot(page, info, 'projects-drop');
+  await dropFromDesktop(page, [evil], x, y);
+  const form = page.getByRole('region', { name: 'Import a project' });
+  await expect(form.getByRole('alert')).toContainText('"../evil" cannot be imported');
+  await expect(page.getByText('Drop a .zip or a folder to import it')).toBeHidden();
+  await expect(page).toHaveURL(/\/projects$/);
+
+  const folder = info.outputPath('dropped-bakery');
+  mkdirSync(join(folder, 'css'), { recursive: true });
+  mkdirSync(join(folder, 'node_modules', 'left-pad'), { recursive: true });
+  writeFileSync(join(folder, 'index.html'), '<link rel="stylesheet" href="css/site.css"><h1>Dropped bakery</h1>\n');
+  writeFileSync(join(folder, 'css', 'site.css'), 'h1 { color: #b45309; }\n');
+  writeFileSync(join(folder, 'node_modules', 'left-pad', 'index.js'), 'module.exports = () => {};\n');
+  await dropFromDesktop(page, [folder], x, y);
+  await expect(page).toHaveURL(/\/projects\/[^/]+$/);
+  await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Dropped bakery', { timeout: 90_000 });
+  await page.getByRole('tab', { name: 'Code' }).click();
+  await expect(page.getByRole('treeitem', { name: /site\.css/ })).toBeVisible();
+  await expect(page.getByRole('treeitem', { name: /node_modules/ })).toHaveCount(0);
+  const versions = page.getByRole('listbox', { name: 'Versions' });
+  await expect(versions.getByRole('option', { name: /Version 1/ })).toContainText('Imported dropped-bakery');
 });

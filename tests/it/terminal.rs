@@ -21,7 +21,10 @@ use tokio_tungstenite::{
 
 use crate::{support::app::TestApp, GUEST};
 
-on_both_databases!(a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed);
+on_both_databases!(
+    a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed,
+    an_imported_project_of_thousands_of_files_stays_whole_when_saved_again,
+);
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -120,22 +123,8 @@ async fn a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed(db:
     let daemon = TestDaemon::start(GUEST).await;
     let app = TestApp::start_with_sandbox(db, &[], daemon.client.clone(), 0).await;
     let origin = app.url("");
-    let cookie = session_cookie(&app, "ada@example.com").await;
     // A project to open it in: a page, imported.
-    let form = Form::new().part(
-        "archive",
-        Part::bytes(zip_of_a_page()).file_name("site.zip"),
-    );
-    let imported = reqwest::Client::new()
-        .post(app.url("/api/projects/import"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(imported.status(), StatusCode::CREATED);
-    let project: Value = imported.json().await.unwrap();
-    let project = project["id"].as_str().unwrap().to_owned();
+    let (cookie, project) = import_as_ada(&app, zip_of_a_page()).await;
 
     // Another site's page, with Ada's cookie: refused before anything starts.
     assert_eq!(
@@ -224,6 +213,68 @@ async fn a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed(db:
     assert_eq!(closed, Some(CloseCode::Library(4001)));
 }
 
+/// Imports `zip` as Ada's; her session cookie and the project's id.
+async fn import_as_ada(app: &TestApp, zip: Vec<u8>) -> (String, String) {
+    let cookie = session_cookie(app, "ada@example.com").await;
+    let form = Form::new().part("archive", Part::bytes(zip).file_name("site.zip"));
+    let imported = reqwest::Client::new()
+        .post(app.url("/api/projects/import"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), StatusCode::CREATED);
+    let project: Value = imported.json().await.unwrap();
+    assert_eq!(project["left_out"], 0, "{project}");
+    (cookie, project["id"].as_str().unwrap().to_owned())
+}
+
+/// An import may hold 5,000 files, and a version as many: a project
+/// imported with more than a thousand (the old limit of a snapshot) keeps
+/// every one when the sandbox is read back into its next version.
+async fn an_imported_project_of_thousands_of_files_stays_whole_when_saved_again(db: TestDb) {
+    const FILES: usize = 1500;
+    let daemon = TestDaemon::start(GUEST).await;
+    let app = TestApp::start_with_sandbox(db, &[], daemon.client.clone(), 0).await;
+    let (cookie, project) = import_as_ada(&app, zip_of_many_files(FILES)).await;
+
+    let mut socket = connect(&app, &project, &cookie, &app.url(""))
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    type_in(
+        &mut socket,
+        "ls notes | wc -l; echo more > notes/extra.txt; echo made-$((2+3))\n",
+    )
+    .await;
+    read_until(&mut socket, &mut seen, "made-5").await;
+    assert!(seen.contains(&format!("{}", FILES - 1)), "{seen}");
+
+    let (status, body) = call(
+        &app,
+        &cookie,
+        "save_terminal_changes",
+        &[("project", &project)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let version: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(version["left_out"], serde_json::json!([]), "{body}");
+    let (status, body) = call(
+        &app,
+        &cookie,
+        "version_tree",
+        &[("version", version["id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tree: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(tree.len(), FILES + 1);
+    assert!(tree.iter().any(|file| file["path"] == "notes/extra.txt"));
+    assert!(tree.iter().any(|file| file["path"] == "notes/n1498.txt"));
+}
+
 /// The shell's pid as `echo pid-$$-` printed it (its echo shows `$$`).
 fn shell_pid(seen: &str) -> String {
     seen.split("pid-")
@@ -241,6 +292,22 @@ fn zip_of_a_page() -> Vec<u8> {
     zip.start_file("index.html", zip::write::SimpleFileOptions::default())
         .unwrap();
     zip.write_all(b"<h1>Terminal test</h1>").unwrap();
+    zip.finish().unwrap();
+    bytes
+}
+
+/// A page and `count - 1` notes beside it.
+fn zip_of_many_files(count: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut bytes = Vec::new();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("index.html", options).unwrap();
+    zip.write_all(b"<h1>Many files</h1>").unwrap();
+    for n in 0..count - 1 {
+        zip.start_file(format!("notes/n{n}.txt"), options).unwrap();
+        write!(zip, "note {n}").unwrap();
+    }
     zip.finish().unwrap();
     bytes
 }

@@ -8,28 +8,9 @@ use ollio_sandbox::{Command, Envd, SandboxError};
 
 use super::tools::PROJECT_ROOT;
 
-/// Folders named but never descended into: dependencies, build output and
-/// caches, which the template (or an install) makes again.
-pub const PRUNED: &[&str] = &[
-    "node_modules",
-    ".venv",
-    "venv",
-    "__pycache__",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".cache",
-    ".npm",
-    ".git",
-    "dist",
-    "build",
-    ".next",
-    ".nuxt",
-    ".svelte-kit",
-    ".vite",
-    ".turbo",
-    "target",
-];
+/// Folders named but never descended into (the domain's list, which an
+/// import dropped into the browser skips too).
+pub use ollio_domain::file_path::PRUNED;
 /// Entries one listing reports at most.
 pub const MAX_ENTRIES: usize = 20_000;
 

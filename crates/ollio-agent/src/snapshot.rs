@@ -7,6 +7,7 @@ use super::{
     listing::{self, Kind},
     tools::PROJECT_ROOT,
 };
+use futures_util::{stream, StreamExt};
 use ollio_sandbox::{Envd, SandboxError};
 use ollio_store::{LeftOut, LeftOutReason, NewFile, VersionFile};
 
@@ -16,8 +17,11 @@ pub const MAX_TEXT_FILE: u64 = 512 * 1024;
 pub const MAX_BINARY_FILE: u64 = 8 * 1024 * 1024;
 /// All of a version's files together, at most.
 pub const MAX_VERSION_BYTES: u64 = 48 * 1024 * 1024;
-/// At most this many files are kept in one version.
-pub const MAX_FILES: usize = 1000;
+/// At most this many files are kept in one version (an import's limit too,
+/// so a project imported whole stays whole after its next turn).
+pub const MAX_FILES: usize = 5000;
+/// Files read from the sandbox at once while a snapshot is taken.
+const READ_AHEAD: usize = 8;
 /// At most this many things are listed as left out.
 pub const MAX_LEFT_OUT: usize = 200;
 /// Files tools leave in the home folder that are nobody's project.
@@ -64,10 +68,15 @@ pub fn why_pruned(path: &str) -> LeftOutReason {
 /// dependency, build and cache folders (pruned in the sandbox, see
 /// `listing`), the `artifacts` folder of a model (kept in the blob store)
 /// and files over the limits are listed as left out instead.
+///
+/// The listing's sizes choose what to read; [`READ_AHEAD`] files are read
+/// at once (a 5,000-file import is one request per file), and what was
+/// read is checked again in order, as a file may have grown since.
 pub async fn read_project(envd: &Envd, artifacts: Option<&str>) -> Result<Snapshot, SandboxError> {
     let entries = listing::list(envd, "", 12).await?;
     let mut snapshot = Snapshot::default();
-    let mut total = 0u64;
+    let mut wanted = Vec::new();
+    let mut planned = 0u64;
     for entry in entries {
         let relative = entry.path.as_str();
         if let Some(folder) = artifacts {
@@ -97,35 +106,46 @@ pub async fn read_project(envd: &Envd, artifacts: Option<&str>) -> Result<Snapsh
             snapshot.leave_out(relative, LeftOutReason::TooLarge, Some(entry.size));
             continue;
         }
-        if snapshot.files.len() >= MAX_FILES {
+        if wanted.len() >= MAX_FILES {
             snapshot.leave_out(relative, LeftOutReason::TooManyFiles, Some(entry.size));
             continue;
         }
-        if total + entry.size > MAX_VERSION_BYTES {
+        if planned + entry.size > MAX_VERSION_BYTES {
             snapshot.leave_out(relative, LeftOutReason::VersionFull, Some(entry.size));
             continue;
         }
-        // Capped, as the file may have grown since the listing.
-        let path = format!("{PROJECT_ROOT}/{relative}");
-        let part = match envd.read_file_head(&path, MAX_BINARY_FILE as usize).await {
+        planned += entry.size;
+        wanted.push(entry.path);
+    }
+    let mut reads = stream::iter(wanted)
+        .map(|relative| async move {
+            // Capped, as the file may have grown since the listing.
+            let path = format!("{PROJECT_ROOT}/{relative}");
+            let part = envd.read_file_head(&path, MAX_BINARY_FILE as usize).await;
+            (relative, part)
+        })
+        .buffered(READ_AHEAD);
+    let mut total = 0u64;
+    while let Some((relative, part)) = reads.next().await {
+        let part = match part {
             Ok(part) => part,
             // Removed since the listing: not part of the version.
             Err(SandboxError::Missing(_)) => continue,
             Err(error) => return Err(error),
         };
         if part.cut {
-            snapshot.leave_out(relative, LeftOutReason::TooLarge, Some(part.size));
+            snapshot.leave_out(&relative, LeftOutReason::TooLarge, Some(part.size));
             continue;
         }
         if total + part.size > MAX_VERSION_BYTES {
-            snapshot.leave_out(relative, LeftOutReason::VersionFull, Some(part.size));
+            snapshot.leave_out(&relative, LeftOutReason::VersionFull, Some(part.size));
             continue;
         }
         let (bytes, size) = (part.bytes, part.size);
-        let file =
-            NewFile::from_bytes(relative.to_owned(), language_of(relative).to_owned(), bytes);
+        let language = language_of(&relative).to_owned();
+        let file = NewFile::from_bytes(relative, language, bytes);
         if !file.binary && size > MAX_TEXT_FILE {
-            snapshot.leave_out(relative, LeftOutReason::TooLarge, Some(size));
+            snapshot.leave_out(&file.path, LeftOutReason::TooLarge, Some(size));
             continue;
         }
         total += size;

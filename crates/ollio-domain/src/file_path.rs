@@ -9,6 +9,30 @@ const RESERVED: [&str; 22] = [
     "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
+/// Folders named but never descended into: dependencies, build output and
+/// caches, which the template (or an install) makes again. A sandbox's
+/// listing names them without going in; an import skips them.
+pub const PRUNED: &[&str] = &[
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".cache",
+    ".npm",
+    ".git",
+    "dist",
+    "build",
+    ".next",
+    ".nuxt",
+    ".svelte-kit",
+    ".vite",
+    ".turbo",
+    "target",
+];
+
 /// The longest path accepted, in bytes.
 pub const MAX_PATH: usize = 400;
 

@@ -28,14 +28,23 @@ use axum::{
 use tokio::sync::OnceCell;
 
 /// Files up to this size get the slowest, smallest compression (brotli 11
-/// takes about 2 s per MB, a minute in a debug server); larger ones (the
-/// development WASM, 3 MB; the release one is 1.2 MB) a fast level.
-const BEST_UP_TO: u64 = 2 * 1024 * 1024;
+/// takes about 2 s per MB); larger ones (the development WASM, 3 MB; the
+/// release one is 1.2 MB) a fast level. A debug server, whose files are
+/// development builds several times larger, keeps the best level for small
+/// files only: its Code Lab chunk (1.7 MB) would otherwise take it seconds
+/// on a busy machine while the page waits.
+const BEST_UP_TO: u64 = if cfg!(debug_assertions) {
+    256 * 1024
+} else {
+    2 * 1024 * 1024
+};
 /// Files larger than this are served as they are.
 const LARGEST: u64 = 64 * 1024 * 1024;
 /// At most this many compressed bodies are kept (a few files, two encodings).
 const ENTRIES: usize = 32;
-/// Compressed at start-up, so the first visitor does not wait for them.
+/// Compressed first at start-up, so the first visitor does not wait for
+/// them; every other file (the WASM chunks a page loads once it is idle,
+/// the editor's and the terminal's bundles) follows, chunks first.
 const WARM: [&str; 4] = ["ollio.wasm", "ollio.js", "ollio.css", "__wasm_split.js"];
 
 /// The encodings served, best first.
@@ -128,14 +137,30 @@ impl AssetCache {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let warm = cache.clone();
             runtime.spawn(async move {
-                for name in WARM {
-                    if let Some(key) = warm.key(name, Encoding::Brotli) {
+                for name in warm.warm_order() {
+                    if let Some(key) = warm.key(&name, Encoding::Brotli) {
                         warm.compressed(key).await;
                     }
                 }
             });
         }
         cache
+    }
+
+    /// The files to compress at start-up: [`WARM`], then the other files
+    /// in `pkg/`, the `.wasm` chunks before the rest.
+    fn warm_order(&self) -> Vec<String> {
+        let mut rest: Vec<String> = std::fs::read_dir(&self.pkg)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| !WARM.contains(&name.as_str()))
+            .collect();
+        rest.sort_by_key(|name| (!name.ends_with(".wasm"), name.clone()));
+        WARM.iter()
+            .map(|name| (*name).to_owned())
+            .chain(rest)
+            .collect()
     }
 
     /// The key for `relative` (a path under `pkg/`), if it names a file.
@@ -255,7 +280,42 @@ fn accepted(headers: &HeaderMap) -> Option<Encoding> {
 
 #[cfg(test)]
 mod tests {
-    use super::Encoding;
+    use super::{AssetCache, Encoding};
+
+    #[test]
+    fn the_first_load_warms_first_then_the_chunks_then_the_rest() {
+        let site = std::env::temp_dir().join(format!("ollio-warm-{}", std::process::id()));
+        let pkg = site.join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        for name in [
+            "terminal.js",
+            "split_code_lab.wasm",
+            "ollio.css",
+            "chunk_3.wasm",
+            "ollio.wasm",
+            "editor.js",
+            "ollio.js",
+            "__wasm_split.js",
+        ] {
+            std::fs::write(pkg.join(name), name).unwrap();
+        }
+        // Outside a runtime: nothing starts compressing.
+        let order = AssetCache::new(&site).warm_order();
+        std::fs::remove_dir_all(&site).unwrap();
+        assert_eq!(
+            order,
+            [
+                "ollio.wasm",
+                "ollio.js",
+                "ollio.css",
+                "__wasm_split.js",
+                "chunk_3.wasm",
+                "split_code_lab.wasm",
+                "editor.js",
+                "terminal.js"
+            ]
+        );
+    }
 
     #[test]
     fn brotli_is_preferred_and_a_zero_weight_refuses() {

@@ -28,8 +28,9 @@ const MB: u64 = 1024 * 1024;
 pub const MAX_COMPRESSED: u64 = 50 * MB;
 /// The files kept, unpacked, at most this big together.
 pub const MAX_UNPACKED: u64 = 200 * MB;
-/// At most this many files are kept (skipped folders' files not counted).
-pub const MAX_FILES: usize = 5000;
+/// At most this many files are kept (skipped folders' files not counted):
+/// as many as a version keeps, so the next turn's snapshot keeps them all.
+pub use ollio_agent::snapshot::MAX_FILES;
 /// At most this many entries of any kind, skipped ones too.
 pub const MAX_ENTRIES: usize = 100_000;
 /// Deflate packs source code 3 to 10 times; a file packed tighter than
