@@ -100,6 +100,8 @@ test('a folder imports as a static site, and a zip reaching outside the project 
   await page.setViewportSize({ width: 375, height: 800 });
   await gotoHydrated(page, '/projects');
   await expect(page.getByRole('listitem').filter({ hasText: 'bakery-site' })).toContainText('static');
+  // The refusal before is not shown again once an import went in.
+  await expect(page.getByRole('region', { name: 'Import a project' }).getByRole('alert')).toHaveCount(0);
   await page.getByRole('region', { name: 'Import a project' }).scrollIntoViewIfNeeded();
   await screenshot(page, info, 'projects-import-375');
 });

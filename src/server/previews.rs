@@ -68,6 +68,13 @@ struct Target {
     template: &'static Template,
 }
 
+/// How long a sandbox lives past its last use: the turns' setting.
+pub fn sandbox_lifetime(state: &AppState) -> std::time::Duration {
+    state.workers.as_ref().map_or(DEFAULT_LIFETIME, |workers| {
+        workers.engine().sandbox_lifetime
+    })
+}
+
 /// Previews as the app serves them.
 pub struct Previews {
     store: Store,
@@ -80,9 +87,7 @@ pub struct Previews {
 impl Previews {
     /// Sandboxes made for previews live as long as turns keep theirs.
     pub fn new(state: &AppState) -> Self {
-        let lifetime = state.workers.as_ref().map_or(DEFAULT_LIFETIME, |workers| {
-            workers.engine().sandbox_lifetime
-        });
+        let lifetime = sandbox_lifetime(state);
         let maker = state.sandbox.as_ref().map(|access| SandboxMaker {
             store: state.store.clone(),
             client: access.client.clone(),

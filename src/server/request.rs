@@ -146,6 +146,15 @@ pub fn typed_cookie(path: &str, typed: &[(&str, &str)], secure: bool) -> String 
     )
 }
 
+/// A `Set-Cookie` that drops the [`TYPED_COOKIE`] of the page at `path`:
+/// what it handed back was dealt with (a refused import that now went in).
+pub fn typed_cookie_cleared(path: &str, secure: bool) -> String {
+    format!(
+        "{TYPED_COOKIE}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 /// The path of `referer` (on whatever host: only the path is kept), and its
 /// address again without earlier errors or typed values, with
 /// `error_query`. `None` for a referer that is not an absolute http(s) URL.

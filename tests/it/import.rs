@@ -215,6 +215,17 @@ async fn a_page_post_goes_to_the_project_or_back_to_the_form(db: TestDb) {
         page.contains(r#"<option value="static" selected"#),
         "{page}"
     );
+    // An import that succeeds next lets go of that reason.
+    let response = post(zip_form(
+        "page.zip",
+        zip_of(&[("index.html", "<p>y</p>")]),
+        "",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, _, page) = ada.page("/projects").await;
+    assert!(!page.contains("cannot be imported"), "{page}");
 
     let nobody = app.visitor();
     let response = nobody

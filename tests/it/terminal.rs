@@ -2,12 +2,14 @@
 //! WebSocket at `/api/projects/{id}/terminal` (as a browser opens it, with
 //! the session cookie and the page's `Origin`) to a real bash on a pty in
 //! the project's sandbox, made by the bundled daemon. What it changes is
-//! listed and saved as a version; a reconnect finds the same shell; another
+//! listed and saved as a version; typing keeps the sandbox alive; a
+//! reconnect finds the same shell; another
 //! site's page is refused; signing out closes it.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use ollio_domain::ProjectId;
 use ollio_testkit::{on_both_databases, TestDaemon, TestDb};
 use reqwest::{
     multipart::{Form, Part},
@@ -135,10 +137,46 @@ async fn a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed(db:
     );
 
     let mut socket = connect(&app, &project, &cookie, &origin).await.unwrap();
+    // The shell's sandbox, two minutes from its end.
+    let project_id = ProjectId::from_raw(project.clone());
+    let sandbox = app
+        .db
+        .store
+        .current_sandbox(&project_id)
+        .await
+        .unwrap()
+        .unwrap();
+    daemon.client.set_timeout(&sandbox.id, 120).await.unwrap();
+    app.db
+        .store
+        .extend_sandbox(&sandbox.id, ollio_store::now_ms() + 120_000)
+        .await
+        .unwrap();
+    let ending = daemon.client.get(&sandbox.id).await.unwrap().end_at;
     let mut seen = String::new();
     type_in(&mut socket, "echo $((6*7)); echo pid-$$-; stty size\n").await;
     read_until(&mut socket, &mut seen, "42").await;
     read_until(&mut socket, &mut seen, "30 100").await;
+    // Typing used it: it lives a lifetime (ten minutes here) from now.
+    let kept = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let now = app
+                .db
+                .store
+                .current_sandbox(&project_id)
+                .await
+                .unwrap()
+                .unwrap();
+            if now.expires_at > ollio_store::now_ms() + 300_000 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(kept.is_ok(), "typing did not extend the sandbox");
+    let end_at = daemon.client.get(&sandbox.id).await.unwrap().end_at;
+    assert!(end_at > ending, "{end_at} is not after {ending}");
     let pid = shell_pid(&seen);
     // A resize reaches the shell.
     socket

@@ -28,7 +28,7 @@ use crate::{
             unpack::{self, Refused, MAX_COMPRESSED, MAX_ENTRIES, MAX_FILES, MAX_UNPACKED},
             Upload,
         },
-        request::typed_cookie,
+        request::{typed_cookie, typed_cookie_cleared},
         state::AppState,
     },
 };
@@ -60,9 +60,15 @@ pub async fn import(
         let upload = read(&mut form, &mut template).await?;
         import::import(&state, &owner, upload, &template).await
     };
+    // An import that went in drops the reason an earlier one was refused.
+    let cleared = [(
+        header::SET_COOKIE,
+        typed_cookie_cleared(FORM_PAGE, state.config.https()),
+    )];
     match (answer.await, page) {
         (Ok((project, version)), false) => (
             StatusCode::CREATED,
+            cleared,
             Json(serde_json::json!({
                 "id": project.id.as_str(),
                 "name": project.name,
@@ -72,7 +78,11 @@ pub async fn import(
             })),
         )
             .into_response(),
-        (Ok((project, _)), true) => see_other(&format!("/projects/{}", project.id.as_str())),
+        (Ok((project, _)), true) => (
+            cleared,
+            see_other(&format!("/projects/{}", project.id.as_str())),
+        )
+            .into_response(),
         (Err(AppError::Unauthorized), true) => see_other("/login?next=%2Fprojects"),
         (Err(error), true) => {
             let cookie = typed_cookie(

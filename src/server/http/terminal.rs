@@ -2,13 +2,17 @@
 //! WebSocket. The project's owner only (others get 404, nobody 401), from
 //! a page of this app only (`Origin` must be ours: 403), and closed when
 //! the user signs out (the session is looked at again every few seconds).
+//! Typing keeps the sandbox alive, as a turn does.
 //!
 //! Frames: binary both ways are the terminal's bytes (what is typed; what
 //! it draws); text from the browser is `{"type":"resize","cols":N,"rows":N}`;
 //! text from the server is `{"type":"exit","message":"…"}` when the shell
 //! ends. Query `cols` and `rows` give the first size.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{
@@ -39,6 +43,9 @@ use crate::{
 pub const ROUTE: &str = "/api/projects/:id/terminal";
 /// How often an open terminal checks that its user is still signed in.
 const SESSION_CHECK: Duration = Duration::from_secs(3);
+/// Typing keeps the sandbox alive (`terminal::keep_sandbox`), at most this
+/// often: the first key, then one a minute while typing goes on.
+const KEEP_EVERY: Duration = Duration::from_secs(60);
 /// The close code a terminal gets when its user signed out.
 pub const SIGNED_OUT: u16 = 4001;
 
@@ -134,6 +141,7 @@ async fn serve(
         return;
     }
     let mut check = tokio::time::interval(SESSION_CHECK);
+    let mut kept: Option<Instant> = None;
     loop {
         tokio::select! {
             received = socket.recv() => match received {
@@ -141,6 +149,16 @@ async fn serve(
                     if let Err(error) = shell.input(&bytes).await {
                         let _ = socket.send(exit(&format!("The shell stopped taking input: {error}"))).await;
                         return;
+                    }
+                    if kept.is_none_or(|at| at.elapsed() >= KEEP_EVERY) {
+                        kept = Some(Instant::now());
+                        // Beside the typing, which never waits for it.
+                        let (state, sandbox) = (state.clone(), shell.sandbox_id.clone());
+                        tokio::spawn(async move {
+                            if let Err(error) = terminal::keep_sandbox(&state, &sandbox).await {
+                                tracing::info!(%error, "a terminal's sandbox was not extended");
+                            }
+                        });
                     }
                 }
                 Some(Ok(Message::Text(text))) => {
