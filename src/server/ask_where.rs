@@ -1,7 +1,8 @@
 //! The Code tab's "Ask where…": a question in plain words ranked against
 //! the version's passages (`ollio_agent::code_index`), by meaning with the
 //! embeddings model (`OLLIO_EMBEDDING_MODEL`), else by words (BM25). Each
-//! version is indexed once per process, reusing its parent's vectors.
+//! version is indexed once per process; its passages' vectors are kept in
+//! the store, so only passages the owner never had before are embedded.
 
 use ollio_agent::code_index::{self, RankedBy};
 use ollio_domain::{UserId, VersionId};
@@ -51,7 +52,7 @@ pub async fn ask(
                 .collect();
             state
                 .code_indexes
-                .index(version.as_str(), files, embedder)
+                .index(owner, version.as_str(), files, embedder)
                 .await
                 .map_err(AppError::invalid)?
         }

@@ -51,7 +51,8 @@ pub struct AppState {
     pub blobs: Option<Blobs>,
     /// The Code tab's open terminals.
     pub terminals: Terminals,
-    /// "Ask where…": versions' passages, indexed once.
+    /// "Ask where…": versions' passages, indexed once (their vectors in
+    /// the store).
     pub code_indexes: CodeIndexes,
     /// The embeddings model (`OLLIO_EMBEDDING_MODEL`), if one is set.
     pub embedder: Option<Embedder>,
@@ -89,6 +90,7 @@ impl AppState {
         Self {
             leptos_options,
             pages,
+            code_indexes: CodeIndexes::new(store.clone()),
             store,
             config: Arc::new(config),
             sessions,
@@ -101,7 +103,6 @@ impl AppState {
             budgets,
             blobs: None,
             terminals: Terminals::default(),
-            code_indexes: CodeIndexes::default(),
             embedder,
         }
     }

@@ -4,17 +4,21 @@
 //! (`embeddings`), else by words with BM25 (the `bm25` crate, with a
 //! tokenizer for code: `handleLogin` is `handle` and `login`).
 //!
-//! A version is indexed once; its passages' vectors are kept by their
-//! text's hash, so the next version (mostly its parent's files) embeds only
-//! the passages that changed.
+//! A version is indexed once (kept in memory for the next question). Its
+//! passages' vectors are kept in the store by the owner and the SHA-256 of
+//! their text, so the next version (mostly its parent's files) embeds only
+//! the passages that changed, and a restart or another server process
+//! embeds nothing again.
 
 use std::{
     collections::HashMap,
-    hash::{Hash, Hasher},
     sync::{Arc, Mutex},
 };
 
-use bm25::{EmbedderBuilder, Scorer, Tokenizer};
+use bm25::{Embedder as WordEmbedder, EmbedderBuilder, Scorer, Tokenizer};
+use ollio_domain::UserId;
+use ollio_store::Store;
+use sha2::{Digest, Sha256};
 
 use super::embeddings::{cosine, Embedder};
 
@@ -46,10 +50,12 @@ impl Passage {
         format!("{}\n{}", self.path, self.text)
     }
 
-    fn hash(&self) -> u64 {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.indexed().hash(&mut hasher);
-        hasher.finish()
+    /// What its vector is kept by: the SHA-256 of what was embedded, in hex.
+    fn hash(&self) -> String {
+        Sha256::digest(self.indexed().as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     }
 }
 
@@ -120,9 +126,33 @@ fn stem(word: &str) -> String {
 /// were made for them.
 pub struct VersionIndex {
     pub passages: Vec<Passage>,
-    vectors: Option<Vec<Arc<Vec<f32>>>>,
+    words: Words,
+    vectors: Option<Vec<Vec<f32>>>,
     /// Passages embedded to build this index (the others were known).
     pub embedded: usize,
+}
+
+/// The passages' BM25 index, built with the version's index.
+struct Words {
+    embedder: WordEmbedder<u32, CodeTokenizer>,
+    scorer: Scorer<usize>,
+}
+
+impl Words {
+    fn new(passages: &[Passage]) -> Self {
+        let corpus: Vec<String> = passages.iter().map(Passage::indexed).collect();
+        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let embedder = EmbedderBuilder::<u32, CodeTokenizer>::with_tokenizer_and_fit_to_corpus(
+            CodeTokenizer,
+            &texts,
+        )
+        .build();
+        let mut scorer = Scorer::<usize>::new();
+        for (at, text) in texts.iter().enumerate() {
+            scorer.upsert(&at, embedder.embed(text));
+        }
+        Self { embedder, scorer }
+    }
 }
 
 /// How the hits were ranked.
@@ -135,19 +165,9 @@ pub enum RankedBy {
 impl VersionIndex {
     /// The passages best answering `question`, best first, with scores.
     pub fn lexical(&self, question: &str) -> Vec<(usize, f32)> {
-        let corpus: Vec<String> = self.passages.iter().map(Passage::indexed).collect();
-        let texts: Vec<&str> = corpus.iter().map(String::as_str).collect();
-        let embedder = EmbedderBuilder::<u32, CodeTokenizer>::with_tokenizer_and_fit_to_corpus(
-            CodeTokenizer,
-            &texts,
-        )
-        .build();
-        let mut scorer = Scorer::<usize>::new();
-        for (at, text) in texts.iter().enumerate() {
-            scorer.upsert(&at, embedder.embed(text));
-        }
-        scorer
-            .matches(&embedder.embed(question))
+        self.words
+            .scorer
+            .matches(&self.words.embedder.embed(question))
             .into_iter()
             .take(SHOWN)
             .map(|hit| (hit.id, hit.score))
@@ -168,17 +188,14 @@ impl VersionIndex {
     }
 }
 
-/// Passage vectors by embeddings model and passage text (its hash).
-type Vectors = HashMap<(String, u64), Arc<Vec<f32>>>;
-
-/// Indexes by version, sharing passage vectors by text, in one process.
-#[derive(Clone, Default)]
+/// Versions' indexes in this process; their passages' vectors in the store.
+#[derive(Clone)]
 pub struct CodeIndexes {
+    store: Store,
     versions: Arc<Mutex<HashMap<String, Arc<VersionIndex>>>>,
-    vectors: Arc<Mutex<Vectors>>,
 }
 
-/// Versions kept indexed at once (the least recent go first).
+/// Versions kept indexed at once (past it, they are all let go).
 const KEPT_VERSIONS: usize = 64;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -188,15 +205,23 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl CodeIndexes {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            versions: Arc::default(),
+        }
+    }
+
     /// `version`'s index, if it was made.
     pub fn cached(&self, version: &str) -> Option<Arc<VersionIndex>> {
         lock(&self.versions).get(version).cloned()
     }
 
-    /// Indexes `version` (an id) holding the text `files` (path, text):
-    /// only passages no version indexed before are embedded.
+    /// Indexes `owner`'s `version` (an id) holding the text `files` (path,
+    /// text): only passages none of the owner's versions had are embedded.
     pub async fn index(
         &self,
+        owner: &UserId,
         version: &str,
         files: Vec<(String, String)>,
         embedder: Option<&Embedder>,
@@ -205,38 +230,15 @@ impl CodeIndexes {
             .into_iter()
             .flat_map(|(path, text)| passages(&path, &text))
             .collect();
-        let mut embedded = 0;
-        let vectors = match embedder {
-            None => None,
+        let (vectors, embedded) = match embedder {
+            None => (None, 0),
             Some(embedder) => {
-                let name = embedder.name();
-                let hashes: Vec<u64> = passages.iter().map(Passage::hash).collect();
-                let missing: Vec<usize> = {
-                    let known = lock(&self.vectors);
-                    (0..passages.len())
-                        .filter(|at| !known.contains_key(&(name.clone(), hashes[*at])))
-                        .collect()
-                };
-                let inputs: Vec<String> =
-                    missing.iter().map(|at| passages[*at].indexed()).collect();
-                let made = embedder
-                    .embed(&inputs)
-                    .await
-                    .map_err(|error| format!("The embeddings model could not be asked: {error}"))?;
-                embedded = made.len();
-                let mut known = lock(&self.vectors);
-                for (at, vector) in missing.iter().zip(made) {
-                    known.insert((name.clone(), hashes[*at]), Arc::new(vector));
-                }
-                Some(
-                    hashes
-                        .iter()
-                        .filter_map(|hash| known.get(&(name.clone(), *hash)).cloned())
-                        .collect(),
-                )
+                let (vectors, embedded) = self.vectors(owner, &passages, embedder).await?;
+                (Some(vectors), embedded)
             }
         };
         let index = Arc::new(VersionIndex {
+            words: Words::new(&passages),
             passages,
             vectors,
             embedded,
@@ -247,6 +249,52 @@ impl CodeIndexes {
         }
         versions.insert(version.to_owned(), index.clone());
         Ok(index)
+    }
+
+    /// A vector for each of `passages`, in order, and how many of them had
+    /// to be embedded (the rest were kept).
+    async fn vectors(
+        &self,
+        owner: &UserId,
+        passages: &[Passage],
+        embedder: &Embedder,
+    ) -> Result<(Vec<Vec<f32>>, usize), String> {
+        let model = embedder.name();
+        let unkept = |error| format!("The passages' vectors could not be read or kept: {error}");
+        let hashes: Vec<String> = passages.iter().map(Passage::hash).collect();
+        let mut known = self
+            .store
+            .passage_vectors(owner, &model, &hashes)
+            .await
+            .map_err(unkept)?;
+        // A passage found twice in one version is embedded once.
+        let mut seen = std::collections::HashSet::new();
+        let missing: Vec<usize> = (0..passages.len())
+            .filter(|at| !known.contains_key(&hashes[*at]) && seen.insert(&hashes[*at]))
+            .collect();
+        let inputs: Vec<String> = missing.iter().map(|at| passages[*at].indexed()).collect();
+        let made = embedder
+            .embed(&inputs)
+            .await
+            .map_err(|error| format!("The embeddings model could not be asked: {error}"))?;
+        let made: Vec<(String, Vec<f32>)> = missing
+            .iter()
+            .map(|at| hashes[*at].clone())
+            .zip(made)
+            .collect();
+        if !made.is_empty() {
+            self.store
+                .keep_passage_vectors(owner, &model, &made)
+                .await
+                .map_err(unkept)?;
+        }
+        let embedded = made.len();
+        known.extend(made);
+        let vectors = hashes
+            .iter()
+            .map(|hash| known.get(hash).cloned().unwrap_or_default())
+            .collect();
+        Ok((vectors, embedded))
     }
 }
 
@@ -274,11 +322,13 @@ mod tests {
     use super::*;
 
     fn index(files: &[(&str, &str)]) -> VersionIndex {
+        let passages: Vec<Passage> = files
+            .iter()
+            .flat_map(|(path, text)| passages(path, text))
+            .collect();
         VersionIndex {
-            passages: files
-                .iter()
-                .flat_map(|(path, text)| passages(path, text))
-                .collect(),
+            words: Words::new(&passages),
+            passages,
             vectors: None,
             embedded: 0,
         }

@@ -1,7 +1,9 @@
 //! "Ask where…" against the scripted embeddings model: by meaning, a
 //! question with no word in common with the code finds it ("sign in" is
 //! the login code), where ranking by words finds nothing; each passage is
-//! embedded once, so the next version embeds only what changed.
+//! embedded once, so the next version embeds only what changed, and a
+//! restarted server (the vectors are in the store) embeds nothing again.
+//! Vectors are the owner's: another user's same files are embedded anew.
 
 use ollio_agent::{
     code_index::{ask, CodeIndexes, RankedBy},
@@ -9,7 +11,9 @@ use ollio_agent::{
     embeddings::Embedder,
     model::ModelRef,
 };
-use ollio_testkit::ScriptedServer;
+use ollio_testkit::{fixtures::user, on_both_databases, ScriptedServer, TestDb};
+
+on_both_databases!(passages_rank_by_meaning_and_each_is_embedded_once);
 
 fn files(cart: &str) -> Vec<(String, String)> {
     [
@@ -31,8 +35,9 @@ fn embedding_inputs(models: &ScriptedServer) -> usize {
         .sum()
 }
 
-#[tokio::test]
-async fn passages_rank_by_meaning_and_each_is_embedded_once() {
+async fn passages_rank_by_meaning_and_each_is_embedded_once(db: TestDb) {
+    let ada = user(&db.store, "ada@example.com").await;
+    let bob = user(&db.store, "bob@example.com").await;
     let models = ScriptedServer::for_tests().await;
     let base = models.openai_base_url();
     for (provider, vars) in [
@@ -56,11 +61,12 @@ async fn passages_rank_by_meaning_and_each_is_embedded_once() {
         .unwrap();
         let model: ModelRef = provider.parse().unwrap();
         let embedder = Embedder::new(&config, &model).unwrap();
-        let indexes = CodeIndexes::default();
+        let indexes = CodeIndexes::new(db.store.clone());
         let before = embedding_inputs(&models);
 
         let first = indexes
             .index(
+                &ada,
                 "v1",
                 files("export function addToCart(item) { items.push(item) }\n"),
                 Some(&embedder),
@@ -90,6 +96,7 @@ async fn passages_rank_by_meaning_and_each_is_embedded_once() {
         // The next version changes one file: only its passage is embedded.
         let second = indexes
             .index(
+                &ada,
                 "v2",
                 files("export function addToCart(item, price) { total += price }\n"),
                 Some(&embedder),
@@ -103,5 +110,43 @@ async fn passages_rank_by_meaning_and_each_is_embedded_once() {
         );
         // Four for version 1, its two questions, one for version 2.
         assert_eq!(embedding_inputs(&models) - before, 4 + 2 + 1, "{provider}");
+
+        // After a restart, version 2 is indexed again from the kept vectors
+        // and ranks as before.
+        let restarted = CodeIndexes::new(db.store.clone());
+        assert!(restarted.cached("v2").is_none());
+        let again = restarted
+            .index(
+                &ada,
+                "v2",
+                files("export function addToCart(item, price) { total += price }\n"),
+                Some(&embedder),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.embedded, 0, "{provider}");
+        let (_, hits) = ask(&again, "where do people sign in?", Some(&embedder))
+            .await
+            .unwrap();
+        assert_eq!(
+            again.passages[hits[0].0].path, "src/session.js",
+            "{provider}"
+        );
+        // Another user's same files are theirs to embed.
+        let bobs = restarted
+            .index(
+                &bob,
+                "v9",
+                files("export function addToCart(item) { items.push(item) }\n"),
+                Some(&embedder),
+            )
+            .await
+            .unwrap();
+        assert_eq!(bobs.embedded, 4, "{provider}");
+        assert_eq!(
+            embedding_inputs(&models) - before,
+            4 + 2 + 1 + 1 + 4,
+            "{provider}"
+        );
     }
 }

@@ -13,6 +13,7 @@ mod jobs;
 mod login_failures;
 mod message_events;
 mod messages;
+mod passage_vectors;
 mod projects;
 mod provider_keys;
 mod sandboxes;

@@ -31,6 +31,7 @@ on_both_databases!(
     retries_end_in_a_dead_job,
     only_the_owner_can_stop_a_turn,
     concurrent_workers_take_each_job_once,
+    passage_vectors_are_the_owners_and_go_with_the_account,
 );
 
 /// How turns end: one transaction each, and the reconciler.
@@ -856,3 +857,47 @@ async fn concurrent_workers_take_each_job_once(db: TestDb) {
 /// Files attached to messages: staged, then sent with one.
 #[path = "store/attachments.rs"]
 mod attachments;
+
+async fn passage_vectors_are_the_owners_and_go_with_the_account(db: TestDb) {
+    let store = &db.store;
+    let ada = user(store, "ada@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let model = "openai:text-embedding-3-small";
+    // More hashes than one query takes.
+    let hashes: Vec<String> = (0..450).map(|n| format!("{n:064x}")).collect();
+    let kept: Vec<(String, Vec<f32>)> = hashes
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .map(|(n, hash)| (hash.clone(), vec![n as f32, -0.5, 1e-3]))
+        .collect();
+    store
+        .keep_passage_vectors(&ada, model, &kept)
+        .await
+        .unwrap();
+    // Keeping one again changes nothing.
+    store
+        .keep_passage_vectors(&ada, model, &[(hashes[0].clone(), vec![9.0])])
+        .await
+        .unwrap();
+
+    let found = store.passage_vectors(&ada, model, &hashes).await.unwrap();
+    assert_eq!(found.len(), 225);
+    assert_eq!(found[&hashes[0]], vec![0.0, -0.5, 1e-3]);
+    assert_eq!(found[&hashes[448]], vec![224.0, -0.5, 1e-3]);
+    assert!(!found.contains_key(&hashes[1]));
+    // Another model's, another user's: none.
+    assert!(store
+        .passage_vectors(&ada, "ollama:nomic-embed-text", &hashes)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .passage_vectors(&bob, model, &hashes)
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert!(store.delete_user(&ada).await.unwrap());
+    assert_eq!(db.count("SELECT COUNT(*) FROM passage_vectors").await, 0);
+}

@@ -23,6 +23,19 @@ impl TestDb {
         conn.execute(sql).await.expect("run the test's SQL");
         conn.close().await.ok();
     }
+
+    /// The one number raw SQL (`SELECT COUNT(*) …`) answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = sqlx::AnyConnection::connect(self.url.expose())
+            .await
+            .expect("connect to the test database");
+        let count = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("run the test's SQL");
+        conn.close().await.ok();
+        count
+    }
 }
 
 pub async fn sqlite() -> TestDb {
