@@ -140,7 +140,12 @@ impl Rig {
     async fn start() -> Self {
         let db = db::sqlite().await;
         let models = ScriptedServer::for_tests().await;
-        let daemon = TestDaemon::start_with(GUEST, |config| config.max_sandboxes = 256).await;
+        let daemon = TestDaemon::start_with(GUEST, |config| {
+            config.max_sandboxes = 256;
+            // The ML model's training runs beside its API.
+            config.limits.memory_bytes = ollio_testkit::sandboxd::APP_MEMORY;
+        })
+        .await;
         let hub = EventHub::default();
         let config = config(&models);
         let workers = startup::workers(&config, engine(&config, &db.store, &daemon, hub.clone()));

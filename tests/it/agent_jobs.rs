@@ -48,7 +48,8 @@ struct Rig {
 }
 
 async fn rig_with(db: TestDb, extra: &[(&str, &str)], attempts: u32) -> Rig {
-    rig_on(db, TestDaemon::start(GUEST).await, extra, attempts).await
+    // Real apps run in these sandboxes, and their checks (Vite beside tsc).
+    rig_on(db, TestDaemon::for_apps(GUEST).await, extra, attempts).await
 }
 
 async fn rig_on(db: TestDb, daemon: TestDaemon, extra: &[(&str, &str)], attempts: u32) -> Rig {

@@ -36,7 +36,8 @@ struct Rig {
 }
 
 async fn rig(db: TestDb, extra: &[(&str, &str)]) -> Rig {
-    let daemon = TestDaemon::start(GUEST).await;
+    // scikit-learn trains beside the API, as a real project's run does.
+    let daemon = TestDaemon::for_apps(GUEST).await;
     let models = ScriptedServer::for_tests().await;
     let mut pairs: Vec<(String, String)> = vec![
         ("OPENAI_BASE_URL".into(), models.openai_base_url()),

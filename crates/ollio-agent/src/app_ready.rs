@@ -47,14 +47,15 @@ pub async fn answers(envd: &Envd, template: &Template) -> bool {
 
 /// Asks `127.0.0.1:{port}{path}` every 200 ms until it answers with a 2xx
 /// or 3xx status while no package install runs (the app is about to
-/// restart), for at most `patience`.
+/// restart), for at most `patience`. A connection the app takes but never
+/// answers (a reloader whose server died) is given up after 3 s.
 fn probe_script(port: u16, path: &str, patience: Duration) -> String {
     let tries = patience.as_millis() / 200;
     let status_path = super::app_watch::STATUS_PATH;
     format!(
         "for _ in $(seq {tries}); do \
            if grep -qs '\"state\":\"installing\"' {status_path}; then sleep 0.2; continue; fi; \
-           status=$( (exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && head -c 12 <&3) 2>/dev/null | cut -d' ' -f2); \
+           status=$( (exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET {path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && IFS=' ' read -r -t 3 _ code _ <&3 && echo \"$code\") 2>/dev/null); \
            case \"$status\" in 2*|3*) exit 0;; esac; \
            sleep 0.2; \
          done; exit 1"
@@ -103,6 +104,10 @@ mod tests {
         assert!(script.contains("/dev/tcp/127.0.0.1/5173"));
         assert!(script.contains("GET / HTTP/1.0"));
         assert!(script.contains("seq 10"));
+        assert!(
+            script.contains("read -r -t 3"),
+            "a hung answer ends the try"
+        );
         assert!(script.contains("\"state\":\"installing\"' /tmp/ollio/status.json"));
     }
 }

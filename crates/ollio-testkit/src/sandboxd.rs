@@ -24,6 +24,11 @@ pub fn test_limits() -> Limits {
     }
 }
 
+/// Memory for a sandbox whose real app runs beside a build or a training
+/// (Vite beside `tsc`, uvicorn beside scikit-learn): the daemon's own
+/// default. Under [`test_limits`]' 256 MB the kernel kills one of them.
+pub const APP_MEMORY: u64 = 1 << 30;
+
 /// Where tests keep built templates: `OLLIO_TEMPLATE_CACHE` (the test
 /// script's, outside the clone), or one folder in the temporary directory,
 /// so each template is installed once per machine, not once per test.
@@ -39,6 +44,12 @@ impl TestDaemon {
     /// (`env!("CARGO_BIN_EXE_ollio")`, or `…_ollio-sandboxd`).
     pub async fn start(guest: &str) -> Self {
         Self::start_with(guest, |_| {}).await
+    }
+
+    /// A daemon for tests of whole apps: the test limits, with the memory
+    /// apps need ([`APP_MEMORY`]).
+    pub async fn for_apps(guest: &str) -> Self {
+        Self::start_with(guest, |config| config.limits.memory_bytes = APP_MEMORY).await
     }
 
     pub async fn start_with(guest: &str, adjust: impl FnOnce(&mut DaemonConfig)) -> Self {
