@@ -233,7 +233,7 @@ test('another user opening the project gets not found', async ({ page, browser }
   await other.close();
 });
 
-test('on a 375 px phone the chat and the preview take turns', async ({ page }) => {
+test('on a 375 px phone the chat and the preview take turns', async ({ page }, info) => {
   test.setTimeout(60_000);
   await page.setViewportSize({ width: 375, height: 812 });
   await signUp(page, uniqueEmail('phone'));
@@ -246,4 +246,5 @@ test('on a 375 px phone the chat and the preview take turns', async ({ page }) =
   await expect(preview(page).getByRole('heading', { level: 1 })).toHaveText('Bread Worth Waking Up For');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(375);
+  await screenshot(page, info, 'project-preview-375');
 });

@@ -139,13 +139,15 @@ async fn a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed(db:
     let mut socket = connect(&app, &project, &cookie, &origin).await.unwrap();
     // The shell's sandbox, two minutes from its end.
     let project_id = ProjectId::from_raw(project.clone());
-    let sandbox = app
-        .db
-        .store
-        .current_sandbox(&project_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let sandbox_now = || async {
+        app.db
+            .store
+            .current_sandbox(&project_id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let sandbox = sandbox_now().await;
     daemon.client.set_timeout(&sandbox.id, 120).await.unwrap();
     app.db
         .store
@@ -160,14 +162,7 @@ async fn a_terminal_runs_commands_in_the_sandbox_and_saves_what_they_changed(db:
     // Typing used it: it lives a lifetime (ten minutes here) from now.
     let kept = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
-            let now = app
-                .db
-                .store
-                .current_sandbox(&project_id)
-                .await
-                .unwrap()
-                .unwrap();
-            if now.expires_at > ollio_store::now_ms() + 300_000 {
+            if sandbox_now().await.expires_at > ollio_store::now_ms() + 300_000 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -5,12 +5,15 @@
 //! restarted server (the vectors are in the store) embeds nothing again.
 //! Vectors are the owner's: another user's same files are embedded anew.
 
+use std::sync::Arc;
+
 use ollio_agent::{
-    code_index::{ask, CodeIndexes, RankedBy},
+    code_index::{ask, CodeIndexes, RankedBy, VersionIndex},
     config,
     embeddings::Embedder,
     model::ModelRef,
 };
+use ollio_domain::UserId;
 use ollio_testkit::{fixtures::user, on_both_databases, ScriptedServer, TestDb};
 
 on_both_databases!(passages_rank_by_meaning_and_each_is_embedded_once);
@@ -25,6 +28,30 @@ fn files(cart: &str) -> Vec<(String, String)> {
     .into_iter()
     .map(|(path, text)| (path.to_owned(), text.to_owned()))
     .collect()
+}
+
+/// The cart of version 1, and version 2's, which changes only it.
+const CART: &str = "export function addToCart(item) { items.push(item) }\n";
+const PRICED_CART: &str = "export function addToCart(item, price) { total += price }\n";
+
+/// `owner`'s version `id` of the files with `cart`, indexed.
+async fn index(
+    indexes: &CodeIndexes,
+    owner: &UserId,
+    id: &str,
+    cart: &str,
+    embedder: &Embedder,
+) -> Arc<VersionIndex> {
+    indexes
+        .index(owner, id, files(cart), Some(embedder))
+        .await
+        .unwrap()
+}
+
+/// The path of the passage that answers `question` best, and how.
+async fn best(index: &VersionIndex, question: &str, embedder: &Embedder) -> (RankedBy, String) {
+    let (by, hits) = ask(index, question, Some(embedder)).await.unwrap();
+    (by, index.passages[hits[0].0].path.clone())
 }
 
 fn embedding_inputs(models: &ScriptedServer) -> usize {
@@ -64,45 +91,20 @@ async fn passages_rank_by_meaning_and_each_is_embedded_once(db: TestDb) {
         let indexes = CodeIndexes::new(db.store.clone());
         let before = embedding_inputs(&models);
 
-        let first = indexes
-            .index(
-                &ada,
-                "v1",
-                files("export function addToCart(item) { items.push(item) }\n"),
-                Some(&embedder),
-            )
-            .await
-            .unwrap();
+        let first = index(&indexes, &ada, "v1", CART, &embedder).await;
         assert_eq!(first.embedded, 4, "{provider}: one passage per file");
-        let (by, hits) = ask(&first, "where do people sign in?", Some(&embedder))
-            .await
-            .unwrap();
-        assert_eq!(by, RankedBy::Meaning);
         assert_eq!(
-            first.passages[hits[0].0].path, "src/session.js",
+            best(&first, "where do people sign in?", &embedder).await,
+            (RankedBy::Meaning, "src/session.js".to_owned()),
             "{provider}"
         );
         // By words, nothing in the code says "sign in".
         assert!(first.lexical("where do people sign in?").is_empty());
-        let (_, hits) = ask(
-            &first,
-            "how is the price totalled at checkout",
-            Some(&embedder),
-        )
-        .await
-        .unwrap();
-        assert_eq!(first.passages[hits[0].0].path, "src/cart.js", "{provider}");
+        let (_, path) = best(&first, "how is the price totalled at checkout", &embedder).await;
+        assert_eq!(path, "src/cart.js", "{provider}");
 
         // The next version changes one file: only its passage is embedded.
-        let second = indexes
-            .index(
-                &ada,
-                "v2",
-                files("export function addToCart(item, price) { total += price }\n"),
-                Some(&embedder),
-            )
-            .await
-            .unwrap();
+        let second = index(&indexes, &ada, "v2", PRICED_CART, &embedder).await;
         assert_eq!(second.embedded, 1, "{provider}");
         assert_eq!(
             indexes.cached("v1").map(|index| index.passages.len()),
@@ -115,33 +117,12 @@ async fn passages_rank_by_meaning_and_each_is_embedded_once(db: TestDb) {
         // and ranks as before.
         let restarted = CodeIndexes::new(db.store.clone());
         assert!(restarted.cached("v2").is_none());
-        let again = restarted
-            .index(
-                &ada,
-                "v2",
-                files("export function addToCart(item, price) { total += price }\n"),
-                Some(&embedder),
-            )
-            .await
-            .unwrap();
+        let again = index(&restarted, &ada, "v2", PRICED_CART, &embedder).await;
         assert_eq!(again.embedded, 0, "{provider}");
-        let (_, hits) = ask(&again, "where do people sign in?", Some(&embedder))
-            .await
-            .unwrap();
-        assert_eq!(
-            again.passages[hits[0].0].path, "src/session.js",
-            "{provider}"
-        );
+        let (_, path) = best(&again, "where do people sign in?", &embedder).await;
+        assert_eq!(path, "src/session.js", "{provider}");
         // Another user's same files are theirs to embed.
-        let bobs = restarted
-            .index(
-                &bob,
-                "v9",
-                files("export function addToCart(item) { items.push(item) }\n"),
-                Some(&embedder),
-            )
-            .await
-            .unwrap();
+        let bobs = index(&restarted, &bob, "v9", CART, &embedder).await;
         assert_eq!(bobs.embedded, 4, "{provider}");
         assert_eq!(
             embedding_inputs(&models) - before,
