@@ -68,13 +68,6 @@ struct Target {
     template: &'static Template,
 }
 
-/// How long a sandbox lives past its last use: the turns' setting.
-pub fn sandbox_lifetime(state: &AppState) -> std::time::Duration {
-    state.workers.as_ref().map_or(DEFAULT_LIFETIME, |workers| {
-        workers.engine().sandbox_lifetime
-    })
-}
-
 /// Previews as the app serves them.
 pub struct Previews {
     store: Store,
@@ -87,7 +80,9 @@ pub struct Previews {
 impl Previews {
     /// Sandboxes made for previews live as long as turns keep theirs.
     pub fn new(state: &AppState) -> Self {
-        let lifetime = sandbox_lifetime(state);
+        let lifetime = state.workers.as_ref().map_or(DEFAULT_LIFETIME, |workers| {
+            workers.engine().sandbox_lifetime
+        });
         let maker = state.sandbox.as_ref().map(|access| SandboxMaker {
             store: state.store.clone(),
             client: access.client.clone(),
@@ -106,6 +101,26 @@ impl Previews {
             maker,
             starts: state.preview_starts.clone(),
         }
+    }
+
+    /// The sandbox `id` is in use (a terminal is typed in): its end moves
+    /// to a lifetime from now, on the backend (its connect, which never
+    /// shortens a life) and in the store, as a turn's start moves it.
+    pub async fn keep(&self, id: &str) -> Result<(), AppError> {
+        let Some(maker) = &self.maker else {
+            return Ok(());
+        };
+        maker
+            .client
+            .connect(id, maker.seconds())
+            .await
+            .map_err(|error| {
+                AppError::invalid(format!("The sandbox could not be kept: {error}"))
+            })?;
+        Ok(self
+            .store
+            .extend_sandbox(id, maker.expiry(ollio_store::now_ms()))
+            .await?)
     }
 
     /// Where the owner's `version` is previewed now; starts nothing. An

@@ -7,14 +7,14 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use ollio_agent::{project_sandbox, snapshot, templates, tools::PROJECT_ROOT};
+use ollio_agent::{snapshot, templates, tools::PROJECT_ROOT};
 use ollio_domain::{ProjectId, UserId};
 use ollio_sandbox::{wire::PtySize, CommandEvent, Envd};
 use ollio_store::{EditRefusal, Version};
 
 use super::{
     edits,
-    previews::{self, Preview, Previews},
+    previews::{Preview, Previews},
     projects,
     state::AppState,
     terminal_sessions::Shell,
@@ -63,23 +63,6 @@ pub async fn open(
         }
     };
     Ok(state.terminals.keep(project, sandbox_id, envd, pid, stream))
-}
-
-/// Typing in the terminal is using its sandbox: the sandbox's end moves to
-/// a lifetime from now, on the backend (its connect, which never shortens
-/// a life) and in the store, as a turn's start moves it.
-pub async fn keep_sandbox(state: &AppState, sandbox_id: &str) -> Result<(), AppError> {
-    let Some(access) = &state.sandbox else {
-        return Ok(());
-    };
-    let lifetime = previews::sandbox_lifetime(state);
-    access
-        .client
-        .connect(sandbox_id, project_sandbox::lifetime_seconds(lifetime))
-        .await
-        .map_err(|error| AppError::invalid(format!("The sandbox could not be kept: {error}")))?;
-    let until = project_sandbox::expiry(lifetime, ollio_store::now_ms());
-    Ok(state.store.extend_sandbox(sandbox_id, until).await?)
 }
 
 /// The files the sandbox has changed since the newest version, by path;

@@ -60,25 +60,15 @@ pub struct FreshSandbox {
     pub record: ProjectSandbox,
 }
 
-/// `lifetime` in whole seconds, as the backend takes it (a minute at least).
-pub fn lifetime_seconds(lifetime: Duration) -> u64 {
-    lifetime.as_secs().max(60)
-}
-
-/// When a sandbox of `lifetime`, made or extended at `from` (unix ms), ends.
-pub fn expiry(lifetime: Duration, from: i64) -> i64 {
-    from.saturating_add(i64::try_from(lifetime_seconds(lifetime) * 1000).unwrap_or(i64::MAX))
-}
-
 impl SandboxMaker {
     /// The lifetime in whole seconds, as the backend takes it.
     pub fn seconds(&self) -> u64 {
-        lifetime_seconds(self.lifetime)
+        self.lifetime.as_secs().max(60)
     }
 
     /// When a sandbox made or extended at `from` (unix ms) ends.
     pub fn expiry(&self, from: i64) -> i64 {
-        expiry(self.lifetime, from)
+        from.saturating_add(i64::try_from(self.seconds() * 1000).unwrap_or(i64::MAX))
     }
 
     /// Makes sure `template`'s image is built before a sandbox of it is

@@ -32,7 +32,9 @@ use super::guard::{error_response, signed_in, websocket_from_here};
 use crate::{
     error::AppError,
     server::{
-        auth, projects,
+        auth,
+        previews::Previews,
+        projects,
         state::AppState,
         terminal,
         terminal_sessions::{Output, Shell},
@@ -43,7 +45,7 @@ use crate::{
 pub const ROUTE: &str = "/api/projects/:id/terminal";
 /// How often an open terminal checks that its user is still signed in.
 const SESSION_CHECK: Duration = Duration::from_secs(3);
-/// Typing keeps the sandbox alive (`terminal::keep_sandbox`), at most this
+/// Typing keeps the sandbox alive (`Previews::keep`), at most this
 /// often: the first key, then one a minute while typing goes on.
 const KEEP_EVERY: Duration = Duration::from_secs(60);
 /// The close code a terminal gets when its user signed out.
@@ -155,7 +157,7 @@ async fn serve(
                         // Beside the typing, which never waits for it.
                         let (state, sandbox) = (state.clone(), shell.sandbox_id.clone());
                         tokio::spawn(async move {
-                            if let Err(error) = terminal::keep_sandbox(&state, &sandbox).await {
+                            if let Err(error) = Previews::new(&state).keep(&sandbox).await {
                                 tracing::info!(%error, "a terminal's sandbox was not extended");
                             }
                         });
